@@ -1,0 +1,11 @@
+"""The flows jikoflow runs by name (the CLI, the scheduler and `serve` share this table)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows.incident import incident_flow
+
+FLOWS: dict[str, Any] = {
+    "incident": incident_flow,
+}

@@ -1,0 +1,55 @@
+"""Step clocks (DESIGN.md §6): when each Article 24 duty is due and when to warn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from models.enums import StepName, StepStatus
+
+
+@dataclass(frozen=True)
+class Clock:
+    """How long a step may take from its start, and how long before the deadline to warn."""
+
+    due_after: timedelta
+    warn_before: timedelta
+
+
+DEFAULT_CLOCKS: dict[StepName, Clock] = {
+    # 「直ちに」: one hour for the first report and the first containment measure.
+    StepName.CONTAINMENT: Clock(timedelta(hours=1), timedelta(minutes=30)),
+    StepName.REPORT: Clock(timedelta(hours=1), timedelta(minutes=30)),
+    StepName.ROOT_CAUSE: Clock(timedelta(days=14), timedelta(days=3)),
+    StepName.PREVENTION: Clock(timedelta(days=20), timedelta(days=3)),
+    StepName.RECORD: Clock(timedelta(days=20), timedelta(days=3)),
+}
+
+# When an improper purpose (不正な目的) is suspected, the written record gets 45 days.
+IMPROPER_PURPOSE_RECORD = Clock(timedelta(days=45), timedelta(days=3))
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A step's computed warn and due times."""
+
+    warn_at: datetime
+    due_at: datetime
+
+
+def deadlines(start: datetime, *, improper_purpose: bool = False) -> dict[StepName, Deadline]:
+    """Warn and due times of every step, counted from `start` (the discovery)."""
+    clocks = dict(DEFAULT_CLOCKS)
+    if improper_purpose:
+        clocks[StepName.RECORD] = IMPROPER_PURPOSE_RECORD
+    return {
+        name: Deadline(start + c.due_after - c.warn_before, start + c.due_after)
+        for name, c in clocks.items()
+    }
+
+
+def effective_status(stored: StepStatus, due_at: datetime, now: datetime) -> StepStatus:
+    """The status a user sees: a step not done past its due time is overdue."""
+    if stored is not StepStatus.DONE and now > due_at:
+        return StepStatus.OVERDUE
+    return stored

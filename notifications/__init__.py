@@ -1,0 +1,1 @@
+"""Outbound chat: a small Notifier interface with Slack and console implementations."""
