@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 18:18:12.119116
+Create Date: 2026-11-25 18:18:34.100178
 """
 
 from collections.abc import Sequence
@@ -193,6 +193,97 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_incident_state"), ["state"], unique=False)
 
     op.create_table(
+        "causerevision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incident.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("incident_id", "revision"),
+    )
+    with op.batch_alter_table("causerevision", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_causerevision_incident_id"), ["incident_id"], unique=False
+        )
+
+    op.create_table(
+        "containmentaction",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("contained", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incident.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("containmentaction", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_containmentaction_incident_id"), ["incident_id"], unique=False
+        )
+
+    op.create_table(
+        "preventionmeasure",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("owner_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("due_date", sa.Date(), nullable=True),
+        sa.Column("created_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("implemented_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("implemented_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incident.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"],
+            ["person.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("incident_id", "number"),
+    )
+    with op.batch_alter_table("preventionmeasure", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_preventionmeasure_incident_id"), ["incident_id"], unique=False
+        )
+
+    op.create_table(
+        "recordversion",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("lang", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("submitted_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("submitted_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("accepted_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("accepted_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incident.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("incident_id", "version"),
+    )
+    with op.batch_alter_table("recordversion", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_recordversion_incident_id"), ["incident_id"], unique=False
+        )
+
+    op.create_table(
         "report",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -334,6 +425,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_report_incident_id"))
 
     op.drop_table("report")
+    with op.batch_alter_table("recordversion", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recordversion_incident_id"))
+
+    op.drop_table("recordversion")
+    with op.batch_alter_table("preventionmeasure", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_preventionmeasure_incident_id"))
+
+    op.drop_table("preventionmeasure")
+    with op.batch_alter_table("containmentaction", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_containmentaction_incident_id"))
+
+    op.drop_table("containmentaction")
+    with op.batch_alter_table("causerevision", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_causerevision_incident_id"))
+
+    op.drop_table("causerevision")
     with op.batch_alter_table("incident", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_incident_state"))
         batch_op.drop_index(batch_op.f("ix_incident_org_id"))
