@@ -264,4 +264,8 @@ def ack(
         out.print(f"{incident_id}: {org} acknowledged the report")
 
 
-from jikoflow import demo as _demo  # noqa: E402,F401  (registers `demo`)
+# The other command groups register themselves on import.
+from jikoflow import demo as _demo  # noqa: E402,F401
+from jikoflow import drill_commands as _drill  # noqa: E402,F401
+from jikoflow import notify_commands as _notify  # noqa: E402,F401
+from jikoflow import response_commands as _response  # noqa: E402,F401

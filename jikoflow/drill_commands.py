@@ -1,0 +1,1 @@
+"""`jikoflow drill …` and `jikoflow serve`: rehearsals under Art. 24 (3)."""

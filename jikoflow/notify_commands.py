@@ -1,0 +1,1 @@
+"""`jikoflow notifications`: the outbox as an operator sees it."""

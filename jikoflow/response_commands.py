@@ -1,0 +1,1 @@
+"""Commands for the rest of the Article 24 sequence: contain, cause, prevent, record, submit."""
