@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flows.incident import incident_flow
+from flows.sweep import sweep_flow
 
 FLOWS: dict[str, Any] = {
     "incident": incident_flow,
+    "sweep": sweep_flow,
 }

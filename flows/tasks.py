@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from prefect import task
 from sqlmodel import col, func, select
 
-from models.db import reading
+from models.db import reading, transaction
+from models.enums import StepName
 from models.notices import OutboxStatus
 from models.settings import load_settings
+from models.sweep import sweep_clocks
 from models.tables import Notification
+from models.types import utcnow
 from notifications.dispatch import deliver_due
 from notifications.factory import notifier_for
 
@@ -35,9 +40,23 @@ def deliver_notifications(incident_id: str | None = None) -> int:
     """Deliver every due message of the incident; retried while any is still pending."""
     settings = load_settings()
     stats = deliver_due(
-        settings.database_url, notifier_for(settings), lang=settings.lang, incident_id=incident_id
+        settings.database_url,
+        notifier_for(settings),
+        lang=settings.lang,
+        incident_id=incident_id,
     )
     left = pending_count(settings.database_url, incident_id)
     if left:
         raise StillPending(f"{left} message(s) wait for another attempt")
     return stats.sent
+
+
+@task(retries=2, retry_delay_seconds=1, timeout_seconds=120)
+def keep_clock(
+    incident_id: str | None, step: StepName | None = None, now: datetime | None = None
+) -> int:
+    """Queue the reminder or escalation a step's clock calls for now; returns how many."""
+    settings = load_settings()
+    with transaction(settings.database_url) as session:
+        result = sweep_clocks(session, now or utcnow(), incident_id=incident_id, step=step)
+    return result.reminders + result.escalations

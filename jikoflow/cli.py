@@ -14,12 +14,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-import click
 import typer
 from rich.console import Console
 
 from models.errors import BadInput
 from models.settings import Settings, load_settings
+
+try:  # Typer 0.2x ships its own copy of Click and raises that copy's exceptions
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_errors  # type: ignore[no-redef]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,7 +88,7 @@ def handled(fn: F) -> F:
         except BadInput as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-        except (typer.Exit, click.ClickException, click.exceptions.Exit, click.Abort):
+        except (typer.Exit, typer.Abort, click_errors.ClickException):
             raise
         except Exception as exc:
             if os.environ.get("JIKOFLOW_DEBUG"):
@@ -102,20 +106,21 @@ def run(argv: list[str]) -> int:
     """Run the CLI with `argv`; returns the exit code instead of exiting."""
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="jikoflow", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+        # Outside standalone mode Typer returns the code of a `typer.Exit` instead of raising it.
+        result = command.main(args=argv, prog_name="jikoflow", standalone_mode=False)
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.UsageError as exc:
+    except click_errors.UsageError as exc:
         hint = f"{exc.ctx.command_path}: " if exc.ctx else ""
         typer.echo(f"error: {hint}{exc.format_message()}".replace("\n", " "), err=True)
         return 2
-    except click.ClickException as exc:
+    except click_errors.ClickException as exc:
         typer.echo(f"error: {exc.format_message()}".replace("\n", " "), err=True)
         return exc.exit_code
-    except click.Abort:
+    except typer.Abort:
         typer.echo("aborted", err=True)
         return 1
-    return 0
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
 
 def main() -> None:

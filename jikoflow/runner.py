@@ -25,7 +25,7 @@ def prepare_prefect(settings: Settings) -> None:
 
 
 def run_flow(settings: Settings, name: str, **parameters: Any) -> bool:
-    """Run one of jikoflow's flows to completion; True when it completed."""
+    """Run one of jikoflow's flows to completion; True when it completed with nothing left."""
     prepare_prefect(settings)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -34,4 +34,4 @@ def run_flow(settings: Settings, name: str, **parameters: Any) -> bool:
     # A sync flow otherwise waits on its heartbeat thread for a second or more.
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         state = FLOWS[name](**parameters, return_state=True)
-    return bool(state.is_completed())
+    return bool(state.is_completed() and state.result())

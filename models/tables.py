@@ -97,6 +97,9 @@ class Step(SQLModel, table=True):
     warn_at: datetime = Field(sa_type=UTCDateTime)
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Reminder and escalation are each sent once per step; these mark that they were queued.
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Report(SQLModel, table=True):
