@@ -215,7 +215,7 @@ def submit(
     now = utcnow()
     with transaction(ctx.url) as session:
         check_submittable(session, incident_id)
-        data = record_data(session, incident_id, now=now)
+        data = record_data(session, incident_id, now=now, submitting=True)
         version = next_version(session, incident_id)
         content = render_record(data, lang=language, fmt=RecordFormat.MD).decode()
         submitted = submit_record(

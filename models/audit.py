@@ -7,7 +7,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, col, func, select
 
 from models.tables import AuditEvent
 from models.types import utcnow
@@ -86,3 +87,49 @@ def verify_chain(events: list[AuditEvent]) -> bool:
             return False
         prev = event.hash
     return True
+
+
+def record_events(
+    session: Session,
+    events: list[tuple[str, str, dict[str, Any], datetime]],
+    *,
+    actor: str | None = None,
+) -> None:
+    """Append many events (chain, action, detail, at) at once, loading each chain's tip once."""
+    chains = sorted({chain for chain, *_ in events})
+    tips: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(chains), 500):
+        chunk = chains[start : start + 500]
+        last = (
+            select(AuditEvent.chain, func.max(AuditEvent.seq).label("seq"))
+            .where(col(AuditEvent.chain).in_(chunk))
+            .group_by(col(AuditEvent.chain))
+            .subquery()
+        )
+        found = session.exec(
+            select(AuditEvent.chain, AuditEvent.seq, AuditEvent.hash).join(
+                last, (col(AuditEvent.chain) == last.c.chain) & (col(AuditEvent.seq) == last.c.seq)
+            )
+        )
+        tips.update({chain: (seq, digest) for chain, seq, digest in found})
+    rows: list[dict[str, Any]] = []
+    for chain, action, detail, at in events:
+        seq, prev = tips.get(chain, (0, GENESIS))
+        when = at.astimezone(UTC)
+        payload = json.loads(json.dumps(detail, ensure_ascii=False, default=str))
+        digest = _digest(prev, chain, seq + 1, when, actor, action, payload)
+        rows.append(
+            {
+                "chain": chain,
+                "seq": seq + 1,
+                "at": when,
+                "actor": actor,
+                "action": action,
+                "detail": payload,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        tips[chain] = (seq + 1, digest)
+    if rows:
+        session.execute(sa.insert(SQLModel.metadata.tables["auditevent"]), rows)

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
+from models.audit import events_of
 from models.enums import IncidentKind, IncidentState, OrgKind, ReportStatus
 from models.incidents import get_incident
 from models.parties import chain_for, get_contract, organizations_by_id
 from models.tables import (
-    AuditEvent,
     CauseRevision,
     ContainmentAction,
     Incident,
@@ -182,9 +182,24 @@ def record_data(
     latest = rows.versions[-1].version if rows.versions else 0
     # Open (never submitted, or changed since the last submission): the next version is drafted.
     drafting = incident.state is IncidentState.OPEN or not rows.versions
-    version = latest + 1 if submitting or drafting else latest
-    return _assemble(
-        session, incident, rows, now, version=version, draft=drafting and not submitting
+    who = _Actors(session, rows.actor_ids(incident))
+    return RecordData(
+        incident_id=incident.id,
+        version=latest + 1 if submitting or drafting else latest,
+        draft=drafting and not submitting,
+        drill=incident.is_drill,
+        as_of=now,
+        kind=incident.kind,
+        suspected=incident.suspected,
+        state=incident.state,
+        discovered_at=incident.discovered_at,
+        declared_at=incident.declared_at,
+        declared_by=who(incident.declared_by),
+        contained_at=incident.contained_at,
+        linked=rows.linked,
+        summary=incident.summary,
+        **_parties(session, incident, rows, who),
+        **_responses(rows, who, now),
     )
 
 
@@ -197,12 +212,12 @@ class _Rows:
         self.causes = _all(session, CauseRevision, incident.id, CauseRevision.revision)
         self.measures = _all(session, PreventionMeasure, incident.id, PreventionMeasure.number)
         self.versions = _all(session, RecordVersion, incident.id, RecordVersion.version)
-        self.events = _events(session, incident.id)
+        self.events = events_of(session, incident.id)
         self.linked = _linked(session, incident)
 
     def actor_ids(self, incident: Incident) -> set[str]:
         """Every person id the record names."""
-        ids = {incident.declared_by, *(e[2] for e in self.events)}
+        ids = {incident.declared_by, *(e.actor for e in self.events)}
         ids |= {a.by for a in self.containment} | {c.by for c in self.causes}
         ids |= {r.acknowledged_by for r in self.reports}
         for m in self.measures:
@@ -217,32 +232,18 @@ def _all(session: Session, table: Any, incident_id: str, order: Any) -> list[Any
     return list(session.exec(query.order_by(col(order), col(table.id))))
 
 
-def _events(session: Session, incident_id: str) -> list[tuple[int, datetime, str | None, str, Any]]:
-    # Columns rather than ORM objects: an incident can carry thousands of events.
-    query = (
-        select(
-            AuditEvent.seq, AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.detail
-        )
-        .where(AuditEvent.chain == incident_id)
-        .order_by(col(AuditEvent.seq))
-    )
-    return [tuple(row) for row in session.exec(query)]  # type: ignore[misc]
-
-
 def _linked(session: Session, incident: Incident) -> list[str]:
     query = select(Incident.id).where(Incident.linked_incident_id == incident.id)
     later = sorted(session.exec(query))
     return [incident.linked_incident_id, *later] if incident.linked_incident_id else later
 
 
-def _assemble(
-    session: Session, incident: Incident, rows: _Rows, now: datetime, *, version: int, draft: bool
-) -> RecordData:
+def _parties(session: Session, incident: Incident, rows: _Rows, who: _Actors) -> dict[str, Any]:
+    # The reports are here because their recipients are organisations of the chain.
     contract = get_contract(session, incident.contract_id)
     chain = chain_for(session, contract)
     path_ids = list(reversed(chain.path_to_client(incident.org_id)))
     orgs = _orgs(session, [*path_ids, *(r.recipient_id for r in rows.reports)])
-    who = _Actors(session, rows.actor_ids(incident))
     tiers = [
         PathTier(
             org=orgs[o],
@@ -251,40 +252,35 @@ def _assemble(
         )
         for o in path_ids
     ]
-    return RecordData(
-        incident_id=incident.id,
-        version=version,
-        draft=draft,
-        drill=incident.is_drill,
-        as_of=now,
-        contract_id=contract.id,
-        contract_title=contract.title,
-        client=orgs[chain.client],
-        contractor=orgs[chain.contractor],
-        org=orgs[incident.org_id],
-        path=tiers,
-        kind=incident.kind,
-        suspected=incident.suspected,
-        state=incident.state,
-        discovered_at=incident.discovered_at,
-        declared_at=incident.declared_at,
-        declared_by=who(incident.declared_by),
-        contained_at=incident.contained_at,
-        linked=rows.linked,
-        summary=incident.summary,
-        containment=[
+    return {
+        "contract_id": contract.id,
+        "contract_title": contract.title,
+        "client": orgs[chain.client],
+        "contractor": orgs[chain.contractor],
+        "org": orgs[incident.org_id],
+        "path": tiers,
+        "reports": [_report(r, orgs, who) for r in rows.reports],
+    }
+
+
+def _responses(rows: _Rows, who: _Actors, now: datetime) -> dict[str, Any]:
+    return {
+        "containment": [
             Containment(at=a.at, by=who(a.by), text=a.text, contained=a.contained)
             for a in rows.containment
         ],
-        reports=[_report(r, orgs, who) for r in rows.reports],
-        causes=[Cause(revision=c.revision, at=c.at, by=who(c.by), text=c.text) for c in rows.causes],
-        measures=[_measure(m, who, now) for m in rows.measures],
-        submissions=[_submission(v, who) for v in rows.versions],
-        timeline=[
-            TimelineEvent(seq=seq, at=at, actor=who(actor), action=action, detail=detail or {})
-            for seq, at, actor, action, detail in rows.events
+        "causes": [
+            Cause(revision=c.revision, at=c.at, by=who(c.by), text=c.text) for c in rows.causes
         ],
-    )
+        "measures": [_measure(m, who, now) for m in rows.measures],
+        "submissions": [_submission(v, who) for v in rows.versions],
+        "timeline": [
+            TimelineEvent(
+                seq=e.seq, at=e.at, actor=who(e.actor), action=e.action, detail=e.detail or {}
+            )
+            for e in rows.events
+        ],
+    }
 
 
 def _orgs(session: Session, ids: Iterable[str]) -> dict[str, Org]:

@@ -40,7 +40,7 @@ _JA: dict[str, str] = {
     "at": "日時",
     "by": "実施者",
     "text": "内容",
-    "contained_mark": "封じ込め完了",
+    "contained_mark": "（封じ込め完了）",
     "reports": "報告",
     "recipient": "報告先",
     "status": "状態",
@@ -52,6 +52,7 @@ _JA: dict[str, str] = {
     "latest_revision": "最新の分析（第%s版）",
     "earlier_revisions": "以前の版: %s件",
     "revision": "版",
+    "version_col": "版",
     "recorded_by": "記録者",
     "section3": "（3）再発防止策",
     "number": "番号",
@@ -73,7 +74,7 @@ _JA: dict[str, str] = {
 }
 
 _EN: dict[str, str] = {
-    "title": "Incident Report (written record, Article 24)",
+    "title": "Incident Record (Article 24)",
     "version": "Version %s",
     "draft": "DRAFT",
     "draft_note": "This record is a draft; it is not a submitted version.",
@@ -104,7 +105,7 @@ _EN: dict[str, str] = {
     "at": "Time",
     "by": "By",
     "text": "Description",
-    "contained_mark": "contained",
+    "contained_mark": "(contained)",
     "reports": "Reports",
     "recipient": "Recipient",
     "status": "Status",
@@ -116,6 +117,7 @@ _EN: dict[str, str] = {
     "latest_revision": "Latest analysis (revision %s)",
     "earlier_revisions": "Earlier revisions: %s",
     "revision": "Revision",
+    "version_col": "Version",
     "recorded_by": "Recorded by",
     "section3": "(3) Recurrence-prevention measures",
     "number": "No.",
@@ -138,50 +140,49 @@ _EN: dict[str, str] = {
 
 WORDS: dict[Lang, dict[str, str]] = {Lang.JA: _JA, Lang.EN: _EN}
 
-# Audit actions as recorded by the domain; an action missing here is shown as recorded.
+# Audit actions as the domain records them; an action missing here is shown as recorded.
 ACTIONS: dict[Lang, dict[str, str]] = {
     Lang.JA: {
         "declared": "申告",
+        "violation_opened": "違反の事故等を申告",
         "acknowledged": "受領確認",
         "report_sent": "報告送信",
         "report_failed": "報告送信失敗",
         "report_unreachable": "報告先に連絡手段なし",
-        "step_done": "対応完了",
-        "violation_opened": "違反の事故等を申告",
+        "notification_retry": "通知の再送",
         "containment_recorded": "措置の記録",
         "contained": "封じ込め完了",
         "cause_recorded": "原因分析の記録",
-        "prevention_added": "再発防止策の追加",
+        "measure_added": "再発防止策の追加",
         "measure_implemented": "再発防止策の実施",
+        "step_done": "対応完了",
+        "reminder": "期限前の催促",
+        "escalation": "期限超過の通知",
         "record_submitted": "記録の提出",
         "record_accepted": "記録の受理",
         "reopened": "再開",
-        "closed": "完了",
-        "reminded": "期限前の催促",
-        "escalated": "期限超過の通知",
     },
     Lang.EN: {
         "declared": "declared",
+        "violation_opened": "violation opened",
         "acknowledged": "acknowledged",
         "report_sent": "report sent",
         "report_failed": "report failed",
         "report_unreachable": "recipient unreachable by chat",
-        "step_done": "step done",
-        "violation_opened": "violation opened",
+        "notification_retry": "notification retried",
         "containment_recorded": "measure recorded",
         "contained": "contained",
         "cause_recorded": "cause recorded",
-        "prevention_added": "prevention measure added",
+        "measure_added": "prevention measure added",
         "measure_implemented": "prevention measure implemented",
+        "step_done": "step done",
+        "reminder": "reminder",
+        "escalation": "escalation",
         "record_submitted": "record submitted",
         "record_accepted": "record accepted",
         "reopened": "reopened",
-        "closed": "closed",
-        "reminded": "reminder",
-        "escalated": "escalation",
     },
 }
-
 
 MEASURE_STATES: dict[Lang, dict[str, str]] = {
     Lang.JA: {"planned": "未実施", "implemented": "実施済", "overdue": "期限超過"},

@@ -1,0 +1,132 @@
+"""Rendering the written record of an incident with 5,000 audit events.
+
+Targets: Markdown and HTML under 1 s each, PDF under 10 s. Run with
+`.venv/bin/python benchmarks/record.py [--events N]`; exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, SQLModel
+
+from models.audit import record_event
+from models.db import get_engine
+from models.enums import IncidentKind, Lang
+from models.incidents import declare_incident
+from models.parties import load_parties, read_parties
+from models.tables import (
+    AuditEvent,
+    CauseRevision,
+    ContainmentAction,
+    PreventionMeasure,
+)
+from records.data import record_data
+from records.render import RecordFormat, render_record
+
+SAMPLE = Path(__file__).resolve().parent.parent / "jikoflow" / "sample" / "parties.yaml"
+START = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+TARGETS = {"md": 1.0, "html": 1.0, "pdf": 10.0}
+
+
+def build(url: str, events: int) -> str:
+    """A database with one incident at gamma carrying `events` audit events; its id."""
+    engine = get_engine(url)
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        load_parties(session, read_parties(SAMPLE))
+        incident = declare_incident(
+            session,
+            contract_id="C-2026-001",
+            org_id="gamma",
+            kind=IncidentKind.LEAK,
+            summary="委託先のファイルサーバで住民情報ファイルへの不審なアクセスを検知",
+            by="ito",
+            now=START,
+        ).incident
+        _add_response(session, incident.id)
+        last = record_event(session, incident.id, "contained", actor="ito", at=START)
+        session.add_all(_events(incident.id, last.seq, events - last.seq))
+        session.commit()
+        return incident.id
+
+
+def _add_response(session: Session, incident_id: str) -> None:
+    for n in range(1, 4):
+        at = START + timedelta(minutes=10 * n)
+        session.add(ContainmentAction(incident_id=incident_id, at=at, by="ito", text=f"措置 {n}"))
+        session.add(
+            CauseRevision(incident_id=incident_id, revision=n, at=at, by="ito", text=f"原因 {n}")
+        )
+        session.add(
+            PreventionMeasure(
+                incident_id=incident_id,
+                number=n,
+                text=f"再発防止策 {n}",
+                owner_id="ito",
+                due_date=date(2026, 12, 10),
+                created_at=at,
+                created_by="ito",
+            )
+        )
+
+
+def _events(incident_id: str, after: int, count: int) -> list[AuditEvent]:
+    # Bulk rows rather than record_event: the benchmark measures rendering, not appending.
+    actions = ["report_sent", "acknowledged", "reminder", "escalation", "step_done"]
+    return [
+        AuditEvent(
+            chain=incident_id,
+            seq=after + i,
+            at=START + timedelta(minutes=i),
+            actor="ito" if i % 3 else None,
+            action=actions[i % len(actions)],
+            detail={"to": "acme", "step": "report", "n": i},
+            prev_hash="0" * 64,
+            hash=f"{i:064x}",
+        )
+        for i in range(1, count + 1)
+    ]
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Seconds taken by `fn` and its result."""
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the incident, render it in every format and print the timings."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=5000)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        incident_id = build(url, args.events)
+        with Session(get_engine(url)) as session:
+            load, data = timed(partial(record_data, session, incident_id, now=START))
+        print(f"record_data   {load:6.3f} s  ({len(data.timeline)} audit events)")
+        missed = []
+        for fmt in RecordFormat:
+            seconds, body = timed(partial(render_record, data, lang=Lang.JA, fmt=fmt))
+            limit = TARGETS[fmt.value]
+            print(f"{fmt.value:<13} {seconds:6.3f} s  (target < {limit:g} s, {len(body):,} bytes)")
+            if seconds >= limit:
+                missed.append(fmt.value)
+    if missed:
+        print(f"missed: {', '.join(missed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
