@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flows.drill import drill_flow, start_drill_flow
 from flows.incident import incident_flow
 from flows.sweep import sweep_flow
 
 FLOWS: dict[str, Any] = {
     "incident": incident_flow,
     "sweep": sweep_flow,
+    "drill": drill_flow,
+    "drill-start": start_drill_flow,
 }

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
+import models.drills  # registers drills, plans, the scheduler lease and its job store
 import models.tables  # noqa: F401  (registers the tables on the metadata)
 
 config = context.config

@@ -1,0 +1,169 @@
+"""What both kinds of drill share: finding one, its participants, closing it, listing them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from models.audit import record_event
+from models.chain import Chain
+from models.drills import Drill, DrillParticipant, DrillState, DrillType, Relation
+from models.enums import IncidentState
+from models.errors import BadInput, NotFound
+from models.parties import (
+    chain_for,
+    get_contract,
+    get_organization,
+    get_person,
+    managers_of,
+    organizations_by_id,
+)
+from models.tables import Contract, Incident
+
+
+def get_drill(session: Session, drill_id: str, field: str = "DRILL") -> Drill:
+    """The drill, or a refusal naming the id."""
+    drill = session.get(Drill, drill_id)
+    if drill is None:
+        raise NotFound(field, f"unknown drill {drill_id!r}")
+    return drill
+
+
+def require_running(drill: Drill, now: datetime) -> None:
+    """Refuse to record anything on a drill that is closed or whose window has ended."""
+    if drill.state is DrillState.CLOSED:
+        raise BadInput("DRILL", f"{drill.id} is closed; nothing more is recorded")
+    if now > drill.ends_at:
+        raise BadInput("DRILL", f"the window of {drill.id} ended at {drill.ends_at.isoformat()}")
+
+
+def contract_chain(session: Session, contract_id: str) -> tuple[Contract, Chain]:
+    """The contract and its stored chain, or a refusal naming --contract."""
+    contract = get_contract(session, contract_id)
+    return contract, chain_for(session, contract)
+
+
+def check_origin(session: Session, chain: Chain, origin_id: str) -> None:
+    """The simulated incident happens at 乙 or below, never at 甲 (as `declare` requires)."""
+    get_organization(session, origin_id)
+    chain.path_to_client(origin_id)
+    if origin_id == chain.client:
+        raise BadInput("--org", f"{origin_id} is the client (甲); choose 乙 or a subcontractor")
+
+
+def check_actor(session: Session, by: str | None, org_id: str | None = None) -> None:
+    """`--by` names a known person (of `org_id` when given)."""
+    if by is None:
+        return
+    person = get_person(session, by)
+    if org_id is not None and person.org_id != org_id:
+        raise BadInput("--by", f"{by} is not a person of {org_id}")
+
+
+def add_participants(
+    session: Session, drill: Drill, reached: Sequence[tuple[str, Relation]]
+) -> list[DrillParticipant]:
+    """Record every organisation a drill reaches, with its channel and managers as they are now."""
+    ids = [org for org, _ in reached]
+    orgs = organizations_by_id(session, ids)
+    managers = managers_of(session, ids)
+    rows = [
+        DrillParticipant(
+            drill_id=drill.id,
+            org_id=org,
+            relation=relation,
+            channel=orgs[org].slack_channel,
+            managers=len(managers[org]),
+        )
+        for org, relation in reached
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def record_start(session: Session, drill: Drill, participants: Sequence[DrillParticipant]) -> None:
+    """The first event of a drill's audit trail: what was started, where, reaching whom."""
+    detail = {
+        "type": str(drill.type),
+        "contract": drill.contract_id,
+        "origin": drill.origin_id,
+        "scenario": drill.scenario_id,
+        "incident": drill.incident_id,
+        "plan": drill.plan_id,
+        "reached": len(participants),
+        "ends_at": drill.ends_at.isoformat(),
+    }
+    record_event(
+        session,
+        drill.id,
+        "drill_started",
+        actor=drill.started_by,
+        at=drill.started_at,
+        detail=detail,
+    )
+
+
+def participants_of(session: Session, drill_id: str) -> list[DrillParticipant]:
+    """The organisations a drill reached, in chain order."""
+    query = select(DrillParticipant).where(DrillParticipant.drill_id == drill_id)
+    return list(session.exec(query.order_by(col(DrillParticipant.id))))
+
+
+def close_drill(session: Session, drill: Drill, now: datetime, by: str | None = None) -> Drill:
+    """Close a drill: confirmations and responses stop; the outcome is recorded once."""
+    if drill.state is DrillState.CLOSED:
+        return drill
+    check_actor(session, by)
+    closed_at = min(now, drill.ends_at)
+    drill.state = DrillState.CLOSED
+    drill.closed_at = closed_at
+    session.add(drill)
+    participants = participants_of(session, drill.id)
+    silent = [p.org_id for p in participants if p.acknowledged_at is None]
+    detail = {"acknowledged": len(participants) - len(silent), "reached": len(participants)}
+    if drill.type is DrillType.CONTACT:
+        detail["never_answered"] = len(silent)
+    record_event(session, drill.id, "drill_closed", actor=by, at=closed_at, detail=detail)
+    if drill.incident_id is not None:
+        _end_drill_incidents(session, drill, closed_at, by)
+    return drill
+
+
+def _end_drill_incidents(session: Session, drill: Drill, at: datetime, by: str | None) -> None:
+    """The exercise is over, so are its incidents: no reminder or escalation follows them."""
+    linked = select(Incident).where(
+        Incident.is_drill, col(Incident.linked_incident_id) == drill.incident_id
+    )
+    for incident in [session.get(Incident, drill.incident_id), *session.exec(linked)]:
+        if incident is None or not incident.is_drill or incident.state is IncidentState.CLOSED:
+            continue
+        incident.state = IncidentState.CLOSED
+        incident.closed_at = at
+        session.add(incident)
+        record_event(
+            session, incident.id, "drill_ended", actor=by, at=at, detail={"drill": drill.id}
+        )
+
+
+def close_due(session: Session, now: datetime) -> list[str]:
+    """Close every running drill whose window has ended; returns their ids."""
+    due = session.exec(
+        select(Drill).where(Drill.state == DrillState.RUNNING, col(Drill.ends_at) <= now)
+    ).all()
+    return [close_drill(session, drill, now).id for drill in due]
+
+
+def list_drills(
+    session: Session, *, contract_id: str | None = None, running_only: bool = False
+) -> list[Drill]:
+    """Drills, newest first."""
+    query = select(Drill)
+    if contract_id is not None:
+        get_contract(session, contract_id)
+        query = query.where(Drill.contract_id == contract_id)
+    if running_only:
+        query = query.where(Drill.state == DrillState.RUNNING)
+    return list(session.exec(query.order_by(col(Drill.started_at).desc(), col(Drill.id))))

@@ -1,0 +1,162 @@
+"""Is every organisation rehearsing often enough? Last drills, next plans, overdue (Art. 24 (3)).
+
+By default a contact check is due every 6 months and a tabletop exercise every 12; a contract's
+`DrillPolicy` overrides both. A contact check counts for an organisation only when it
+confirmed; a tabletop counts for every organisation on the drill incident's report path.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from drills.plans import active_plans, next_runs
+from drills.scenario import find_scenario
+from models.audit import record_event
+from models.chain import Chain
+from models.drills import (
+    DEFAULT_CONTACT_MONTHS,
+    DEFAULT_TABLETOP_MONTHS,
+    Drill,
+    DrillParticipant,
+    DrillPlan,
+    DrillPolicy,
+    DrillType,
+    Relation,
+    cadence,
+    origin_at_tier,
+    relations,
+)
+from models.errors import BadInput
+from models.parties import chain_for, get_contract, organizations_by_id
+from models.tables import Contract
+
+Latest = dict[tuple[DrillType, str], datetime]
+
+
+def set_policy(
+    session: Session,
+    *,
+    contract_id: str,
+    contact_months: int | None,
+    tabletop_months: int | None,
+    by: str | None,
+    now: datetime,
+) -> DrillPolicy:
+    """Override how often a contract rehearses (months between drills of each kind)."""
+    get_contract(session, contract_id)
+    for name, value in (
+        ("--contact-months", contact_months),
+        ("--tabletop-months", tabletop_months),
+    ):
+        if value is not None and not 1 <= value <= 60:
+            raise BadInput(name, "must be between 1 and 60 months")
+    policy = session.get(DrillPolicy, contract_id) or DrillPolicy(
+        contract_id=contract_id, updated_at=now
+    )
+    policy.contact_months = contact_months or policy.contact_months
+    policy.tabletop_months = tabletop_months or policy.tabletop_months
+    policy.updated_at, policy.updated_by = now, by
+    session.add(policy)
+    detail = {"contact_months": policy.contact_months, "tabletop_months": policy.tabletop_months}
+    record_event(session, f"policy-{contract_id}", "drill_policy", actor=by, at=now, detail=detail)
+    return policy
+
+
+def _latest(session: Session, contract_id: str) -> Latest:
+    """Per (type, organisation): the start of the newest drill that counts for it."""
+    rows = session.exec(
+        select(Drill, DrillParticipant)
+        .join(DrillParticipant, col(DrillParticipant.drill_id) == Drill.id)
+        .where(Drill.contract_id == contract_id)
+    ).all()
+    latest: Latest = {}
+    for drill, participant in rows:
+        if drill.type is DrillType.CONTACT and participant.acknowledged_at is None:
+            continue
+        key = (drill.type, participant.org_id)
+        if key not in latest or latest[key] < drill.started_at:
+            latest[key] = drill.started_at
+    return latest
+
+
+def _planned(plans: list[DrillPlan], chain: Chain, now: datetime) -> Latest:
+    """Per (type, organisation): the next planned drill that will reach it."""
+    nearest: Latest = {}
+    for plan in plans:
+        upcoming = next_runs(plan.cron, plan.timezone, now)
+        if not upcoming:
+            continue
+        for org in _reached(plan, chain):
+            key = (plan.type, org)
+            if key not in nearest or upcoming[0] < nearest[key]:
+                nearest[key] = upcoming[0]
+    return nearest
+
+
+def _reached(plan: DrillPlan, chain: Chain) -> list[str]:
+    if plan.type is DrillType.CONTACT:
+        return chain.members()
+    origin = plan.origin_id
+    if origin is None and plan.scenario_id is not None:
+        try:
+            origin = origin_at_tier(chain, find_scenario(plan.scenario_id).situation.tier)
+        except BadInput:
+            return []
+    if origin is None:
+        return []
+    return [org for org, relation in relations(chain, origin) if relation is not Relation.MEMBER]
+
+
+def due_rows(
+    session: Session, now: datetime, contract_id: str | None = None
+) -> list[dict[str, Any]]:
+    """One row per organisation (乙 and below) and contract."""
+    query = select(Contract).order_by(col(Contract.id))
+    if contract_id is not None:
+        get_contract(session, contract_id)
+        query = query.where(Contract.id == contract_id)
+    plans_by_contract: dict[str, list[DrillPlan]] = defaultdict(list)
+    for plan in active_plans(session):
+        plans_by_contract[plan.contract_id].append(plan)
+    rows: list[dict[str, Any]] = []
+    for contract in session.exec(query):
+        rows.extend(_contract_rows(session, contract, plans_by_contract[contract.id], now))
+    return rows
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _contract_rows(
+    session: Session, contract: Contract, plans: list[DrillPlan], now: datetime
+) -> list[dict[str, Any]]:
+    chain = chain_for(session, contract)
+    policy = session.get(DrillPolicy, contract.id)
+    months = {
+        DrillType.CONTACT: policy.contact_months if policy else DEFAULT_CONTACT_MONTHS,
+        DrillType.TABLETOP: policy.tabletop_months if policy else DEFAULT_TABLETOP_MONTHS,
+    }
+    latest = _latest(session, contract.id)
+    planned = _planned(plans, chain, now)
+    orgs = organizations_by_id(session, chain.members())
+    rows = []
+    for org in chain.members()[1:]:
+        row: dict[str, Any] = {"contract": contract.id, "org": org, "org_name": orgs[org].name}
+        for kind in DrillType:
+            state = cadence(latest.get((kind, org)), months[kind], now)
+            nxt = planned.get((kind, org))
+            row[kind.value] = {
+                "every_months": months[kind],
+                "last": _iso(state.last),
+                "due": _iso(state.due),
+                "next_planned": _iso(nxt),
+                "overdue": state.overdue,
+            }
+        row["overdue"] = any(row[k.value]["overdue"] for k in DrillType)
+        rows.append(row)
+    return rows

@@ -1,0 +1,96 @@
+"""The scheduler's jobs: module-level callables with simple arguments, as APScheduler stores them.
+
+Each reads its settings from the environment, works through the database and delivers through
+the configured notifier, so a job written by one process can be run by another.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from drills.core import close_due
+from drills.lease import Holder, renew
+from drills.run import start_from_plan
+from drills.tabletop import release_due
+from models.db import transaction
+from models.errors import BadInput
+from models.settings import Settings, load_settings
+from models.sweep import sweep_clocks
+from models.types import utcnow
+from notifications.dispatch import DeliveryStats, deliver_due
+from notifications.factory import notifier_for
+
+log = logging.getLogger("jikoflow.serve")
+
+
+def deliver(settings: Settings, *ids: str | None) -> DeliveryStats:
+    """Deliver the due messages of each drill or incident id (all of them for None)."""
+    notifier = notifier_for(settings)
+    total = DeliveryStats()
+    for ident in ids:
+        stats = deliver_due(settings.database_url, notifier, lang=settings.lang, incident_id=ident)
+        total.sent += stats.sent
+        total.retrying += stats.retrying
+        total.failed += stats.failed
+        total.unreachable += stats.unreachable
+    return total
+
+
+def fire_plan(plan_id: int) -> str | None:
+    """Run the drill a plan asks for, now; returns its id (None when the plan is gone)."""
+    settings = load_settings()
+    try:
+        with transaction(settings.database_url) as session:
+            drill = start_from_plan(session, plan_id, now=utcnow())
+    except BadInput as exc:
+        log.error("plan %s did not start: %s", plan_id, exc)
+        return None
+    if drill is None:
+        log.warning("plan %s was removed; nothing to run", plan_id)
+        return None
+    stats = deliver(settings, drill.id, drill.incident_id)
+    log.info("plan %s started %s: %d message(s) sent", plan_id, drill.id, stats.sent)
+    return drill.id
+
+
+@dataclass
+class TickResult:
+    """What one drill tick did."""
+
+    released: list[tuple[str, int]] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    sent: int = 0
+
+
+def drill_tick(now: datetime | None = None) -> TickResult:
+    """Make due injects available, close drills whose window ended, deliver their messages."""
+    settings = load_settings()
+    moment = now or utcnow()
+    with transaction(settings.database_url) as session:
+        released = release_due(session, moment)
+        closed = close_due(session, moment)
+    result = TickResult(released, closed)
+    if released:
+        result.sent = deliver(settings, *dict.fromkeys(d for d, _ in released)).sent
+    for drill_id in closed:
+        log.info("drill %s closed", drill_id)
+    return result
+
+
+def sweep_tick(now: datetime | None = None) -> int:
+    """One pass of the clocks (reminders, escalations), then every due message; returns sent."""
+    settings = load_settings()
+    with transaction(settings.database_url) as session:
+        sweep_clocks(session, now or utcnow())
+    return deliver(settings, None).sent
+
+
+def heartbeat(holder: Holder, on_lost: Callable[[], None]) -> None:
+    """Renew the scheduler lease; calls `on_lost` when another process has taken it over."""
+    settings = load_settings()
+    if not renew(settings.database_url, holder, utcnow()):
+        log.error("the scheduler lease was taken over; stopping")
+        on_lost()

@@ -1,0 +1,258 @@
+"""Drill plans: a `DrillPlan` row plus an APScheduler 3 job in the application database.
+
+The job store is a SQLAlchemy store on the app database (table `jikoflow_jobs`), so a plan
+survives restarts. Jobs have explicit ids and are written with `replace_existing`; `coalesce`
+with a misfire grace time makes a run missed while nothing was serving fire once, late.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlmodel import Session, col, select
+
+from drills.core import check_actor, check_origin, contract_chain
+from drills.scenario import scenario_ref
+from models.audit import record_event
+from models.db import get_engine
+from models.drills import JOBS_TABLE, DrillPlan, DrillType
+from models.errors import BadInput, NotFound
+
+PLAN_JOB = "drills.jobs:fire_plan"
+PLANS_CHAIN = "drill-plans"  # the audit chain of plan changes
+# A run missed while `serve` was down still fires (once) if it is less than a day late.
+MISFIRE_GRACE = timedelta(hours=24)
+TOKYO = ZoneInfo("Asia/Tokyo")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_DOW_PART = re.compile(r"^(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(\d+))?$")
+
+
+def job_id(plan_id: int) -> str:
+    """The scheduler job id of a plan."""
+    return f"drill-plan-{plan_id}"
+
+
+def zone(name: str) -> ZoneInfo:
+    """An IANA time zone, or a refusal naming --tz."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadInput("--tz", f"unknown time zone {name!r} (e.g. Asia/Tokyo)") from None
+
+
+def _day(token: str) -> int:
+    if token.isdigit() and int(token) <= 7:
+        return int(token) % 7
+    if token[:3] in _DAYS and len(token) == 3:
+        return _DAYS.index(token)
+    raise ValueError(f"bad day of week {token!r}")
+
+
+def crontab_weekdays(field: str) -> str:
+    """A crontab weekday field (0 or 7 = Sunday) as names: APScheduler 3 counts from Monday."""
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        match = _DOW_PART.match(part)
+        if match is None:
+            raise ValueError(f"bad day of week {part!r}")
+        span, step = match.group(1), int(match.group(2) or 1)
+        if span == "*" and step == 1:
+            return "*"
+        first, _, last = ("0-6" if span == "*" else span).partition("-")
+        start, end = _day(first), (_day(last) if last else _day(first))
+        if last == "7":
+            end = 7
+        if end < start:
+            raise ValueError(f"day range {span!r} runs backwards")
+        days.update(d % 7 for d in range(start, end + 1, step))
+    return ",".join(_DAYS[d] for d in sorted(days))
+
+
+def parse_cron(expr: str, tz: str = "Asia/Tokyo") -> CronTrigger:
+    """A standard five-field crontab expression in `tz`, or a refusal naming --cron."""
+    timezone = zone(tz)
+    fields = expr.split()
+    if len(fields) != 5:
+        raise BadInput("--cron", f"expected 5 fields (minute hour day month weekday), got {expr!r}")
+    try:
+        weekdays = crontab_weekdays(fields[4])
+        minute, hour, day, month = fields[:4]
+        return CronTrigger(
+            minute=minute, hour=hour, day=day, month=month, day_of_week=weekdays, timezone=timezone
+        )
+    except ValueError as exc:
+        raise BadInput("--cron", f"{expr!r}: {exc}") from None
+
+
+def next_runs(expr: str, tz: str, after: datetime, count: int = 1) -> list[datetime]:
+    """The next `count` fire times of a plan after `after`."""
+    trigger = parse_cron(expr, tz)
+    out: list[datetime] = []
+    previous: datetime | None = None
+    moment = after
+    for _ in range(count):
+        fire = trigger.get_next_fire_time(previous, moment)
+        if fire is None:
+            break
+        out.append(fire)
+        previous, moment = fire, fire + timedelta(seconds=1)
+    return out
+
+
+def scheduler_options(url: str) -> dict[str, Any]:
+    """Job store, time zone and job defaults shared by `serve` and the plan commands."""
+    store = SQLAlchemyJobStore(engine=get_engine(url), tablename=JOBS_TABLE)
+    return {
+        "jobstores": {"default": store},
+        "timezone": TOKYO,
+        "job_defaults": {
+            "coalesce": True,
+            "misfire_grace_time": int(MISFIRE_GRACE.total_seconds()),
+            "max_instances": 1,
+        },
+    }
+
+
+def schedule_plan(scheduler: BaseScheduler, plan: DrillPlan, func: Any = PLAN_JOB) -> None:
+    """Write (or rewrite) the plan's job: explicit id, coalesced, with a misfire grace time."""
+    assert plan.id is not None
+    scheduler.add_job(
+        func,
+        trigger=parse_cron(plan.cron, plan.timezone),
+        args=[plan.id],
+        id=job_id(plan.id),
+        name=f"{plan.type} drill for {plan.contract_id}",
+        jobstore="default",
+        replace_existing=True,
+        coalesce=True,
+        misfire_grace_time=int(MISFIRE_GRACE.total_seconds()),
+        max_instances=1,
+    )
+
+
+class JobStoreEditor(BaseScheduler):  # type: ignore[misc]
+    """A scheduler that never runs jobs: it reads and writes the job store for the CLI."""
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Close the job store."""
+        super().shutdown(wait)
+
+    def wakeup(self) -> None:
+        """Nothing to wake: this scheduler has no loop."""
+
+
+@contextmanager
+def job_store(url: str) -> Iterator[BaseScheduler]:
+    """The plan jobs of the database, paused: nothing fires while the CLI edits them."""
+    editor = JobStoreEditor(**scheduler_options(url))
+    editor.start(paused=True)
+    try:
+        yield editor
+    finally:
+        editor.shutdown(wait=False)
+
+
+def create_plan(
+    session: Session,
+    *,
+    contract_id: str,
+    drill_type: DrillType,
+    cron: str,
+    tz: str = "Asia/Tokyo",
+    scenario: str | None = None,
+    origin_id: str | None = None,
+    window_minutes: int = 60,
+    by: str | None = None,
+    now: datetime,
+) -> DrillPlan:
+    """Validate and record a plan (its job is written once the row is committed)."""
+    contract, chain = contract_chain(session, contract_id)
+    parse_cron(cron, tz)
+    check_actor(session, by)
+    if origin_id is not None:
+        check_origin(session, chain, origin_id)
+    if drill_type is DrillType.TABLETOP:
+        if scenario is None:
+            raise BadInput("--scenario", "a tabletop plan needs a scenario (id or file)")
+        scenario = scenario_ref(scenario)
+    elif scenario is not None:
+        raise BadInput("--scenario", "only a tabletop plan takes a scenario")
+    if not 1 <= window_minutes <= 7 * 24 * 60:
+        raise BadInput("--window", "must be between 1 minute and 7 days")
+    plan = DrillPlan(
+        contract_id=contract.id,
+        type=drill_type,
+        scenario_id=scenario,
+        origin_id=origin_id,
+        cron=cron,
+        timezone=tz,
+        window_minutes=window_minutes,
+        created_at=now,
+        created_by=by,
+    )
+    session.add(plan)
+    session.flush()
+    detail = {"plan": plan.id, "contract": contract.id, "type": str(drill_type), "cron": cron}
+    record_event(session, PLANS_CHAIN, "drill_planned", actor=by, at=now, detail=detail)
+    return plan
+
+
+def remove_plan(session: Session, plan_id: int, *, by: str | None, now: datetime) -> DrillPlan:
+    """Mark a plan removed (its drills keep pointing at it); the job is deleted afterwards."""
+    plan = get_plan(session, plan_id)
+    check_actor(session, by)
+    plan.removed_at = now
+    session.add(plan)
+    detail = {"plan": plan_id}
+    record_event(session, PLANS_CHAIN, "drill_unplanned", actor=by, at=now, detail=detail)
+    return plan
+
+
+def get_plan(session: Session, plan_id: int) -> DrillPlan:
+    """An active plan, or a refusal naming the id."""
+    plan = session.get(DrillPlan, plan_id)
+    if plan is None or plan.removed_at is not None:
+        raise NotFound("ID", f"unknown plan {plan_id}")
+    return plan
+
+
+def active_plans(session: Session, contract_id: str | None = None) -> list[DrillPlan]:
+    """Plans not removed, oldest first."""
+    query = select(DrillPlan).where(col(DrillPlan.removed_at).is_(None))
+    if contract_id is not None:
+        query = query.where(DrillPlan.contract_id == contract_id)
+    return list(session.exec(query.order_by(col(DrillPlan.id))))
+
+
+def plan_row(plan: DrillPlan, next_run: datetime | None) -> dict[str, Any]:
+    """What `drill plans` shows of one plan."""
+    return {
+        "id": plan.id,
+        "contract": plan.contract_id,
+        "type": str(plan.type),
+        "scenario": plan.scenario_id,
+        "org": plan.origin_id,
+        "cron": plan.cron,
+        "tz": plan.timezone,
+        "window_minutes": plan.window_minutes,
+        "next_run": next_run.isoformat() if next_run else None,
+        "scheduled": next_run is not None,
+    }
+
+
+def plan_rows(session: Session, scheduler: BaseScheduler) -> list[dict[str, Any]]:
+    """Every active plan with the next run time its job holds."""
+    rows = []
+    for plan in active_plans(session):
+        assert plan.id is not None
+        job = scheduler.get_job(job_id(plan.id))
+        rows.append(plan_row(plan, job.next_run_time if job else None))
+    return rows

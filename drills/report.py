@@ -1,0 +1,69 @@
+"""Rendering the after-action report (Markdown, HTML, PDF) from `report_data`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from models.errors import BadInput
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class ReportFormat(StrEnum):
+    """The formats an after-action report is rendered in."""
+
+    MD = "md"
+    HTML = "html"
+    PDF = "pdf"
+
+
+def parse_format(text: str) -> ReportFormat:
+    """A report format from the command line."""
+    try:
+        return ReportFormat(text.strip().lower())
+    except ValueError:
+        raise BadInput("--format", f"{text!r} is not one of md, html, pdf") from None
+
+
+@cache
+def environment() -> Environment:
+    """The Jinja2 environment of the report templates: strict, HTML autoescaped."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def cell(value: Any) -> str:
+    """A value safe inside a Markdown table cell: one line, pipes escaped."""
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+
+def render_text(data: dict[str, Any], fmt: ReportFormat) -> str:
+    """The report as Markdown or HTML text."""
+    env = environment()
+    env.filters["cell"] = cell
+    name = "report.md.j2" if fmt is ReportFormat.MD else "report.html.j2"
+    return env.get_template(name).render(**data)
+
+
+def render_report(data: dict[str, Any], fmt: ReportFormat) -> bytes:
+    """The report in `fmt`: UTF-8 text, or a PDF printed from the HTML."""
+    if fmt is ReportFormat.PDF:
+        # WeasyPrint takes about a second to import; only the pdf path pays for it.
+        from weasyprint import HTML
+
+        html = render_text(data, ReportFormat.HTML)
+        pdf: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+        return pdf
+    return render_text(data, fmt).encode()

@@ -1,0 +1,67 @@
+"""The drill flows (Art. 24 (3)): a drill's messages, and for a tabletop the real Article 24 flow.
+
+A contact check's flow delivers its 【訓練】 messages; a tabletop's flow also runs the incident
+flow on its drill incident, so the rehearsal exercises exactly what a real incident would.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, task
+
+from drills.core import get_drill
+from drills.run import parse_type, start_drill
+from flows.incident import incident_flow
+from flows.tasks import deliver_notifications
+from models.db import reading, transaction
+from models.drills import DEFAULT_WINDOW
+from models.settings import load_settings
+from models.types import utcnow
+
+
+@task(retries=1, retry_delay_seconds=2, timeout_seconds=60)
+def drill_incident(drill_id: str) -> str | None:
+    """The drill incident a tabletop drives (None for a contact check)."""
+    with reading(load_settings().database_url) as session:
+        return get_drill(session, drill_id).incident_id
+
+
+@task(timeout_seconds=120)
+def open_drill(
+    contract_id: str, drill_type: str, scenario: str | None, org: str | None, by: str | None
+) -> str:
+    """Open a drill now; returns its id."""
+    with transaction(load_settings().database_url) as session:
+        drill = start_drill(
+            session,
+            contract_id=contract_id,
+            drill_type=parse_type(drill_type),
+            scenario=scenario,
+            origin_id=org,
+            window=DEFAULT_WINDOW,
+            by=by,
+            now=utcnow(),
+        )
+    return drill.id
+
+
+@flow(name="jikoflow-drill", log_prints=False, validate_parameters=True)
+def drill_flow(drill_id: str) -> bool:
+    """第24条第3項: 事故等発生時の対応手順を確認し、または訓練する。"""
+    incident_id = drill_incident(drill_id)
+    followed = incident_flow(incident_id) if incident_id else True
+    sent = deliver_notifications(drill_id, return_state=True)
+    return bool(followed and sent.is_completed())
+
+
+@flow(name="jikoflow-drill-start", log_prints=False, validate_parameters=True)
+def start_drill_flow(
+    contract_id: str,
+    drill_type: str = "contact",
+    scenario: str | None = None,
+    org: str | None = None,
+    by: str | None = None,
+) -> str:
+    """Start a contact check or a tabletop exercise now (for the Prefect UI), and run it."""
+    drill_id = open_drill(contract_id, drill_type, scenario, org, by)
+    drill_flow(drill_id)
+    return drill_id

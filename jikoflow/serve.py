@@ -1,0 +1,150 @@
+"""`jikoflow serve`: the long-running process (DESIGN.md §3, service mode).
+
+It holds the one scheduler lease of the database, runs APScheduler (drill plans from the SQL
+job store; the sweep and the drill tick every `--tick` seconds) and, when `PREFECT_API_URL` is
+set, serves the flows as Prefect deployments in the main thread. SIGTERM or SIGINT stops it:
+running jobs finish, the lease is given back, exit 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from typing import Annotated, Any
+
+import typer
+
+from jikoflow.cli import Context, app, handled
+from models.settings import Settings
+
+log = logging.getLogger("jikoflow.serve")
+
+
+@app.command()
+@handled
+def serve(
+    tick: Annotated[
+        float, typer.Option("--tick", help="Seconds between sweeps and drill ticks.", min=0.2)
+    ] = 60.0,
+) -> None:
+    """Run the scheduler (drill plans, sweep every minute) and, with PREFECT_API_URL, the flows."""
+    from drills.lease import Holder, LeaseHeld, acquire, release
+    from models.types import utcnow
+
+    ctx = Context()
+    url = ctx.url
+    _configure_logging()
+    holder = Holder.here()
+    try:
+        acquire(url, holder, utcnow())
+    except LeaseHeld as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        scheduler = start_scheduler(url, holder, tick)
+        try:
+            _announce(ctx.settings, scheduler, tick)
+            if os.environ.get("PREFECT_API_URL"):
+                serve_deployments(ctx.settings)
+            else:
+                wait_for_signal()
+        finally:
+            scheduler.shutdown(wait=True)
+    finally:
+        release(url, holder)
+    typer.echo("jikoflow serve: stopped", err=True)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", level=logging.WARNING)
+    log.setLevel(logging.INFO)
+
+
+def start_scheduler(url: str, holder: Any, tick: float) -> Any:
+    """The background scheduler: plan jobs from the database, internal jobs in memory."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from drills.jobs import drill_tick, heartbeat, sweep_tick
+    from drills.lease import HEARTBEAT_EVERY
+    from drills.plans import scheduler_options
+
+    options = scheduler_options(url)
+    options["jobstores"]["internal"] = MemoryJobStore()
+    options["executors"] = {"default": ThreadPoolExecutor(max_workers=4)}
+    scheduler = BackgroundScheduler(**options)
+    every: dict[str, Any] = {
+        "trigger": "interval",
+        "seconds": tick,
+        "jobstore": "internal",
+        "coalesce": True,
+        "max_instances": 1,
+        "misfire_grace_time": max(1, int(tick)),
+    }
+    scheduler.add_job(sweep_tick, id="sweep", name="sweep", **every)
+    scheduler.add_job(drill_tick, id="drill-tick", name="drill tick", **every)
+    scheduler.add_job(
+        heartbeat,
+        args=[holder, _stop_self],
+        id="lease-heartbeat",
+        name="lease heartbeat",
+        **(every | {"seconds": HEARTBEAT_EVERY.total_seconds()}),
+    )
+    scheduler.start()
+    return scheduler
+
+
+def _stop_self() -> None:
+    """Stop this process the way an operator would (the lease was lost)."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _announce(settings: Settings, scheduler: Any, tick: float) -> None:
+    from sqlalchemy.engine import make_url
+
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    plans = len(scheduler.get_jobs(jobstore="default"))
+    prefect = (
+        "Prefect deployments on " + os.environ["PREFECT_API_URL"]
+        if os.environ.get("PREFECT_API_URL")
+        else "no Prefect deployments (PREFECT_API_URL not set)"
+    )
+    typer.echo(
+        f"jikoflow serve: pid {os.getpid()}, {where}, "
+        f"{plans} drill plan(s), sweep every {tick:g} s, {prefect}",
+        err=True,
+    )
+
+
+def wait_for_signal() -> None:
+    """Block the main thread until SIGTERM or SIGINT."""
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    while not stop.wait(timeout=3600):
+        pass
+
+
+def serve_deployments(settings: Settings) -> None:
+    """Serve every jikoflow flow as a Prefect deployment (blocks; Prefect handles the signals)."""
+    from jikoflow.runner import prepare_prefect
+
+    prepare_prefect(settings)
+    from prefect import serve as prefect_serve
+    from prefect.types.entrypoint import EntrypointType
+
+    from flows.registry import FLOWS
+
+    deployments = [
+        flow.to_deployment(name=f"jikoflow-{name}", entrypoint_type=EntrypointType.MODULE_PATH)
+        for name, flow in FLOWS.items()
+    ]
+    prefect_serve(*deployments, print_starting_message=False)

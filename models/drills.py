@@ -1,0 +1,303 @@
+"""Drills under Art. 24 (3): their tables and the pure rules that judge them.
+
+A contact-tree check (連絡確認訓練) reaches every organisation in a contract's chain and times
+each confirmation against the first-report clock; a tabletop exercise (机上訓練) runs the real
+Article 24 sequence on an incident flagged as a drill. Everything here is plain data and
+arithmetic: no scheduler, no chat, no Prefect.
+"""
+
+from __future__ import annotations
+
+import calendar
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models import tables as _tables  # noqa: F401  (the tables these foreign keys name)
+from models.chain import Chain
+from models.clocks import DEFAULT_CLOCKS
+from models.enums import IncidentKind, Lang, StepName
+from models.types import UTCDateTime, enum_type, json_type
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+# "Same clocks": a confirmation is timed like the first report of a real incident (「直ちに」).
+REPORT_CLOCK = DEFAULT_CLOCKS[StepName.REPORT]
+DEFAULT_WINDOW = REPORT_CLOCK.due_after
+DEFAULT_CONTACT_MONTHS = 6
+DEFAULT_TABLETOP_MONTHS = 12
+JOBS_TABLE = "jikoflow_jobs"
+
+
+class DrillType(StrEnum):
+    """The two kinds of rehearsal."""
+
+    CONTACT = "contact"  # 連絡確認訓練: unattended, every organisation confirms receipt
+    TABLETOP = "tabletop"  # 机上訓練: facilitated, a scenario drives the real flow
+
+
+class DrillState(StrEnum):
+    """Whether a drill still accepts confirmations and responses."""
+
+    RUNNING = "running"
+    CLOSED = "closed"
+
+
+class Relation(StrEnum):
+    """How an organisation stands to the simulated incident (DESIGN.md §4)."""
+
+    ORIGIN = "origin"  # where the simulated 事故等 happens
+    RECIPIENT = "recipient"  # would receive the real report: every ancestor and 甲
+    MEMBER = "member"  # elsewhere in the chain: reached to prove the contact tree works
+
+
+class AckOutcome(StrEnum):
+    """A confirmation judged against the first-report clock."""
+
+    IN_TIME = "in_time"  # before the warning time (30 min)
+    BEFORE_DUE = "before_due"  # after the warning, before the due time (1 h)
+    LATE = "late"
+    NONE = "none"
+
+
+class FindingState(StrEnum):
+    """An improvement item's life, tracked to closure."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+LABELS: dict[Lang, dict[str, str]] = {
+    Lang.JA: {
+        "contact": "連絡確認訓練",
+        "tabletop": "机上訓練",
+        "running": "実施中",
+        "closed": "終了",
+        "origin": "発生組織（想定）",
+        "recipient": "報告先",
+        "member": "連絡網",
+        "in_time": "30分以内",
+        "before_due": "1時間以内",
+        "late": "期限超過",
+        "none": "応答なし",
+        "open": "未着手",
+        "in_progress": "対応中",
+        "done": "完了",
+    },
+    Lang.EN: {
+        "contact": "contact-tree check",
+        "tabletop": "tabletop exercise",
+        "running": "running",
+        "closed": "closed",
+        "origin": "origin (simulated)",
+        "recipient": "report recipient",
+        "member": "contact tree",
+        "in_time": "within 30 min",
+        "before_due": "within 1 h",
+        "late": "late",
+        "none": "no answer",
+        "open": "open",
+        "in_progress": "in progress",
+        "done": "done",
+    },
+}
+
+
+def drill_label(value: StrEnum, lang: Lang = Lang.JA) -> str:
+    """The user-facing label of a drill enum value."""
+    return LABELS[lang].get(value.value, value.value)
+
+
+class Drill(SQLModel, table=True):
+    """One rehearsal of one contract's response procedure."""
+
+    id: str = Field(primary_key=True, max_length=40)
+    contract_id: str = Field(foreign_key="contract.id", index=True, max_length=64)
+    type: DrillType = Field(sa_type=enum_type(DrillType))
+    state: DrillState = Field(default=DrillState.RUNNING, sa_type=enum_type(DrillState), index=True)
+    origin_id: str = Field(foreign_key="organization.id", max_length=64)
+    kind: IncidentKind = Field(default=IncidentKind.LEAK, sa_type=enum_type(IncidentKind))
+    suspected: bool = True
+    scenario_id: str | None = Field(default=None, max_length=64)
+    scenario: dict[str, Any] | None = Field(default=None, sa_type=json_type())
+    incident_id: str | None = Field(default=None, foreign_key="incident.id", max_length=40)
+    plan_id: int | None = Field(default=None, foreign_key="drillplan.id")
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    started_by: str | None = Field(default=None, max_length=64)
+    released: int = 0  # tabletop injects made available so far
+
+
+class DrillParticipant(SQLModel, table=True):
+    """One organisation reached by a drill, and its confirmation."""
+
+    __table_args__ = (sa.UniqueConstraint("drill_id", "org_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    drill_id: str = Field(foreign_key="drill.id", index=True, max_length=40)
+    org_id: str = Field(foreign_key="organization.id", max_length=64)
+    relation: Relation = Field(sa_type=enum_type(Relation))
+    channel: str | None = Field(default=None, max_length=64)
+    managers: int = 0
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by: str | None = Field(default=None, max_length=64)
+
+
+class DrillFinding(SQLModel, table=True):
+    """An improvement item found by a drill, with its owner, due date and state."""
+
+    __table_args__ = (sa.UniqueConstraint("drill_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    drill_id: str = Field(foreign_key="drill.id", index=True, max_length=40)
+    number: int
+    text: str = Field(sa_type=sa.Text)
+    owner_id: str | None = Field(default=None, foreign_key="person.id", max_length=64)
+    due_date: date | None = None
+    state: FindingState = Field(default=FindingState.OPEN, sa_type=enum_type(FindingState))
+    note: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str | None = Field(default=None, max_length=64)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by: str | None = Field(default=None, max_length=64)
+
+
+class DrillPlan(SQLModel, table=True):
+    """A drill run on a schedule; its trigger lives in the scheduler's job store."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: str = Field(foreign_key="contract.id", index=True, max_length=64)
+    type: DrillType = Field(sa_type=enum_type(DrillType))
+    scenario_id: str | None = Field(default=None, max_length=64)
+    origin_id: str | None = Field(default=None, foreign_key="organization.id", max_length=64)
+    cron: str = Field(max_length=100)
+    timezone: str = Field(default="Asia/Tokyo", max_length=64)
+    window_minutes: int = int(DEFAULT_WINDOW.total_seconds() // 60)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str | None = Field(default=None, max_length=64)
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DrillPolicy(SQLModel, table=True):
+    """How often a contract rehearses, when it differs from the defaults (6 and 12 months)."""
+
+    contract_id: str = Field(primary_key=True, foreign_key="contract.id", max_length=64)
+    contact_months: int = DEFAULT_CONTACT_MONTHS
+    tabletop_months: int = DEFAULT_TABLETOP_MONTHS
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    updated_by: str | None = Field(default=None, max_length=64)
+
+
+class SchedulerLease(SQLModel, table=True):
+    """The one scheduler allowed on a database: who holds it and when it last said so."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=200)
+    pid: int
+    host: str = Field(max_length=200)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    heartbeat_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# The scheduler's own job store, declared here so migrations create it with everything else;
+# the columns are the ones APScheduler 3's SQLAlchemyJobStore reads and writes.
+jobs_table = sa.Table(
+    JOBS_TABLE,
+    SQLModel.metadata,
+    sa.Column("id", sa.Unicode(191), primary_key=True),
+    sa.Column("next_run_time", sa.Float(25), index=True),
+    sa.Column("job_state", sa.LargeBinary, nullable=False),
+)
+
+
+def new_drill_id(at: datetime) -> str:
+    """DRL-YYYYMMDD-XXXXXX: the Tokyo date of the start and a random suffix."""
+    suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+    return f"DRL-{at.astimezone(TOKYO):%Y%m%d}-{suffix}"
+
+
+def subcontract_tier(chain: Chain, org: str) -> int:
+    """0 for 乙, 1 for a 再委託先, 2 for the next tier, …; -1 for 甲."""
+    return chain.depth_of(org) - 1
+
+
+def origin_at_tier(chain: Chain, tier: int) -> str | None:
+    """The first organisation (file order) at subcontract tier `tier`, if the chain has one."""
+    for org in chain.members()[1:]:
+        if subcontract_tier(chain, org) == tier:
+            return org
+    return None
+
+
+def deepest_origin(chain: Chain) -> str:
+    """The first organisation of the deepest tier: its report travels the longest path."""
+    members = chain.members()[1:]
+    return max(members, key=lambda org: (chain.depth_of(org), -members.index(org)))
+
+
+def relations(chain: Chain, origin: str) -> list[tuple[str, Relation]]:
+    """Every organisation of the chain and how it stands to an incident at `origin`."""
+    recipients = set(chain.recipients_for(origin))
+    out: list[tuple[str, Relation]] = []
+    for org in chain.members():
+        if org == origin:
+            out.append((org, Relation.ORIGIN))
+        elif org in recipients:
+            out.append((org, Relation.RECIPIENT))
+        else:
+            out.append((org, Relation.MEMBER))
+    return out
+
+
+def ack_outcome(started: datetime, acknowledged: datetime | None) -> AckOutcome:
+    """A confirmation judged against the first-report clock, counted from the drill's start."""
+    if acknowledged is None:
+        return AckOutcome.NONE
+    elapsed = acknowledged - started
+    if elapsed <= REPORT_CLOCK.due_after - REPORT_CLOCK.warn_before:
+        return AckOutcome.IN_TIME
+    if elapsed <= REPORT_CLOCK.due_after:
+        return AckOutcome.BEFORE_DUE
+    return AckOutcome.LATE
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same Tokyo day `months` later, clamped to the month's last day."""
+    local = moment.astimezone(TOKYO)
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day)
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """When a kind of drill was last done for an organisation and when it is next due."""
+
+    last: datetime | None
+    due: datetime | None
+    overdue: bool
+
+
+def cadence(last: datetime | None, months: int, now: datetime) -> Cadence:
+    """Never rehearsed is overdue; otherwise due `months` after the last rehearsal."""
+    if last is None:
+        return Cadence(None, None, True)
+    due = add_months(last, months)
+    return Cadence(last, due, now > due)
+
+
+def minutes_between(start: datetime, end: datetime | None) -> float | None:
+    """Elapsed minutes, one decimal; None when `end` is None."""
+    if end is None:
+        return None
+    return round((end - start) / timedelta(minutes=1), 1)
