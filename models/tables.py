@@ -158,10 +158,17 @@ class Notification(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=200)
     ts: str | None = Field(default=None, max_length=32)
     thread_ts: str | None = Field(default=None, max_length=32)
+    # Set when the last attempt may have reached the chat service (a claim that was never
+    # settled, a timeout, a 5xx): the next attempt first looks for the message by its key.
+    maybe_posted: bool = False
 
 
 class ChatThread(SQLModel, table=True):
-    """The summary card of one incident in one channel; later messages go into its thread."""
+    """The summary card of one incident in one channel; later messages go into its thread.
+
+    The card shows the facts of outbox row `card_row_id`; `card_shown_id` is the row whose facts
+    the chat service shows now, so a card behind its newest row is due for `chat.update`.
+    """
 
     __table_args__ = (sa.UniqueConstraint("incident_id", "channel"),)
 
@@ -169,6 +176,8 @@ class ChatThread(SQLModel, table=True):
     incident_id: str = Field(index=True, max_length=40)
     channel: str = Field(max_length=64)
     ts: str = Field(max_length=32)
+    card_row_id: int | None = Field(default=None, foreign_key="notification.id")
+    card_shown_id: int | None = Field(default=None, foreign_key="notification.id")
 
 
 class ContainmentAction(SQLModel, table=True):

@@ -1,18 +1,38 @@
-"""The Slack notifier: slack-sdk's WebClient with retry handlers; the only slack_sdk import."""
+"""The Slack notifier: slack-sdk's WebClient and typed Block Kit models; the only slack_sdk import.
+
+Retries are the outbox's job, not the client's: a 429 comes back as a `DeliveryError` with
+Slack's `Retry-After`, so the dispatcher can pause the channel and record when to try again, and
+no request that Slack may already have accepted is repeated blindly.
+"""
 
 from __future__ import annotations
 
+import socket
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackObjectFormationError
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
 )
-from slack_sdk.models.blocks import Block
 
-from notifications.base import DeliveryError, Message, Posted
+from notifications.base import (
+    Context,
+    DeliveryError,
+    Divider,
+    Header,
+    Message,
+    Part,
+    Posted,
+    Section,
+)
 
 # Errors that no retry can fix: the message is marked failed and shown to an operator.
 PERMANENT_ERRORS = frozenset(
@@ -20,6 +40,7 @@ PERMANENT_ERRORS = frozenset(
         "channel_not_found",
         "not_in_channel",
         "invalid_auth",
+        "not_authed",
         "account_inactive",
         "is_archived",
         "token_revoked",
@@ -27,75 +48,158 @@ PERMANENT_ERRORS = frozenset(
         "invalid_blocks",
         "msg_too_long",
         "no_text",
+        "thread_not_found",
     }
 )
+# Slack: "it's possible some aspect of the operation succeeded before the error was raised".
+MAYBE_DONE_ERRORS = frozenset({"internal_error", "fatal_error"})
+METADATA_EVENT = "jikoflow_notice"
+MAX_BLOCKS = 50
+FIELD_MAX = 2000
+# How far back `find` looks: our own unsettled post is among the newest messages.
+FIND_PAGES = 5
+FIND_PAGE_SIZE = 200
 
 
 class SlackNotifier:
-    """Posts through slack-sdk's WebClient; rate limits and dropped connections retry in place."""
+    """Posts through slack-sdk's WebClient; every failure is reported, none retried in place."""
 
     needs_channel = True
+    min_interval = 1.0
 
-    def __init__(
-        self, token: str, base_url: str, *, timeout: int = 10, max_retries: int = 2
-    ) -> None:
+    def __init__(self, token: str, base_url: str, *, timeout: int = 10) -> None:
         self.client = WebClient(
             token=token,
             base_url=base_url if base_url.endswith("/") else base_url + "/",
             timeout=timeout,
-            retry_handlers=[
-                ConnectionErrorRetryHandler(max_retry_count=max_retries),
-                RateLimitErrorRetryHandler(max_retry_count=max_retries),
-            ],
+            retry_handlers=[],
         )
 
     def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> Posted:
-        """chat.postMessage; raises DeliveryError when Slack does not accept it."""
+        """chat.postMessage with the outbox key as metadata; DeliveryError when not accepted."""
         kwargs: dict[str, Any] = {
             "channel": channel,
             "text": message.text,
-            "blocks": validated_blocks(message),
+            "blocks": slack_blocks(message),
         }
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
-        response = self._call(self.client.chat_postMessage, **kwargs)
+        if message.key:
+            kwargs["metadata"] = {
+                "event_type": METADATA_EVENT,
+                "event_payload": {"key": message.key},
+            }
+        response = self._call(self.client.chat_postMessage, posting=True, **kwargs)
         return Posted(str(response.get("channel") or channel), str(response["ts"]))
 
     def update(self, channel: str, ts: str, message: Message) -> None:
-        """chat.update of an earlier message."""
+        """chat.update of an earlier message (repeating it changes nothing)."""
         self._call(
             self.client.chat_update,
             channel=channel,
             ts=ts,
             text=message.text,
-            blocks=validated_blocks(message),
+            blocks=slack_blocks(message),
         )
+
+    def find(self, channel: str, key: str, *, thread_ts: str | None = None) -> Posted | None:
+        """Look through the channel (or the thread) for a message carrying outbox key `key`."""
+        if thread_ts:
+            pages = self._call(
+                self.client.conversations_replies,
+                channel=channel,
+                ts=thread_ts,
+                include_all_metadata=True,
+                limit=FIND_PAGE_SIZE,
+            )
+        else:
+            pages = self._call(
+                self.client.conversations_history,
+                channel=channel,
+                include_all_metadata=True,
+                limit=FIND_PAGE_SIZE,
+            )
+        try:
+            for number, page in enumerate(pages, start=1):
+                for item in page.get("messages") or []:
+                    if _key_of(item) == key:
+                        return Posted(channel, str(item["ts"]))
+                if number >= FIND_PAGES:
+                    break
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            raise _as_delivery_error(exc, posting=False) from None
+        return None
 
     @staticmethod
-    def _call(method: Any, **kwargs: Any) -> Any:
+    def _call(method: Any, *, posting: bool = False, **kwargs: Any) -> Any:
         try:
             return method(**kwargs)
-        except SlackApiError as exc:
-            raise _delivery_error(exc) from None
-        except (SlackClientError, OSError) as exc:
-            raise DeliveryError(f"connection: {type(exc).__name__}") from None
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            raise _as_delivery_error(exc, posting=posting) from None
 
 
-def validated_blocks(message: Message) -> list[dict[str, Any]]:
-    """Parse blocks into slack-sdk's typed models, which check Slack's limits."""
-    parsed = Block.parse_all(message.blocks)
-    for block in parsed:
-        block.validate_json()
-    return [block.to_dict() for block in parsed]
+def slack_blocks(message: Message) -> list[dict[str, Any]]:
+    """The message's parts as slack-sdk typed blocks, checked against Slack's limits."""
+    if len(message.blocks) > MAX_BLOCKS:
+        raise DeliveryError("invalid_blocks: more than 50 blocks", permanent=True)
+    blocks = [_typed(part) for part in message.blocks]
+    try:
+        for block in blocks:
+            block.validate_json()
+    except SlackObjectFormationError as exc:
+        raise DeliveryError(f"invalid_blocks: {exc}", permanent=True) from None
+    return [block.to_dict() for block in blocks]
 
 
-def _delivery_error(exc: SlackApiError) -> DeliveryError:
-    response = exc.response
-    error = str(response.get("error") or f"http_{response.status_code}")
-    retry_after: float | None = None
-    if response.status_code == 429:
-        header = (response.headers or {}).get("Retry-After") or (response.headers or {}).get(
-            "retry-after"
+def _typed(part: Part) -> Block:
+    if isinstance(part, Header):
+        return HeaderBlock(text=PlainTextObject(text=part.text, emoji=False))
+    if isinstance(part, Section):
+        if any(len(f) > FIELD_MAX for f in part.fields):
+            raise DeliveryError("invalid_blocks: a field exceeds 2000 characters", permanent=True)
+        return SectionBlock(
+            text=MarkdownTextObject(text=part.text) if part.text else None,
+            fields=[MarkdownTextObject(text=f) for f in part.fields] or None,
         )
-        retry_after = float(header[0] if isinstance(header, list) else header or 1)
-    return DeliveryError(error, permanent=error in PERMANENT_ERRORS, retry_after=retry_after)
+    if isinstance(part, Context):
+        return ContextBlock(elements=[MarkdownTextObject(text=t) for t in part.items])
+    assert isinstance(part, Divider)
+    return DividerBlock()
+
+
+def _key_of(item: dict[str, Any]) -> str | None:
+    metadata = item.get("metadata") or {}
+    if metadata.get("event_type") != METADATA_EVENT:
+        return None
+    key = (metadata.get("event_payload") or {}).get("key")
+    return str(key) if key is not None else None
+
+
+def _as_delivery_error(exc: Exception, *, posting: bool) -> DeliveryError:
+    if isinstance(exc, SlackApiError):
+        return _api_error(exc, posting=posting)
+    reason = getattr(exc, "reason", None)
+    never_sent = isinstance(exc, ConnectionRefusedError | socket.gaierror) or (
+        isinstance(exc, URLError) and isinstance(reason, ConnectionRefusedError | socket.gaierror)
+    )
+    what = type(reason).__name__ if isinstance(reason, BaseException) else type(exc).__name__
+    return DeliveryError(f"connection: {what}", maybe_delivered=posting and not never_sent)
+
+
+def _api_error(exc: SlackApiError, *, posting: bool) -> DeliveryError:
+    response = exc.response
+    status = int(response.status_code)
+    data = response.data if isinstance(response.data, dict) else {}
+    if status == 429:
+        headers = {k.lower(): v for k, v in (response.headers or {}).items()}
+        header = headers.get("retry-after")
+        value = header[0] if isinstance(header, list) else header
+        return DeliveryError("ratelimited", retry_after=float(value or 1))
+    if status >= 500:
+        return DeliveryError(f"http_{status}", maybe_delivered=posting)
+    error = str(data.get("error") or f"http_{status}")
+    return DeliveryError(
+        error,
+        permanent=error in PERMANENT_ERRORS,
+        maybe_delivered=posting and error in MAYBE_DONE_ERRORS,
+    )

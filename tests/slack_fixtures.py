@@ -1,14 +1,26 @@
-"""Pytest fixtures for the fake Slack server (`tests/slack_server.py`)."""
+"""Pytest fixtures for the fake Slack server (`tests/slack_server.py`) and the outbox on it.
+
+- `slack_server`: a running fake Slack on 127.0.0.1 (random port).
+- `slack_env`: `SLACK_BOT_TOKEN` / `SLACK_API_URL` pointed at it (request it after `env`).
+- `outbox_world`: a database (SQLite, then PostgreSQL) with the sample parties loaded, the
+  real `SlackNotifier` on the fake server, and helpers to declare and deliver at fixed times.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.slack_server import SlackServer
+from tests.slack_server import Recorded, SlackServer
 
 SLACK_TOKEN = "xoxb-jikoflow-test"
+SAMPLE_PARTIES = Path(str(files("jikoflow").joinpath("sample/parties.yaml")))
 
 
 @pytest.fixture
@@ -21,7 +33,150 @@ def slack_server() -> Iterator[SlackServer]:
 
 @pytest.fixture
 def slack_env(slack_server: SlackServer, monkeypatch: pytest.MonkeyPatch) -> SlackServer:
-    """`SLACK_BOT_TOKEN` and `SLACK_API_URL` pointing at the fake Slack."""
+    """`SLACK_BOT_TOKEN` and `SLACK_API_URL` pointing at the fake Slack, which is not limited.
+
+    The fake server does not rate-limit here, so the notifier's one-second pacing per channel
+    is switched off; pacing is tested against a rate-limited server in test_slack_volume.py.
+    """
     monkeypatch.setenv("SLACK_BOT_TOKEN", SLACK_TOKEN)
     monkeypatch.setenv("SLACK_API_URL", slack_server.url)
+    monkeypatch.setattr("notifications.slack.SlackNotifier.min_interval", 0.0)
     return slack_server
+
+
+@dataclass
+class OutboxWorld:
+    """A loaded database, the fake Slack and the real Slack notifier pointed at it."""
+
+    url: str
+    slack: SlackServer
+    # Rows are queued at the real time, so the test's clock starts there and moves explicitly.
+    t0: datetime
+
+    def at(self, **delta: float) -> datetime:
+        """`t0` plus a timedelta."""
+        return self.t0 + timedelta(**delta)
+
+    def notifier(self) -> Any:
+        """The real Slack notifier on the fake server."""
+        from notifications.slack import SlackNotifier
+
+        return SlackNotifier(SLACK_TOKEN, self.slack.url, timeout=5)
+
+    def deliver(self, at: datetime | None = None, **options: Any) -> Any:
+        """One `deliver_due` pass at `at` (default `t0`), unpaced (the fake is not limited)."""
+        from notifications.dispatch import ChannelPacer, deliver_due
+
+        options.setdefault("pacer", ChannelPacer(0))
+        notifier = options.pop("notifier", None) or self.notifier()
+        return deliver_due(self.url, notifier, now=at or self.t0, **options)
+
+    def declare(
+        self,
+        org: str = "delta",
+        *,
+        at: datetime | None = None,
+        summary: str = "封筒1通の所在不明",
+        drill: bool = False,
+    ) -> str:
+        """Declare a suspected leak at `org` under the sample contract; returns its id."""
+        from models.db import transaction
+        from models.enums import IncidentKind
+        from models.incidents import declare_incident
+
+        with transaction(self.url) as session:
+            declared = declare_incident(
+                session,
+                contract_id="C-2026-001",
+                org_id=org,
+                kind=IncidentKind.LEAK,
+                suspected=True,
+                summary=summary,
+                now=at or self.t0,
+                drill=drill,
+            )
+            return declared.incident.id
+
+    def rows(self, **where: Any) -> list[Any]:
+        """Outbox rows, oldest first, filtered by column values."""
+        from sqlmodel import col, select
+
+        from models.db import reading
+        from models.tables import Notification
+
+        with reading(self.url) as session:
+            query = select(Notification).order_by(col(Notification.id))
+            for name, value in where.items():
+                query = query.where(getattr(Notification, name) == value)
+            return list(session.exec(query))
+
+    def posts(self) -> list[Recorded]:
+        """chat.postMessage requests the server accepted."""
+        return [r for r in self.slack.calls("chat.postMessage") if r.ok]
+
+
+def load_parties_file(url: str, path: Path) -> None:
+    """Load a parties file into the database at `url`."""
+    from models.db import transaction
+    from models.parties import load_parties, read_parties
+
+    with transaction(url) as session:
+        load_parties(session, read_parties(path))
+
+
+@pytest.fixture
+def outbox_world(db_url: str, slack_server: SlackServer) -> OutboxWorld:
+    """The sample parties loaded into `db_url`, with the fake Slack running."""
+    from models.types import utcnow
+
+    load_parties_file(db_url, SAMPLE_PARTIES)
+    return OutboxWorld(db_url, slack_server, utcnow() + timedelta(minutes=1))
+
+
+VOLUME_EVENTS = ("report", "state", "reminder", "escalation", "submitted")
+
+
+def fill_outbox(url: str, *, channels: int, incidents: int, events: int) -> int:
+    """Queue `channels × incidents × events` messages, one organisation and channel each.
+
+    Every incident opens a card in its channel; its later events go into that thread.
+    """
+    from models.db import transaction
+    from models.enums import IncidentKind, IncidentState, OrgKind
+    from models.notices import NoticeEvent, NoticeFacts, enqueue
+    from models.tables import Organization
+    from models.types import utcnow
+
+    now = utcnow()
+    with transaction(url) as session:
+        orgs = [
+            Organization(
+                id=f"vol{c:03d}",
+                name=f"組織{c:03d}",
+                kind=OrgKind.SUBCONTRACTOR,
+                slack_channel=f"C0VOL{c:03d}",
+            )
+            for c in range(channels)
+        ]
+        session.add_all(orgs)
+        session.flush()
+        queued = 0
+        for org in orgs:
+            for i in range(incidents):
+                for event in VOLUME_EVENTS[:events]:
+                    facts = NoticeFacts(
+                        event=NoticeEvent(event),
+                        incident_id=f"INC-VOL-{org.id}-{i:03d}",
+                        contract_id="C-VOL",
+                        contract_title="負荷試験",
+                        org_id=org.id,
+                        org_name=org.name,
+                        recipient_id=org.id,
+                        recipient_name=org.name,
+                        kind=IncidentKind.LEAK,
+                        suspected=True,
+                        state=IncidentState.OPEN,
+                        declared_at=now,
+                    )
+                    queued += enqueue(session, facts, org) is not None
+    return queued

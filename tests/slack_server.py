@@ -14,26 +14,21 @@ restarting on the same port (connection refused in between), and Slack's per-cha
 
 from __future__ import annotations
 
-import itertools
 import json
-import math
+import sys
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-BOT_USER = "U0JIKOBOT"
-BOT_ID = "B0JIKOBOT"
-TEAM_ID = "T0JIKOTEST"
+from tests.slack_workspace import Canned, Workspace
 
 # Form-encoded requests carry these arguments as JSON strings (slack-sdk's WebClient does so).
 _JSON_ARGS = ("blocks", "attachments", "metadata")
-
-_RATE_LIMITED_METHODS = ("chat.postMessage",)
 
 
 @dataclass(frozen=True)
@@ -47,19 +42,15 @@ class Recorded:
     raw: str
     status: int  # the HTTP status the server answered with
     at: float  # time.monotonic() on arrival
-
-
-@dataclass(frozen=True)
-class Canned:
-    """A scripted answer for the next call of one method."""
-
-    status: int = 200
-    body: dict[str, Any] | str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    ok: bool = False  # whether the answer was Slack's {"ok": true, …}
 
 
 class SlackServer:
-    """The fake Slack: start/stop (or `with`), `.url`, `.requests`, `.fail_next`, `.messages`."""
+    """The fake Slack: start/stop (or `with`), `.url`, `.requests`, `.fail_next`, `.messages`.
+
+    `rate_limit`, `token` and `known_channels` (None: any channel exists) may be changed while
+    it runs; they belong to its `workspace`.
+    """
 
     def __init__(
         self,
@@ -70,22 +61,25 @@ class SlackServer:
         known_channels: set[str] | None = None,
     ) -> None:
         """`rate_limit`: chat.postMessage per second per channel (None: unlimited)."""
-        self.rate_limit = rate_limit
-        self.burst = burst
-        self.token = token
-        self.known_channels = known_channels
+        self.workspace = Workspace(
+            rate_limit=rate_limit, burst=burst, token=token, known_channels=known_channels
+        )
         self.port = 0
         self._lock = threading.RLock()
         self._requests: list[Recorded] = []
         self._canned: dict[str, deque[Canned]] = defaultdict(deque)
-        self._channels: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self._replies: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        self._posted_at: dict[str, deque[float]] = defaultdict(deque)
-        self._ts = itertools.count(1)
-        self._epoch = int(time.time())
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.on_post: Callable[[Recorded], None] | None = None
+
+    @property
+    def known_channels(self) -> set[str] | None:
+        """Channels that exist (None: every channel does)."""
+        return self.workspace.known_channels
+
+    @known_channels.setter
+    def known_channels(self, value: set[str] | None) -> None:
+        self.workspace.known_channels = value
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -104,7 +98,7 @@ class SlackServer:
         if self._httpd is not None:
             return self
         handler = type("Handler", (_Handler,), {"slack": self})
-        httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        httpd = _HTTPServer(("127.0.0.1", self.port), handler)
         httpd.daemon_threads = True
         self.port = httpd.server_address[1]
         self._httpd = httpd
@@ -146,11 +140,14 @@ class SlackServer:
         headers: dict[str, str] | None = None,
         body: dict[str, Any] | str | None = None,
         times: int = 1,
+        applied: bool = False,
     ) -> None:
         """Answer the next `times` calls of `method` with this instead of the real thing.
 
         `error` gives Slack's `{"ok": false, "error": ...}`; a 429 defaults to `ratelimited`
         with `Retry-After: 1`; any other status defaults to a plain-text error page.
+        `applied=True`: the call takes effect (a message is stored) but the client only sees
+        the failure — Slack accepted it and the reply was lost.
         """
         if body is None:
             if error is not None:
@@ -164,16 +161,14 @@ class SlackServer:
             canned_headers.setdefault("Retry-After", "1")
         with self._lock:
             for _ in range(times):
-                self._canned[method].append(Canned(status, body, canned_headers))
+                self._canned[method].append(Canned(status, body, canned_headers, applied))
 
     def reset(self) -> None:
         """Forget requests, messages and scripted answers."""
         with self._lock:
             self._requests.clear()
             self._canned.clear()
-            self._channels.clear()
-            self._replies.clear()
-            self._posted_at.clear()
+        self.workspace.reset()
 
     # -- inspection --------------------------------------------------------------------------
 
@@ -193,203 +188,27 @@ class SlackServer:
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Top-level messages accepted in `channel`, oldest first, as they stand now."""
-        with self._lock:
-            return [dict(m) for m in self._channels.get(channel, [])]
+        return self.workspace.messages(channel)
 
     def replies(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         """Thread replies under `thread_ts`, oldest first."""
-        with self._lock:
-            return [dict(m) for m in self._replies.get((channel, thread_ts), [])]
-
-    def all_messages(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Every accepted message, top-level and replies, with its channel."""
-        with self._lock:
-            for channel, messages in self._channels.items():
-                yield from ((channel, dict(m)) for m in messages)
-            for (channel, _), replies in self._replies.items():
-                yield from ((channel, dict(m)) for m in replies)
-
-    # -- the API -----------------------------------------------------------------------------
+        return self.workspace.replies(channel, thread_ts)
 
     def _answer(
         self, method: str, headers: dict[str, str], body: dict[str, Any], now: float
     ) -> Canned:
         with self._lock:
-            if self._canned[method]:
-                return self._canned[method].popleft()
-            auth = self._check_auth(headers, body)
-            if auth is not None:
-                return auth
-            api = _API.get(method)
-            if api is None:
-                return Canned(404, {"ok": False, "error": "unknown_method"})
-            return api(self, body, now)
-
-    def _check_auth(self, headers: dict[str, str], body: dict[str, Any]) -> Canned | None:
-        bearer = headers.get("authorization", "")
-        token = bearer.removeprefix("Bearer ").strip() if bearer else str(body.get("token", ""))
-        if not token:
-            return Canned(200, {"ok": False, "error": "not_authed"})
-        if self.token is not None and token != self.token:
-            return Canned(200, {"ok": False, "error": "invalid_auth"})
-        return None
-
-    def _rate_limited(self, channel: str, now: float) -> Canned | None:
-        if self.rate_limit is None:
-            return None
-        window = self.burst / self.rate_limit
-        recent = self._posted_at[channel]
-        while recent and now - recent[0] >= window:
-            recent.popleft()
-        if len(recent) >= self.burst:
-            wait = max(1, math.ceil(window - (now - recent[0])))
-            return Canned(
-                429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(int(wait))}
-            )
-        recent.append(now)
-        return None
-
-    def _next_ts(self) -> str:
-        n = next(self._ts)
-        return f"{self._epoch + n // 1_000_000}.{n % 1_000_000:06d}"
-
-    def _post_message(self, body: dict[str, Any], now: float) -> Canned:
-        channel = str(body.get("channel") or "")
-        if not channel:
-            return Canned(200, {"ok": False, "error": "channel_not_found"})
-        if self.known_channels is not None and channel not in self.known_channels:
-            return Canned(200, {"ok": False, "error": "channel_not_found"})
-        if not body.get("text") and not body.get("blocks"):
-            return Canned(200, {"ok": False, "error": "no_text"})
-        limited = self._rate_limited(channel, now)
-        if limited is not None:
-            return limited
-        message = _message(body, self._next_ts())
-        thread_ts = body.get("thread_ts")
-        if thread_ts:
-            parent = self._find(channel, str(thread_ts))
-            if parent is None:
-                return Canned(200, {"ok": False, "error": "thread_not_found"})
-            message["thread_ts"] = parent["ts"]
-            parent["thread_ts"] = parent["ts"]
-            parent["reply_count"] = parent.get("reply_count", 0) + 1
-            self._replies[(channel, parent["ts"])].append(message)
-        else:
-            self._channels[channel].append(message)
-        return Canned(
-            200, {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
-        )
-
-    def _update(self, body: dict[str, Any], _now: float) -> Canned:
-        channel, ts = str(body.get("channel") or ""), str(body.get("ts") or "")
-        message = self._find(channel, ts)
-        if message is None:
-            return Canned(200, {"ok": False, "error": "message_not_found"})
-        for key in ("text", "blocks"):
-            if key in body:
-                message[key] = body[key]
-        message["edited"] = {"user": BOT_USER, "ts": self._next_ts()}
-        return Canned(
-            200,
-            {
-                "ok": True,
-                "channel": channel,
-                "ts": ts,
-                "text": message.get("text", ""),
-                "message": message,
-            },
-        )
-
-    def _find(self, channel: str, ts: str) -> dict[str, Any] | None:
-        for message in self._channels.get(channel, []):
-            if message["ts"] == ts:
-                return message
-        for (chan, _), replies in self._replies.items():
-            if chan == channel:
-                for message in replies:
-                    if message["ts"] == ts:
-                        return message
-        return None
-
-    def _history(self, body: dict[str, Any], _now: float) -> Canned:
-        channel = str(body.get("channel") or "")
-        if self.known_channels is not None and channel not in self.known_channels:
-            return Canned(200, {"ok": False, "error": "channel_not_found"})
-        oldest = float(body.get("oldest") or 0)
-        latest = float(body.get("latest") or math.inf)
-        newest_first = [
-            m for m in reversed(self._channels.get(channel, [])) if oldest < float(m["ts"]) < latest
-        ]
-        return self._page(newest_first, body)
-
-    def _conversation_replies(self, body: dict[str, Any], _now: float) -> Canned:
-        channel, ts = str(body.get("channel") or ""), str(body.get("ts") or "")
-        parent = self._find(channel, ts)
-        if parent is None:
-            return Canned(200, {"ok": False, "error": "thread_not_found"})
-        return self._page([parent, *self._replies.get((channel, ts), [])], body)
-
-    def _page(self, messages: list[dict[str, Any]], body: dict[str, Any]) -> Canned:
-        start = int(body.get("cursor") or 0)
-        limit = max(1, min(int(body.get("limit") or 100), 999))
-        chunk = messages[start : start + limit]
-        with_metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
-        shown = [
-            m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in chunk
-        ]
-        more = start + limit < len(messages)
-        return Canned(
-            200,
-            {
-                "ok": True,
-                "messages": shown,
-                "has_more": more,
-                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
-            },
-        )
-
-    def _auth_test(self, _body: dict[str, Any], _now: float) -> Canned:
-        return Canned(
-            200,
-            {
-                "ok": True,
-                "url": "https://jikoflow-test.slack.com/",
-                "team": "jikoflow-test",
-                "user": "jikoflow",
-                "team_id": TEAM_ID,
-                "user_id": BOT_USER,
-                "bot_id": BOT_ID,
-            },
-        )
+            canned = self._canned[method].popleft() if self._canned[method] else None
+        if canned is not None and not canned.applied:
+            return canned
+        answer = self.workspace.answer(method, headers, body, now)
+        return canned or answer
 
     def _record(self, entry: Recorded) -> None:
         with self._lock:
             self._requests.append(entry)
-        if entry.method == "chat.postMessage" and entry.status == 200 and self.on_post:
+        if entry.method == "chat.postMessage" and entry.ok and self.on_post:
             self.on_post(entry)
-
-
-_API: dict[str, Callable[[SlackServer, dict[str, Any], float], Canned]] = {
-    "auth.test": SlackServer._auth_test,
-    "chat.postMessage": SlackServer._post_message,
-    "chat.update": SlackServer._update,
-    "conversations.history": SlackServer._history,
-    "conversations.replies": SlackServer._conversation_replies,
-}
-
-
-def _message(body: dict[str, Any], ts: str) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "type": "message",
-        "user": BOT_USER,
-        "bot_id": BOT_ID,
-        "text": body.get("text", ""),
-        "ts": ts,
-    }
-    for key in ("blocks", "metadata"):
-        if body.get(key):
-            message[key] = body[key]
-    return message
 
 
 def _parse_body(content_type: str, raw: str, query: str) -> dict[str, Any]:
@@ -405,6 +224,17 @@ def _parse_body(content_type: str, raw: str, query: str) -> dict[str, Any]:
         if isinstance(value, str) and value[:1] in ("[", "{"):
             body[key] = json.loads(value)
     return body
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops connections from a few concurrent clients,
+    # which then wait a full TCP retransmission (about a second) to connect.
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request (killed, timed out) is not the server's error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -434,7 +264,9 @@ class _Handler(BaseHTTPRequestHandler):
             answer = Canned(200, {"ok": False, "error": "invalid_json"})
         else:
             answer = self.slack._answer(method, headers, body, now)
-        self.slack._record(Recorded(method, self.command, headers, body, raw, answer.status, now))
+        ok = isinstance(answer.body, dict) and answer.body.get("ok") is True
+        entry = Recorded(method, self.command, headers, body, raw, answer.status, now, ok)
+        self.slack._record(entry)
         self._reply(answer)
 
     def _reply(self, answer: Canned) -> None:
@@ -450,3 +282,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.slack_server [--rate-limit N]`: print the URL, serve until stdin closes."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rate-limit", type=float, default=None, help="posts/s per channel")
+    parser.add_argument("--token", default=None, help="the only token accepted")
+    args = parser.parse_args(argv)
+    with SlackServer(rate_limit=args.rate_limit, token=args.token) as server:
+        print(server.url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 18:18:34.100178
+Create Date: 2026-11-25 18:33:05.759511
 """
 
 from collections.abc import Sequence
@@ -39,17 +39,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_auditevent_chain"), ["chain"], unique=False)
 
     op.create_table(
-        "chatthread",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("incident_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        "jikoflow_jobs",
+        sa.Column("id", sa.Unicode(length=191), nullable=False),
+        sa.Column("next_run_time", sa.Float(precision=25), nullable=True),
+        sa.Column("job_state", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("incident_id", "channel"),
     )
-    with op.batch_alter_table("chatthread", schema=None) as batch_op:
+    with op.batch_alter_table("jikoflow_jobs", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_chatthread_incident_id"), ["incident_id"], unique=False
+            batch_op.f("ix_jikoflow_jobs_next_run_time"), ["next_run_time"], unique=False
         )
 
     op.create_table(
@@ -70,6 +68,16 @@ def upgrade() -> None:
         ),
         sa.Column("slack_channel", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "schedulerlease",
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("pid", sa.Integer(), nullable=False),
+        sa.Column("host", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("started_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("heartbeat_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
     )
     op.create_table(
         "contract",
@@ -136,6 +144,49 @@ def upgrade() -> None:
             batch_op.f("ix_delegation_contract_id"), ["contract_id"], unique=False
         )
 
+    op.create_table(
+        "drillplan",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("contract_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column(
+            "type",
+            sa.Enum("contact", "tabletop", name="drilltype", native_enum=False, length=24),
+            nullable=False,
+        ),
+        sa.Column("scenario_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("origin_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("cron", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("window_minutes", sa.Integer(), nullable=False),
+        sa.Column("created_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("removed_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["contract_id"],
+            ["contract.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["origin_id"],
+            ["organization.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("drillplan", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_drillplan_contract_id"), ["contract_id"], unique=False)
+
+    op.create_table(
+        "drillpolicy",
+        sa.Column("contract_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("contact_months", sa.Integer(), nullable=False),
+        sa.Column("tabletop_months", sa.Integer(), nullable=False),
+        sa.Column("updated_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["contract_id"],
+            ["contract.id"],
+        ),
+        sa.PrimaryKeyConstraint("contract_id"),
+    )
     op.create_table(
         "incident",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -230,6 +281,68 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_containmentaction_incident_id"), ["incident_id"], unique=False
         )
+
+    op.create_table(
+        "drill",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("contract_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column(
+            "type",
+            sa.Enum("contact", "tabletop", name="drilltype", native_enum=False, length=24),
+            nullable=False,
+        ),
+        sa.Column(
+            "state",
+            sa.Enum("running", "closed", name="drillstate", native_enum=False, length=24),
+            nullable=False,
+        ),
+        sa.Column("origin_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "leak",
+                "destruction",
+                "tampering",
+                "erasure",
+                "violation",
+                name="incidentkind",
+                native_enum=False,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("suspected", sa.Boolean(), nullable=False),
+        sa.Column("scenario_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("scenario", sa.JSON(), nullable=True),
+        sa.Column("incident_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("plan_id", sa.Integer(), nullable=True),
+        sa.Column("started_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("released", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["contract_id"],
+            ["contract.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incident.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["origin_id"],
+            ["organization.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["drillplan.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("drill", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_drill_contract_id"), ["contract_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_drill_ends_at"), ["ends_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_drill_state"), ["state"], unique=False)
 
     op.create_table(
         "preventionmeasure",
@@ -355,6 +468,8 @@ def upgrade() -> None:
         sa.Column("warn_at", models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("due_at", models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("done_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("escalated_at", models.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incident.id"],
@@ -365,6 +480,70 @@ def upgrade() -> None:
     with op.batch_alter_table("step", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_step_due_at"), ["due_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_step_incident_id"), ["incident_id"], unique=False)
+
+    op.create_table(
+        "drillfinding",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("drill_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("owner_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("due_date", sa.Date(), nullable=True),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "open", "in_progress", "done", name="findingstate", native_enum=False, length=24
+            ),
+            nullable=False,
+        ),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("created_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("closed_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["drill_id"],
+            ["drill.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"],
+            ["person.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("drill_id", "number"),
+    )
+    with op.batch_alter_table("drillfinding", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_drillfinding_drill_id"), ["drill_id"], unique=False)
+
+    op.create_table(
+        "drillparticipant",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("drill_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("org_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column(
+            "relation",
+            sa.Enum("origin", "recipient", "member", name="relation", native_enum=False, length=24),
+            nullable=False,
+        ),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("managers", sa.Integer(), nullable=False),
+        sa.Column("acknowledged_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["drill_id"],
+            ["drill.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organization.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("drill_id", "org_id"),
+    )
+    with op.batch_alter_table("drillparticipant", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_drillparticipant_drill_id"), ["drill_id"], unique=False
+        )
 
     op.create_table(
         "notification",
@@ -385,6 +564,7 @@ def upgrade() -> None:
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("thread_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("maybe_posted", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"],
             ["organization.id"],
@@ -405,17 +585,53 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_notification_status"), ["status"], unique=False)
 
+    op.create_table(
+        "chatthread",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("card_row_id", sa.Integer(), nullable=True),
+        sa.Column("card_shown_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["card_row_id"],
+            ["notification.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["card_shown_id"],
+            ["notification.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("incident_id", "channel"),
+    )
+    with op.batch_alter_table("chatthread", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_chatthread_incident_id"), ["incident_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("chatthread", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_chatthread_incident_id"))
+
+    op.drop_table("chatthread")
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notification_status"))
         batch_op.drop_index(batch_op.f("ix_notification_next_attempt_at"))
         batch_op.drop_index(batch_op.f("ix_notification_incident_id"))
 
     op.drop_table("notification")
+    with op.batch_alter_table("drillparticipant", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_drillparticipant_drill_id"))
+
+    op.drop_table("drillparticipant")
+    with op.batch_alter_table("drillfinding", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_drillfinding_drill_id"))
+
+    op.drop_table("drillfinding")
     with op.batch_alter_table("step", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_step_incident_id"))
         batch_op.drop_index(batch_op.f("ix_step_due_at"))
@@ -433,6 +649,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_preventionmeasure_incident_id"))
 
     op.drop_table("preventionmeasure")
+    with op.batch_alter_table("drill", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_drill_state"))
+        batch_op.drop_index(batch_op.f("ix_drill_ends_at"))
+        batch_op.drop_index(batch_op.f("ix_drill_contract_id"))
+
+    op.drop_table("drill")
     with op.batch_alter_table("containmentaction", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_containmentaction_incident_id"))
 
@@ -448,6 +670,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_incident_contract_id"))
 
     op.drop_table("incident")
+    op.drop_table("drillpolicy")
+    with op.batch_alter_table("drillplan", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_drillplan_contract_id"))
+
+    op.drop_table("drillplan")
     with op.batch_alter_table("delegation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_delegation_contract_id"))
 
@@ -457,11 +684,12 @@ def downgrade() -> None:
 
     op.drop_table("person")
     op.drop_table("contract")
+    op.drop_table("schedulerlease")
     op.drop_table("organization")
-    with op.batch_alter_table("chatthread", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_chatthread_incident_id"))
+    with op.batch_alter_table("jikoflow_jobs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_jikoflow_jobs_next_run_time"))
 
-    op.drop_table("chatthread")
+    op.drop_table("jikoflow_jobs")
     with op.batch_alter_table("auditevent", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auditevent_chain"))
 

@@ -36,8 +36,14 @@ def incident(db_url: str) -> str:
     with transaction(db_url) as session:
         load_parties(session, read_parties(SAMPLE_PARTIES))
         declared = declare_incident(
-            session, contract_id="C-2026-001", org_id="delta", kind=IncidentKind.LEAK,
-            suspected=True, summary=SUMMARY, now=T0, by="watanabe",
+            session,
+            contract_id="C-2026-001",
+            org_id="delta",
+            kind=IncidentKind.LEAK,
+            suspected=True,
+            summary=SUMMARY,
+            now=T0,
+            by="watanabe",
         )
     return declared.incident.id
 
@@ -48,31 +54,47 @@ def act(db_url: str, fn: Callable[[Session], object]) -> object:
 
 
 def test_first_containment_completes_the_one_hour_clock(db_url: str, incident: str) -> None:
-    act(db_url, lambda s: record_containment(s, incident, action="端末を隔離", by="watanabe",
-                                             now=T0 + timedelta(minutes=20)))
+    act(
+        db_url,
+        lambda s: record_containment(
+            s, incident, action="端末を隔離", by="watanabe", now=T0 + timedelta(minutes=20)
+        ),
+    )
     with transaction(db_url) as session:
         step = get_step(session, incident, StepName.CONTAINMENT)
         assert step.status is StepStatus.DONE
         assert step.done_at == T0 + timedelta(minutes=20)
         assert get_incident(session, incident).contained_at is None
-    act(db_url, lambda s: record_containment(s, incident, action="封筒を回収", done=True,
-                                             now=T0 + timedelta(hours=3)))
+    act(
+        db_url,
+        lambda s: record_containment(
+            s, incident, action="封筒を回収", done=True, now=T0 + timedelta(hours=3)
+        ),
+    )
     with transaction(db_url) as session:
         assert get_incident(session, incident).contained_at == T0 + timedelta(hours=3)
         # The clock was met by the first measure; marking it contained does not move it.
         assert get_step(session, incident, StepName.CONTAINMENT).done_at == T0 + timedelta(
-            minutes=20)
+            minutes=20
+        )
 
 
 def test_cause_revisions_are_all_kept(db_url: str, incident: str) -> None:
     for n, text in enumerate(["仮説: 宛名の取り違え", "確定: 封入作業の二重確認漏れ"], 1):
-        act(db_url, lambda s, t=text, n=n: record_cause(s, incident, text=t,
-                                                        now=T0 + timedelta(days=n)))
+        act(
+            db_url,
+            lambda s, t=text, n=n: record_cause(s, incident, text=t, now=T0 + timedelta(days=n)),
+        )
     with transaction(db_url) as session:
-        rows = session.exec(select(CauseRevision).where(CauseRevision.incident_id == incident)
-                            .order_by(col(CauseRevision.revision))).all()
+        rows = session.exec(
+            select(CauseRevision)
+            .where(CauseRevision.incident_id == incident)
+            .order_by(col(CauseRevision.revision))
+        ).all()
         assert [(r.revision, r.text) for r in rows] == [
-            (1, "仮説: 宛名の取り違え"), (2, "確定: 封入作業の二重確認漏れ")]
+            (1, "仮説: 宛名の取り違え"),
+            (2, "確定: 封入作業の二重確認漏れ"),
+        ]
         assert get_step(session, incident, StepName.ROOT_CAUSE).done_at == T0 + timedelta(days=1)
 
 
@@ -103,21 +125,31 @@ def test_submit_names_every_missing_item(db_url: str, incident: str) -> None:
     with pytest.raises(BadInput) as refused:
         act(db_url, lambda s: submit_record(s, incident, content="x", now=T0))
     message = str(refused.value)
-    assert "containment" in message and "root cause" in message and "prevention" in message
+    assert "containment" in message
+    assert "root cause" in message
+    assert "prevention" in message
 
 
 def _complete(db_url: str, incident: str) -> None:
     act(db_url, lambda s: record_containment(s, incident, action="回収", done=True, now=T0))
     act(db_url, lambda s: record_cause(s, incident, text="確認漏れ", now=T0))
-    act(db_url, lambda s: add_measure(s, incident, measure="二重確認", owner="suzuki",
-                                      due=date(2026, 12, 1), now=T0))
+    act(
+        db_url,
+        lambda s: add_measure(
+            s, incident, measure="二重確認", owner="suzuki", due=date(2026, 12, 1), now=T0
+        ),
+    )
 
 
 def test_submit_freezes_a_numbered_version_with_its_sha256(db_url: str, incident: str) -> None:
     _complete(db_url, incident)
     content = "# 事故等報告書 第1版\n"
-    done = act(db_url, lambda s: submit_record(s, incident, content=content, by="suzuki",
-                                               now=T0 + timedelta(days=5)))
+    done = act(
+        db_url,
+        lambda s: submit_record(
+            s, incident, content=content, by="suzuki", now=T0 + timedelta(days=5)
+        ),
+    )
     with transaction(db_url) as session:
         row = session.exec(select(RecordVersion).where(RecordVersion.incident_id == incident)).one()
         assert (row.version, row.content) == (1, content)
@@ -138,8 +170,9 @@ def test_a_change_after_submit_needs_a_new_version(db_url: str, incident: str) -
     with pytest.raises(BadInput, match="no submitted record"):
         act(db_url, lambda s: accept_record(s, incident, by="tanaka"))
     act(db_url, lambda s: submit_record(s, incident, content="v2", now=T0 + timedelta(days=2)))
-    accepted = act(db_url, lambda s: accept_record(s, incident, by="tanaka",
-                                                   now=T0 + timedelta(days=3)))
+    accepted = act(
+        db_url, lambda s: accept_record(s, incident, by="tanaka", now=T0 + timedelta(days=3))
+    )
     assert accepted.version == 2  # type: ignore[attr-defined]
     with transaction(db_url) as session:
         closed = get_incident(session, incident)
@@ -180,12 +213,16 @@ def test_state_changes_notify_the_org_and_every_recipient_without_content(
 ) -> None:
     act(db_url, lambda s: record_containment(s, incident, action=f"隔離 {SUMMARY}", now=T0))
     with transaction(db_url) as session:
-        rows = session.exec(select(Notification).where(
-            Notification.incident_id == incident, Notification.event == NoticeEvent.STATE)).all()
+        rows = session.exec(
+            select(Notification).where(
+                Notification.incident_id == incident, Notification.event == NoticeEvent.STATE
+            )
+        ).all()
     assert sorted(r.org_id for r in rows) == ["acme", "beta", "delta", "gamma", "nerima"]
     for row in rows:
         assert row.facts["step"] == "containment"
-        assert "山田" not in str(row.facts) and "隔離" not in str(row.facts)
+        assert "山田" not in str(row.facts)
+        assert "隔離" not in str(row.facts)
 
 
 def test_the_report_step_completes_when_every_recipient_acknowledged(
@@ -194,8 +231,12 @@ def test_the_report_step_completes_when_every_recipient_acknowledged(
     for n, org in enumerate(["nerima", "acme", "beta", "gamma"]):
         with transaction(db_url) as session:
             assert get_step(session, incident, StepName.REPORT).status is not StepStatus.DONE
-        act(db_url, lambda s, o=org, n=n: acknowledge_report(
-            s, incident_id=incident, org_id=o, now=T0 + timedelta(minutes=10 + n)))
+        act(
+            db_url,
+            lambda s, o=org, n=n: acknowledge_report(
+                s, incident_id=incident, org_id=o, now=T0 + timedelta(minutes=10 + n)
+            ),
+        )
     with transaction(db_url) as session:
         step = get_step(session, incident, StepName.REPORT)
         assert step.status is StepStatus.DONE

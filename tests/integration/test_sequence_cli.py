@@ -19,7 +19,8 @@ TYPED = "<script>alert(1)</script>"
 
 def refused(result: CliResult, *words: str) -> None:
     assert result.code == 2, result
-    assert result.err.count("\n") == 1 and "Traceback" not in result.err
+    assert result.err.count("\n") == 1
+    assert "Traceback" not in result.err
     for word in words:
         assert word in result.err
 
@@ -27,8 +28,20 @@ def refused(result: CliResult, *words: str) -> None:
 @pytest.fixture
 def declared(env: Env, slack_env: SlackServer, cli: Cli, parties_file: Path) -> str:
     assert cli("parties", "load", parties_file).code == 0
-    result = cli("declare", "--contract", "C-2026-001", "--org", "delta", "--kind", "leak",
-                 "--suspected", "--summary", f"入力用紙の紛失 {TYPED}", "--no-flow", "--json")
+    result = cli(
+        "declare",
+        "--contract",
+        "C-2026-001",
+        "--org",
+        "delta",
+        "--kind",
+        "leak",
+        "--suspected",
+        "--summary",
+        f"入力用紙の紛失 {TYPED}",
+        "--no-flow",
+        "--json",
+    )
     assert result.code == 0, result.err
     incident_id: str = result.json()["id"]
     swept = cli("sweep", "--json").json()
@@ -44,27 +57,46 @@ def test_from_declaration_to_acceptance(declared: str, slack_env: SlackServer, c
     incident = declared
     for org in ("nerima", "acme", "beta", "gamma"):
         assert cli("ack", incident, "--org", org).code == 0
-    assert cli("contain", incident, "--action", f"回収 {TYPED}", "--done", "--by",
-               "watanabe").code == 0
+    assert (
+        cli("contain", incident, "--action", f"回収 {TYPED}", "--done", "--by", "watanabe").code
+        == 0
+    )
     assert cli("cause", incident, "--text", f"封入時の確認漏れ {TYPED}").code == 0
-    assert cli("prevent", incident, "--measure", f"二重確認 {TYPED}", "--owner", "suzuki",
-               "--due", "2099-01-31").code == 0
+    assert (
+        cli(
+            "prevent",
+            incident,
+            "--measure",
+            f"二重確認 {TYPED}",
+            "--owner",
+            "suzuki",
+            "--due",
+            "2099-01-31",
+        ).code
+        == 0
+    )
     assert cli("prevent", incident, "--implemented", "1").code == 0
     status = cli("status", incident, "--json").json()
     assert {s["name"]: s["status"] for s in status["steps"]} == {
-        "containment": "done", "report": "done", "root_cause": "done", "prevention": "done",
-        "record": "pending"}
+        "containment": "done",
+        "report": "done",
+        "root_cause": "done",
+        "prevention": "done",
+        "record": "pending",
+    }
     submitted = cli("submit", incident, "--by", "suzuki", "--json").json()
     frozen = cli("record", incident, "--version", "1")
     assert hashlib.sha256(frozen.out.encode()).hexdigest() == submitted["sha256"]
-    assert "事故等報告書" in frozen.out and "下書き" not in frozen.out
+    assert "事故等報告書" in frozen.out
+    assert "下書き" not in frozen.out
     accepted = cli("accept", incident, "--by", "tanaka", "--json")
     assert accepted.json()["state"] == "closed"
     assert cli("status", incident, "--json").json()["state"] == "closed"
     assert incident not in [row["id"] for row in cli("list", "--open", "--json").json()]
     # Managers followed every change in chat, and nothing anyone typed was posted.
     assert len(slack_env.calls("chat.postMessage")) > 5
-    assert "script" not in posted_text(slack_env) and "回収" not in posted_text(slack_env)
+    assert "script" not in posted_text(slack_env)
+    assert "回収" not in posted_text(slack_env)
 
 
 def test_refusals_are_one_line_with_exit_2(declared: str, cli: Cli) -> None:
@@ -99,9 +131,13 @@ def _close(cli: Cli, incident: str) -> None:
 
 def test_a_closed_incident_refuses_changes(declared: str, cli: Cli) -> None:
     _close(cli, declared)
-    for argv in (["contain", declared, "--action", "x"], ["cause", declared, "--text", "x"],
-                 ["prevent", declared, "--measure", "x"], ["submit", declared],
-                 ["ack", declared, "--org", "nerima"]):
+    for argv in (
+        ["contain", declared, "--action", "x"],
+        ["cause", declared, "--text", "x"],
+        ["prevent", declared, "--measure", "x"],
+        ["submit", declared],
+        ["ack", declared, "--org", "nerima"],
+    ):
         refused(cli(*argv), "closed")
 
 
@@ -124,13 +160,16 @@ def test_late_steps_show_as_overdue_and_escalate_once(
     late = {s["name"] for s in status["steps"] if s["status"] == "overdue"}
     assert late == {"containment", "report"}
     assert [r["id"] for r in cli("list", "--overdue", "--now", later, "--json").json()] == [
-        declared]
+        declared
+    ]
     assert cli("list", "--overdue", "--json").json() == []
     first = cli("sweep", "--now", later, "--json").json()
     assert first["escalations"] == 2
     again = cli("sweep", "--now", later, "--json").json()
     assert (again["escalations"], again["reminders"], again["sent"]) == (0, 0, 0)
-    nerima = [r.body for r in slack_env.calls("chat.postMessage") if r.body["channel"] == "C0NERIMA"]
+    nerima = [
+        r.body for r in slack_env.calls("chat.postMessage") if r.body["channel"] == "C0NERIMA"
+    ]
     assert any("<@U0TANAKA>" in json.dumps(body, ensure_ascii=False) for body in nerima)
 
 
@@ -145,5 +184,3 @@ def test_the_flow_is_reentrant_mid_sequence(
     assert incident_flow(declared) is True
     assert incident_flow(declared) is True
     assert len(slack_env.requests) == before
-
-

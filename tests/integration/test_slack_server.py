@@ -158,3 +158,25 @@ def test_per_channel_rate_limit_answers_429_with_retry_after() -> None:
         assert err.value.response.status_code == 429
         assert err.value.response.headers["Retry-After"] == "1"
         assert server.statuses("chat.postMessage") == [200, 200, 429]
+
+
+def test_an_applied_failure_stores_the_message_but_answers_the_error(
+    client: WebClient, slack_server: SlackServer
+) -> None:
+    slack_server.fail_next("chat.postMessage", status=500, applied=True)
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="C1", text="landed anyway")
+    assert [m["text"] for m in slack_server.messages("C1")] == ["landed anyway"]
+
+
+def test_requests_record_whether_slack_said_ok(
+    client: WebClient, slack_server: SlackServer
+) -> None:
+    slack_server.fail_next("chat.postMessage", error="not_in_channel")
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="C1", text="refused")
+    client.chat_postMessage(channel="C1", text="accepted")
+    assert [(r.status, r.ok) for r in slack_server.calls("chat.postMessage")] == [
+        (200, False),
+        (200, True),
+    ]

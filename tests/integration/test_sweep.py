@@ -25,8 +25,12 @@ def incident(db_url: str) -> str:
     with transaction(db_url) as session:
         load_parties(session, read_parties(SAMPLE_PARTIES))
         return declare_incident(
-            session, contract_id="C-2026-001", org_id="delta", kind=IncidentKind.LEAK,
-            summary="紛失", now=T0,
+            session,
+            contract_id="C-2026-001",
+            org_id="delta",
+            kind=IncidentKind.LEAK,
+            summary="紛失",
+            now=T0,
         ).incident.id
 
 
@@ -38,8 +42,13 @@ def sweep_at(db_url: str, when: datetime) -> tuple[int, int]:
 
 def queued(db_url: str, event: NoticeEvent) -> list[Notification]:
     with transaction(db_url) as session:
-        return list(session.exec(select(Notification).where(Notification.event == event)
-                                 .order_by(col(Notification.id))))
+        return list(
+            session.exec(
+                select(Notification)
+                .where(Notification.event == event)
+                .order_by(col(Notification.id))
+            )
+        )
 
 
 def test_nothing_is_due_before_the_warn_time(db_url: str, incident: str) -> None:

@@ -34,9 +34,7 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize(
-    ("state", "action"), [(s, a) for s in IncidentState for a in Action]
-)
+@pytest.mark.parametrize(("state", "action"), [(s, a) for s in IncidentState for a in Action])
 def test_every_action_in_every_state(state: IncidentState, action: Action) -> None:
     expected = EXPECTED[state][action]
     if expected is None:

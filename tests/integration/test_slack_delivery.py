@@ -1,0 +1,212 @@
+"""Delivering the outbox through the real WebClient to the fake Slack: cards, threads, updates,
+and every way Slack can say no."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from models.db import reading
+from models.enums import ReportStatus
+from models.notices import OutboxStatus
+from models.tables import ChatThread, Report
+from models.types import utcnow
+from tests.slack_fixtures import OutboxWorld
+
+RECIPIENTS = {"C0NERIMA", "C0ACME", "C0BETA", "C0GAMMA"}
+ALL_CHANNELS = RECIPIENTS | {"C0DELTA"}
+
+
+def reports_of(world: OutboxWorld, incident: str) -> dict[str, ReportStatus]:
+    from sqlmodel import select
+
+    with reading(world.url) as session:
+        rows = session.exec(select(Report).where(Report.incident_id == incident)).all()
+        return {r.recipient_id: r.status for r in rows}
+
+
+def test_each_channel_gets_one_card_carrying_the_outbox_key(outbox_world: OutboxWorld) -> None:
+    incident = outbox_world.declare()
+    stats = outbox_world.deliver()
+    assert stats.sent == 5
+    posts = outbox_world.posts()
+    assert {p.body["channel"] for p in posts} == ALL_CHANNELS
+    assert all("thread_ts" not in p.body for p in posts)
+    rows = {r.key: r for r in outbox_world.rows()}
+    for post in posts:
+        key = post.body["metadata"]["event_payload"]["key"]
+        assert rows[key].channel == post.body["channel"]
+    for row in rows.values():
+        assert row.status == OutboxStatus.SENT
+        assert row.ts is not None
+        assert row.attempts == 1
+    assert set(reports_of(outbox_world, incident).values()) == {ReportStatus.DELIVERED}
+
+
+def test_a_second_pass_sends_nothing_again(outbox_world: OutboxWorld) -> None:
+    outbox_world.declare()
+    outbox_world.deliver()
+    before = len(outbox_world.slack.requests)
+    stats = outbox_world.deliver(outbox_world.at(hours=1))
+    assert stats.sent == 0
+    assert len(outbox_world.slack.requests) == before
+
+
+def test_later_events_go_into_the_thread_and_the_card_is_updated(
+    outbox_world: OutboxWorld,
+) -> None:
+    from models.db import transaction
+    from models.response import record_containment
+
+    incident = outbox_world.declare()
+    outbox_world.deliver()
+    cards = {p.body["channel"]: p for p in outbox_world.posts()}
+    card_ts = {r.channel: r.ts for r in outbox_world.rows()}
+    with transaction(outbox_world.url) as session:
+        record_containment(
+            session, incident, action="該当端末を隔離", now=outbox_world.at(minutes=20)
+        )
+    stats = outbox_world.deliver(outbox_world.at(minutes=21))
+    assert stats.sent == 5
+    assert stats.cards_updated == 5
+    replies = outbox_world.posts()[len(cards) :]
+    assert {p.body["channel"]: p.body["thread_ts"] for p in replies} == card_ts
+    updates = outbox_world.slack.calls("chat.update")
+    assert {(u.body["channel"], u.body["ts"]) for u in updates} == set(card_ts.items())
+    for channel, ts in card_ts.items():
+        [card] = outbox_world.slack.messages(channel)
+        assert card["ts"] == ts
+        assert card["reply_count"] == 1
+        assert "被害拡大防止措置: 完了" in card["text"] or "被害拡大防止措置: 完了" in str(
+            card["blocks"]
+        )
+    with reading(outbox_world.url) as session:
+        from sqlmodel import select
+
+        threads = session.exec(select(ChatThread)).all()
+        assert all(t.card_row_id == t.card_shown_id for t in threads)
+    # Nothing new: the cards are not updated again.
+    assert outbox_world.deliver(outbox_world.at(minutes=30)).cards_updated == 0
+
+
+def test_rate_limited_post_waits_for_retry_after_then_succeeds(
+    outbox_world: OutboxWorld,
+) -> None:
+    outbox_world.declare()
+    outbox_world.slack.fail_next("chat.postMessage", status=429, headers={"Retry-After": "30"})
+    stats = outbox_world.deliver()
+    assert (stats.sent, stats.retrying, stats.failed) == (4, 1, 0)
+    [waiting] = outbox_world.rows(status=OutboxStatus.PENDING)
+    assert waiting.last_error == "ratelimited"
+    assert waiting.next_attempt_at >= outbox_world.at(seconds=30)
+    assert outbox_world.deliver(outbox_world.at(seconds=20)).sent == 0
+    assert outbox_world.deliver(outbox_world.at(seconds=31)).sent == 1
+    assert outbox_world.slack.statuses("chat.postMessage").count(429) == 1
+    assert len(outbox_world.posts()) == 5
+    assert not outbox_world.rows(status=OutboxStatus.PENDING)
+
+
+def test_server_errors_are_retried_after_looking_for_the_message(
+    outbox_world: OutboxWorld,
+) -> None:
+    outbox_world.declare()
+    outbox_world.slack.fail_next("chat.postMessage", status=500, times=2)
+    stats = outbox_world.deliver()
+    assert (stats.sent, stats.retrying) == (3, 2)
+    assert {r.last_error for r in outbox_world.rows(status=OutboxStatus.PENDING)} == {"http_500"}
+    stats = outbox_world.deliver(outbox_world.at(minutes=10))
+    assert (stats.sent, stats.recovered) == (2, 0)
+    assert len(outbox_world.slack.calls("conversations.history")) == 2
+    assert len(outbox_world.posts()) == 5
+
+
+def test_a_lost_reply_is_found_by_its_key_and_not_posted_twice(
+    outbox_world: OutboxWorld,
+) -> None:
+    outbox_world.declare()
+    outbox_world.slack.fail_next("chat.postMessage", status=500, applied=True)
+    outbox_world.deliver()
+    [unsure] = outbox_world.rows(status=OutboxStatus.PENDING)
+    assert unsure.maybe_posted
+    stats = outbox_world.deliver(outbox_world.at(minutes=10))
+    assert (stats.sent, stats.recovered) == (1, 1)
+    landed = outbox_world.slack.messages(unsure.channel)
+    assert len(landed) == 1
+    [row] = outbox_world.rows(id=unsure.id)
+    assert row.status == OutboxStatus.SENT
+    assert row.ts == landed[0]["ts"]
+
+
+def test_server_down_then_back(outbox_world: OutboxWorld) -> None:
+    incident = outbox_world.declare()
+    outbox_world.slack.stop()
+    stats = outbox_world.deliver()
+    assert (stats.sent, stats.retrying) == (0, 5)
+    rows = outbox_world.rows()
+    assert {r.last_error for r in rows} == {"connection: ConnectionRefusedError"}
+    assert not any(r.maybe_posted for r in rows)
+    assert set(reports_of(outbox_world, incident).values()) == {ReportStatus.PENDING}
+    outbox_world.slack.start()
+    stats = outbox_world.deliver(outbox_world.at(minutes=10))
+    assert stats.sent == 5
+    assert outbox_world.slack.calls("conversations.history") == []
+    assert set(reports_of(outbox_world, incident).values()) == {ReportStatus.DELIVERED}
+
+
+def test_a_permanent_error_fails_once_and_is_not_retried(outbox_world: OutboxWorld) -> None:
+    incident = outbox_world.declare()
+    outbox_world.slack.known_channels = ALL_CHANNELS - {"C0BETA"}
+    stats = outbox_world.deliver()
+    assert (stats.sent, stats.failed) == (4, 1)
+    [failed] = outbox_world.rows(status=OutboxStatus.FAILED)
+    assert (failed.org_id, failed.last_error) == ("beta", "channel_not_found")
+    assert reports_of(outbox_world, incident)["beta"] is ReportStatus.FAILED
+    calls = len(outbox_world.slack.requests)
+    assert outbox_world.deliver(outbox_world.at(days=1)).sent == 0
+    assert len(outbox_world.slack.requests) == calls
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_drill_cards_are_marked(outbox_world: OutboxWorld, lang: str) -> None:
+    from models.enums import Lang
+
+    outbox_world.declare(drill=True)
+    outbox_world.deliver(lang=Lang(lang))
+    marker = "【訓練】" if lang == "ja" else "[DRILL]"
+    for post in outbox_world.posts():
+        assert post.body["text"].startswith(marker)
+        assert post.body["blocks"][0]["text"]["text"].startswith(marker)
+
+
+def test_card_and_its_thread_go_out_in_one_pass(outbox_world: OutboxWorld) -> None:
+    from models.db import transaction
+    from models.response import record_containment
+
+    incident = outbox_world.declare()
+    with transaction(outbox_world.url) as session:
+        record_containment(session, incident, action="隔離", now=outbox_world.at(minutes=1))
+    stats = outbox_world.deliver(outbox_world.at(minutes=2))
+    assert (stats.sent, stats.cards_updated) == (10, 5)
+    for channel in ALL_CHANNELS:
+        [card] = outbox_world.slack.messages(channel)
+        assert len(outbox_world.slack.replies(channel, card["ts"])) == 1
+
+
+def test_a_card_that_cannot_be_posted_holds_only_its_own_thread(sqlite_url: str) -> None:
+    from tests.slack_fixtures import SLACK_TOKEN, fill_outbox
+    from tests.slack_server import SlackServer
+
+    fill_outbox(sqlite_url, channels=1, incidents=2, events=2)
+    with SlackServer(token=SLACK_TOKEN) as slack:
+        world = OutboxWorld(sqlite_url, slack, utcnow() + timedelta(minutes=1))
+        slack.fail_next("chat.postMessage", error="msg_too_long")  # the first incident's card
+        stats = world.deliver(workers=1)
+        # The second incident's card and reply go out; the first incident's next message
+        # opens its thread instead of the card that failed.
+        assert (stats.sent, stats.failed, stats.retrying) == (3, 1, 0)
+        first, second = slack.messages("C0VOL000")
+        assert len(slack.replies("C0VOL000", second["ts"])) == 0
+        assert len(slack.replies("C0VOL000", first["ts"])) == 1
+        assert first["metadata"]["event_payload"]["key"].startswith("INC-VOL-vol000-001:")
+        assert second["metadata"]["event_payload"]["key"].startswith("INC-VOL-vol000-000:")

@@ -1,0 +1,168 @@
+"""Message builders: every event, both languages, escaping, mentions and Slack's limits."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.enums import IncidentKind, IncidentState, Lang, ReportStatus, StepName, StepStatus
+from models.notices import NoticeEvent, NoticeFacts, ReportFact, StepFact
+from notifications.base import Message
+from notifications.messages import build_card, build_message, escape_mrkdwn, format_time
+from notifications.slack import slack_blocks
+
+T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
+STEPS = tuple(
+    StepFact(name=n, status=StepStatus.PENDING, due_at=T0 + timedelta(hours=1)) for n in StepName
+)
+
+
+def facts(event: NoticeEvent = NoticeEvent.REPORT, **changes: object) -> NoticeFacts:
+    base = NoticeFacts(
+        event=event,
+        incident_id="INC-20260601-ABC123",
+        contract_id="C-2026-001",
+        contract_title="住民情報システム運用保守業務",
+        org_id="delta",
+        org_name="デルタ入力サービス有限会社",
+        recipient_id="nerima",
+        recipient_name="練馬区 情報政策課",
+        kind=IncidentKind.LEAK,
+        suspected=True,
+        state=IncidentState.OPEN,
+        declared_at=T0,
+        steps=STEPS,
+        reports=(
+            ReportFact(org_name="練馬区 情報政策課", status=ReportStatus.PENDING, org_id="nerima"),
+        ),
+        step=StepName.CONTAINMENT,
+        step_status=StepStatus.PENDING,
+        due_at=T0 + timedelta(hours=1),
+        mentions=("U0TANAKA",),
+        record_version=1,
+        inject=2,
+    )
+    return base.model_copy(update=changes)
+
+
+def rendered(message: Message) -> str:
+    return message.text + json.dumps(slack_blocks(message), ensure_ascii=False)
+
+
+BUILDERS = [build_message, build_card]
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+@pytest.mark.parametrize("event", list(NoticeEvent))
+@pytest.mark.parametrize("build", BUILDERS)
+def test_every_event_builds_valid_blocks_in_both_languages(build, event, lang) -> None:
+    message = build(facts(event), lang, key="k")
+    blocks = slack_blocks(message)
+    assert blocks[0]["type"] == "header"
+    assert message.key == "k"
+    assert "INC-20260601-ABC123" in message.text
+    assert "{" not in message.text  # every placeholder was filled
+
+
+def test_event_headings_are_japanese_by_default_and_english_by_setting() -> None:
+    assert build_message(facts(NoticeEvent.ESCALATION)).text.startswith("期限超過 ")
+    english = build_message(facts(NoticeEvent.ESCALATION), Lang.EN).text
+    assert english.startswith("Overdue ")
+    assert "containment is overdue (due 2026-06-01 11:00 JST)" in english
+
+
+def test_the_card_shows_every_step_and_report() -> None:
+    card = rendered(build_card(facts(NoticeEvent.STATE)))
+    for label in ("被害拡大防止措置", "甲への報告", "原因分析", "再発防止策", "記録の提出"):
+        assert f"{label}: 未着手" in card
+    assert "練馬区 情報政策課: 未送信" in card
+
+
+def test_drills_carry_the_marker_everywhere() -> None:
+    for build in BUILDERS:
+        ja = build(facts(NoticeEvent.DRILL_CHECK, drill=True))
+        en = build(facts(NoticeEvent.DRILL_CHECK, drill=True), Lang.EN)
+        assert ja.text.startswith("【訓練】")
+        assert en.text.startswith("[DRILL] ")
+        assert slack_blocks(ja)[0]["text"]["text"].startswith("【訓練】")
+    assert not build_card(facts()).text.startswith("【訓練】")
+
+
+def test_acknowledgement_command_until_the_report_is_acknowledged() -> None:
+    ack = "jikoflow ack INC-20260601-ABC123 --org nerima"
+    assert ack in build_message(facts(NoticeEvent.REPORT)).text
+    assert ack in build_card(facts(NoticeEvent.STATE)).text
+    acked = (ReportFact(org_name="練馬区", status=ReportStatus.ACKNOWLEDGED, org_id="nerima"),)
+    assert ack not in build_card(facts(NoticeEvent.STATE, reports=acked)).text
+    drill = build_message(facts(NoticeEvent.DRILL_CHECK, drill=True)).text
+    assert "jikoflow drill ack INC-20260601-ABC123 --org nerima" in drill
+
+
+def test_only_well_formed_user_ids_become_mentions() -> None:
+    message = build_message(facts(mentions=("U0TANAKA", "<!channel>", "here", "W0ABC")))
+    assert "<@U0TANAKA> " in message.text
+    assert "<@W0ABC>" in message.text
+    assert "<!channel>" not in rendered(message)
+    assert "<@here>" not in rendered(message)
+
+
+def test_card_updates_do_not_mention_again() -> None:
+    assert "<@U0TANAKA>" in build_card(facts()).text
+    assert "<@" not in rendered(build_card(facts(), mention=False))
+
+
+def test_times_are_shown_in_tokyo() -> None:
+    assert format_time(T0) == "2026年06月01日 10:00"
+    assert format_time(T0, Lang.EN) == "2026-06-01 10:00 JST"
+
+
+def test_escape_mrkdwn() -> None:
+    assert escape_mrkdwn("A&B <!channel>") == "A&amp;B &lt;!channel&gt;"
+
+
+_MENTION = re.compile(r"<@U0TANAKA>")
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+
+
+@settings(max_examples=150)
+@given(
+    name=st.text(min_size=1, max_size=200),
+    title=st.text(min_size=1, max_size=300),
+    event=st.sampled_from(list(NoticeEvent)),
+    build=st.sampled_from(BUILDERS),
+    lang=st.sampled_from(list(Lang)),
+)
+def test_no_name_can_inject_markup(name, title, event, build, lang) -> None:
+    reports = tuple(ReportFact(org_name=name, status=ReportStatus.PENDING) for _ in range(3))
+    message = build(
+        facts(event, org_name=name, recipient_name=name, contract_title=title, reports=reports),
+        lang,
+    )
+    for text in (message.text, json.dumps(slack_blocks(message), ensure_ascii=False)):
+        bare = _ENTITY.sub("", _MENTION.sub("", text))
+        assert "<" not in bare
+        assert ">" not in bare
+        assert "&" not in bare
+
+
+def test_the_largest_facts_stay_within_slack_limits() -> None:
+    huge = "名" * 200
+    many = tuple(ReportFact(org_name=huge, status=ReportStatus.PENDING) for _ in range(60))
+    big = facts(
+        NoticeEvent.STATE,
+        org_name=huge,
+        recipient_name=huge,
+        contract_title="題" * 300,
+        reports=many,
+        mentions=tuple(f"U{n:08d}" for n in range(50)),
+    )
+    for build in BUILDERS:
+        for lang in Lang:
+            slack_blocks(build(big, lang))  # raises DeliveryError(invalid_blocks) beyond a limit
+    shown = json.dumps(slack_blocks(build_card(big)), ensure_ascii=False)
+    assert re.search(r"ほか [1-9][0-9] 件", shown)
