@@ -3,14 +3,18 @@ the CLI in-process and as a subprocess, the parties files, and one Prefect harne
 
 Fixtures:
 - `db_url`: an upgraded database, parametrised over `sqlite` and `postgres` (marker `postgres`).
-- `sqlite_url` / `postgres_url`: one backend only, upgraded; `empty_postgres_url`: no schema.
+- `sqlite_url` / `postgres_url`: one backend only, upgraded; `empty_postgres_url`: no schema;
+  `postgres_server`: the session's server (`.url(db)`, `.admin()`, `.create_database(name)`).
 - `env` / `sqlite_env`: JIKOFLOW_HOME and JIKOFLOW_DATABASE_URL pointed at the test's own
-  home and database, SLACK_BOT_TOKEN unset (an `Env`).
-- `cli(*argv)`: `jikoflow.cli.run` in-process → `CliResult(code, out, err)`.
+  home and database, SLACK_BOT_TOKEN and SLACK_API_URL unset unless the test asks for
+  `slack_env` (an `Env`: `.home`, `.url`, `.backend`).
+- `cli(*argv)`: `jikoflow.cli.run` in-process → `CliResult(code, out, err)`, `.json()`.
 - `cli_subprocess(*argv)`: the console script in a fresh process, same environment.
 - `imported_modules(*argv)`: the CLI run in a fresh process → (exit code, modules imported).
-- `parties_file`: a copy of the sample parties; `parties_variant(edit)`: an edited copy.
+- `sample_parties` (data), `parties_file` (a copy of the sample file),
+  `parties_variant(edit)` (the sample after `edit(data)`, written to a new file).
 - `prefect_harness`: one `prefect_test_harness()` per session, started by tests marked `prefect`.
+- From tests/slack_fixtures.py: `slack_server`, `slack_env`.
 """
 
 from __future__ import annotations
@@ -44,8 +48,7 @@ _PREFECT_ENV = {
 }
 _saved_environ: dict[str, str] = {}
 
-if (Path(__file__).parent / "slack_fixtures.py").exists():
-    pytest_plugins = ["tests.slack_fixtures"]
+pytest_plugins = ["tests.slack_fixtures"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -168,24 +171,29 @@ class Env:
         return "sqlite" if self.url.startswith("sqlite") else "postgresql"
 
 
-def _point_at(monkeypatch: pytest.MonkeyPatch, home: Path, url: str) -> Env:
+def _point_at(request: pytest.FixtureRequest, home: Path, url: str) -> Env:
+    monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
     monkeypatch.setenv("JIKOFLOW_HOME", str(home))
     monkeypatch.setenv("JIKOFLOW_DATABASE_URL", url)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_API_URL", "JIKOFLOW_LANG", "JIKOFLOW_DEBUG"):
+    for name in ("JIKOFLOW_LANG", "JIKOFLOW_DEBUG"):
         monkeypatch.delenv(name, raising=False)
+    # A test that asks for the fake Slack keeps its settings, whichever fixture ran first.
+    if "slack_env" not in request.fixturenames:
+        for name in ("SLACK_BOT_TOKEN", "SLACK_API_URL"):
+            monkeypatch.delenv(name, raising=False)
     return Env(home=home, url=url)
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> Env:
+def env(request: pytest.FixtureRequest, tmp_path: Path, db_url: str) -> Env:
     """JIKOFLOW_* pointed at this test's home and database (SQLite, then PostgreSQL)."""
-    return _point_at(monkeypatch, tmp_path / "home", db_url)
+    return _point_at(request, tmp_path / "home", db_url)
 
 
 @pytest.fixture
-def sqlite_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_url: str) -> Env:
+def sqlite_env(request: pytest.FixtureRequest, tmp_path: Path, sqlite_url: str) -> Env:
     """Like `env`, on SQLite only."""
-    return _point_at(monkeypatch, tmp_path / "home", sqlite_url)
+    return _point_at(request, tmp_path / "home", sqlite_url)
 
 
 # --- Running the CLI -------------------------------------------------------------------------

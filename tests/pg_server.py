@@ -86,24 +86,24 @@ class PostgresServer:
         """SQLAlchemy URL of one database on this server."""
         return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{database}"
 
-    def _admin(self) -> psycopg.Connection[tuple[object, ...]]:
+    def admin(self) -> psycopg.Connection[tuple[object, ...]]:
+        """An autocommit connection to the `postgres` database as the superuser."""
         return psycopg.connect(
             host="127.0.0.1", port=self.port, user=USER, dbname="postgres", autocommit=True
         )
 
     def create_database(self, name: str, *, template: str | None = None) -> None:
-        """CREATE DATABASE, optionally as a copy of `template`."""
-        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-        if template:
-            query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template)
-            )
-        with self._admin() as conn:
+        """CREATE DATABASE, a copy of `template` (template0 when none is given)."""
+        # FILE_COPY is twice as fast as PostgreSQL 15's default for small, unsynced databases.
+        query = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+            sql.Identifier(name), sql.Identifier(template or "template0")
+        )
+        with self.admin() as conn:
             conn.execute(query)
 
     def drop_database(self, name: str) -> None:
         """DROP DATABASE, closing any connection still open to it."""
-        with self._admin() as conn:
+        with self.admin() as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )

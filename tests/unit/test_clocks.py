@@ -1,0 +1,105 @@
+"""Step clocks (DESIGN.md §6) and times as users type them, at fixed datetimes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from models.clocks import deadlines, effective_status
+from models.enums import StepName, StepStatus
+from models.errors import BadInput
+from models.incidents import new_incident_id, parse_when
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+# Discovered 2026-05-01 10:00 in Tokyo (01:00 UTC).
+DISCOVERED = datetime(2026, 5, 1, 10, 0, tzinfo=TOKYO)
+
+
+def test_first_report_and_containment_are_due_within_the_hour() -> None:
+    clocks = deadlines(DISCOVERED)
+    for name in (StepName.REPORT, StepName.CONTAINMENT):
+        assert clocks[name].due_at == datetime(2026, 5, 1, 11, 0, tzinfo=TOKYO)
+        assert clocks[name].warn_at == datetime(2026, 5, 1, 10, 30, tzinfo=TOKYO)
+
+
+def test_cause_prevention_and_record_run_in_days_with_three_days_warning() -> None:
+    clocks = deadlines(DISCOVERED)
+    assert clocks[StepName.ROOT_CAUSE].due_at == datetime(2026, 5, 15, 10, 0, tzinfo=TOKYO)
+    assert clocks[StepName.ROOT_CAUSE].warn_at == datetime(2026, 5, 12, 10, 0, tzinfo=TOKYO)
+    assert clocks[StepName.PREVENTION].due_at == datetime(2026, 5, 21, 10, 0, tzinfo=TOKYO)
+    assert clocks[StepName.RECORD].due_at == datetime(2026, 5, 21, 10, 0, tzinfo=TOKYO)
+    assert clocks[StepName.RECORD].warn_at == datetime(2026, 5, 18, 10, 0, tzinfo=TOKYO)
+
+
+def test_improper_purpose_gives_the_written_record_45_days_only() -> None:
+    normal = deadlines(DISCOVERED)
+    improper = deadlines(DISCOVERED, improper_purpose=True)
+    assert improper[StepName.RECORD].due_at == datetime(2026, 6, 15, 10, 0, tzinfo=TOKYO)
+    assert improper[StepName.RECORD].warn_at == datetime(2026, 6, 12, 10, 0, tzinfo=TOKYO)
+    for name in (StepName.CONTAINMENT, StepName.REPORT, StepName.ROOT_CAUSE, StepName.PREVENTION):
+        assert improper[name] == normal[name]
+
+
+def test_every_step_has_a_clock_and_warns_before_it_is_due() -> None:
+    clocks = deadlines(DISCOVERED)
+    assert set(clocks) == set(StepName)
+    assert all(DISCOVERED < c.warn_at < c.due_at for c in clocks.values())
+
+
+def test_clocks_count_in_absolute_time_whatever_the_zone() -> None:
+    assert deadlines(DISCOVERED) == deadlines(DISCOVERED.astimezone(UTC))
+
+
+DUE = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("stored", "now", "shown"),
+    [
+        (StepStatus.PENDING, DUE - timedelta(seconds=1), StepStatus.PENDING),
+        (StepStatus.PENDING, DUE, StepStatus.PENDING),
+        (StepStatus.PENDING, DUE + timedelta(seconds=1), StepStatus.OVERDUE),
+        (StepStatus.IN_PROGRESS, DUE + timedelta(days=3), StepStatus.OVERDUE),
+        (StepStatus.DONE, DUE + timedelta(days=300), StepStatus.DONE),
+    ],
+    ids=["before", "at-due-time", "just-after", "in-progress-late", "done-never-late"],
+)
+def test_a_step_is_overdue_only_after_its_due_time_and_while_not_done(
+    stored: StepStatus, now: datetime, shown: StepStatus
+) -> None:
+    assert effective_status(stored, DUE, now) is shown
+
+
+def test_a_time_without_offset_is_tokyo_time() -> None:
+    assert parse_when("2026-05-01T10:00", "--discovered-at") == DISCOVERED
+    assert parse_when("2026-05-01 10:00:00", "--discovered-at").utcoffset() == timedelta(hours=9)
+
+
+def test_a_time_with_an_offset_keeps_it() -> None:
+    parsed = parse_when("2026-05-01T01:00:00+00:00", "--discovered-at")
+    assert parsed == DISCOVERED
+    assert parsed.utcoffset() == timedelta(0)
+    assert parse_when("2026-05-01T03:00+02:00", "--now") == DISCOVERED
+
+
+@pytest.mark.parametrize("text", ["yesterday", "2026-13-01", "01/05/2026 10:00", ""])
+def test_a_time_that_is_not_iso_8601_is_refused_naming_the_option(text: str) -> None:
+    with pytest.raises(BadInput) as refused:
+        parse_when(text, "--discovered-at")
+    assert refused.value.field == "--discovered-at"
+
+
+def test_incident_ids_carry_the_tokyo_date_of_declaration() -> None:
+    # 16:30 UTC on 30 April is already 1 May in Tokyo.
+    late_evening_utc = datetime(2026, 4, 30, 16, 30, tzinfo=UTC)
+    ident = new_incident_id(late_evening_utc)
+    assert ident.startswith("INC-20260501-")
+    assert len(ident) == len("INC-20260501-") + 6
+    assert new_incident_id(datetime(2026, 4, 30, 14, 59, tzinfo=UTC)).startswith("INC-20260430-")
+
+
+def test_incident_ids_do_not_repeat() -> None:
+    moment = datetime(2026, 5, 1, tzinfo=UTC)
+    assert len({new_incident_id(moment) for _ in range(200)}) == 200
