@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jikoflow.cli import ByOpt, Context, JsonOpt, NowOpt, emit_json, handled, now_from, out
 from jikoflow.drill_commands import ContractOpt, drill_app
 from models.db import reading, transaction
-from models.drills import FindingState
 from models.errors import BadInput
+
+if TYPE_CHECKING:
+    from models.drills import FindingState
 
 finding_app = typer.Typer(help="Improvement items found by drills.", no_args_is_help=True)
 drill_app.add_typer(finding_app, name="finding")
@@ -268,6 +270,8 @@ def finding_close(
     json_out: JsonOpt = False,
 ) -> None:
     """Mark an improvement item done."""
+    from models.drills import FindingState
+
     _change(finding_id, FindingState.DONE, None, None, note, by, json_out)
 
 
