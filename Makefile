@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit bench system-deps clean
+.PHONY: install demo test lint typecheck bench system-deps clean
 
 install: $(STAMP)
 

@@ -5,8 +5,8 @@
    (1 post/s per channel). Twice: every organisation in its own channel, and the same chain
    sharing 25 channels. Counted: wall time, messages sent, HTTP 429 answers (target 0).
 2. Report: the after-action report of that drill (400 confirmations, 100 silent), gathered and
-   rendered as Markdown and HTML in-process, and `jikoflow drill report` as a fresh process.
-   Target < 2 s.
+   rendered as Markdown, HTML and PDF in-process, and `jikoflow drill report` (Markdown and PDF)
+   as a fresh process. Target < 2 s.
 3. `jikoflow serve` (no Prefect API): resident memory once it has run a few ticks.
 
 Usage: python benchmarks/drill.py [--orgs N]
@@ -35,7 +35,7 @@ from drills.contact import acknowledge, start_contact_drill  # noqa: E402
 from drills.core import close_drill, get_drill  # noqa: E402
 from drills.evidence import report_data  # noqa: E402
 from drills.jobs import deliver  # noqa: E402
-from drills.report import ReportFormat, render_text  # noqa: E402
+from drills.report import ReportFormat, render_report  # noqa: E402
 from jikoflow.database import upgrade  # noqa: E402
 from models.db import transaction  # noqa: E402
 from models.enums import Lang  # noqa: E402
@@ -152,35 +152,37 @@ def confirm_most(url: str, drill_id: str) -> None:
         close_drill(session, drill, drill.ends_at)
 
 
-def report(url: str, drill_id: str) -> None:
+def report(url: str, drill_id: str, workdir: Path) -> None:
     """Gather and render the after-action report in-process, then as a fresh CLI process."""
     from models.db import reading
 
-    for fmt in (ReportFormat.MD, ReportFormat.HTML):
+    for fmt in ReportFormat:
         started = time.perf_counter()
         with reading(url) as session:
             data = report_data(session, drill_id, Lang.JA, utcnow())
-        text = render_text(data, fmt)
+        body = render_report(data, fmt)
         elapsed = time.perf_counter() - started
         verdict = "ok" if elapsed < REPORT_TARGET else "SLOW"
         print(
-            f"report {fmt}: {elapsed:.2f} s ({len(text) // 1024} KiB) — target "
+            f"report {fmt}: {elapsed:.2f} s ({len(body) // 1024} KiB) — target "
             f"< {REPORT_TARGET:.0f} s {verdict}"
         )
     env = dict(os.environ, JIKOFLOW_DATABASE_URL=url)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [str(JIKOFLOW), "drill", "report", drill_id],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    elapsed = time.perf_counter() - started
-    print(
-        f"`jikoflow drill report` (fresh process, md): {elapsed:.2f} s, "
-        f"{done.stdout.count(chr(10))} lines"
-    )
+    pdf = workdir / "report.pdf"
+    for fmt, extra in (("md", []), ("pdf", ["--out", str(pdf)])):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(JIKOFLOW), "drill", "report", drill_id, "--format", fmt, *extra],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        elapsed = time.perf_counter() - started
+        size = (
+            f"{pdf.stat().st_size // 1024} KiB" if extra else f"{done.stdout.count(chr(10))} lines"
+        )
+        print(f"`jikoflow drill report --format {fmt}` (fresh process): {elapsed:.2f} s, {size}")
 
 
 def serve_memory(url: str, workdir: Path) -> None:
@@ -213,7 +215,7 @@ def main() -> None:
         url, drill_id = send(workdir, args.orgs, None)
         send(workdir, args.orgs, 25)
         confirm_most(url, drill_id)
-        report(url, drill_id)
+        report(url, drill_id, workdir)
         serve_memory(url, workdir)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -12,6 +12,7 @@ from models.chain import Chain
 from models.drills import Drill, DrillParticipant, DrillState, DrillType, Relation
 from models.enums import IncidentState
 from models.errors import BadInput, NotFound
+from models.lifecycle import Action, next_state
 from models.parties import (
     chain_for,
     get_contract,
@@ -21,6 +22,8 @@ from models.parties import (
     organizations_by_id,
 )
 from models.tables import Contract, Incident
+
+MAX_WINDOW = timedelta(days=7)
 
 
 def get_drill(session: Session, drill_id: str, field: str = "DRILL") -> Drill:
@@ -51,6 +54,20 @@ def check_origin(session: Session, chain: Chain, origin_id: str) -> None:
     chain.path_to_client(origin_id)
     if origin_id == chain.client:
         raise BadInput("--org", f"{origin_id} is the client (甲); choose 乙 or a subcontractor")
+
+
+def check_type(drill_type: DrillType, scenario: str | None) -> None:
+    """A tabletop exercise needs a scenario; a contact check takes none."""
+    if drill_type is DrillType.TABLETOP and scenario is None:
+        raise BadInput("--scenario", "a tabletop exercise needs a scenario (id or file)")
+    if drill_type is DrillType.CONTACT and scenario is not None:
+        raise BadInput("--scenario", "only a tabletop exercise takes a scenario")
+
+
+def check_window(window: timedelta) -> None:
+    """A contact check waits for confirmations between a minute and a week."""
+    if not timedelta(minutes=1) <= window <= MAX_WINDOW:
+        raise BadInput("--window", "must be between 1 minute and 7 days")
 
 
 def check_actor(session: Session, by: str | None, org_id: str | None = None) -> None:
@@ -128,24 +145,31 @@ def close_drill(session: Session, drill: Drill, now: datetime, by: str | None = 
         detail["never_answered"] = len(silent)
     record_event(session, drill.id, "drill_closed", actor=by, at=closed_at, detail=detail)
     if drill.incident_id is not None:
-        _end_drill_incidents(session, drill, closed_at, by)
+        for incident in _drill_incidents(session, drill.incident_id):
+            end_drill_incident(session, incident, drill_id=drill.id, at=closed_at, by=by)
     return drill
 
 
-def _end_drill_incidents(session: Session, drill: Drill, at: datetime, by: str | None) -> None:
-    """The exercise is over, so are its incidents: no reminder or escalation follows them."""
+def _drill_incidents(session: Session, incident_id: str) -> list[Incident]:
+    """A tabletop's incident and the violations its declaration opened."""
     linked = select(Incident).where(
-        Incident.is_drill, col(Incident.linked_incident_id) == drill.incident_id
+        Incident.is_drill, col(Incident.linked_incident_id) == incident_id
     )
-    for incident in [session.get(Incident, drill.incident_id), *session.exec(linked)]:
-        if incident is None or not incident.is_drill or incident.state is IncidentState.CLOSED:
-            continue
-        incident.state = IncidentState.CLOSED
-        incident.closed_at = at
-        session.add(incident)
-        record_event(
-            session, incident.id, "drill_ended", actor=by, at=at, detail={"drill": drill.id}
-        )
+    return [session.get_one(Incident, incident_id), *session.exec(linked)]
+
+
+def end_drill_incident(
+    session: Session, incident: Incident, *, drill_id: str, at: datetime, by: str | None
+) -> None:
+    """The exercise is over, so is its incident: no reminder or escalation follows it."""
+    if not incident.is_drill:
+        raise BadInput("ID", f"{incident.id} is a real incident; only 甲's acceptance closes it")
+    if incident.state is IncidentState.CLOSED:
+        return
+    incident.state = next_state(incident.state, Action.END_DRILL, incident.id)
+    incident.closed_at = at
+    session.add(incident)
+    record_event(session, incident.id, "drill_ended", actor=by, at=at, detail={"drill": drill_id})
 
 
 def close_due(session: Session, now: datetime) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -10,8 +11,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from models.errors import BadInput
+from records.render import html_to_pdf
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Above this many entries a PDF prints a list as plain lines: WeasyPrint lays out a table row
+# per organisation of a large chain in seconds, a paragraph in a fraction of that.
+LONG_LIST = 40
+LISTS = ("participants", "timeline")
 
 
 class ReportFormat(StrEnum):
@@ -33,7 +39,7 @@ def parse_format(text: str) -> ReportFormat:
 @cache
 def environment() -> Environment:
     """The Jinja2 environment of the report templates: strict, HTML autoescaped."""
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -41,6 +47,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["cell"] = cell
+    return env
 
 
 def cell(value: Any) -> str:
@@ -49,21 +57,15 @@ def cell(value: Any) -> str:
     return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
 
 
-def render_text(data: dict[str, Any], fmt: ReportFormat) -> str:
-    """The report as Markdown or HTML text."""
-    env = environment()
-    env.filters["cell"] = cell
+def render_text(data: dict[str, Any], fmt: ReportFormat, plain: Collection[str] = ()) -> str:
+    """The report as Markdown or HTML text; in HTML the lists named in `plain` as plain lines."""
     name = "report.md.j2" if fmt is ReportFormat.MD else "report.html.j2"
-    return env.get_template(name).render(**data)
+    return environment().get_template(name).render(**data, plain=frozenset(plain))
 
 
 def render_report(data: dict[str, Any], fmt: ReportFormat) -> bytes:
     """The report in `fmt`: UTF-8 text, or a PDF printed from the HTML."""
     if fmt is ReportFormat.PDF:
-        # WeasyPrint takes about a second to import; only the pdf path pays for it.
-        from weasyprint import HTML
-
-        html = render_text(data, ReportFormat.HTML)
-        pdf: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
-        return pdf
+        long = [name for name in LISTS if len(data[name]) > LONG_LIST]
+        return html_to_pdf(render_text(data, ReportFormat.HTML, long))
     return render_text(data, fmt).encode()

@@ -1,6 +1,7 @@
 """The incident state machine: which action is allowed in which state, and where it leads.
 
 Changes after a submission reopen the incident: 甲 can only accept a version that is current.
+A drill's incident (Art. 24 (3)) has no record to accept: it closes when its drill ends.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from models.errors import BadInput
 
 
 class Action(StrEnum):
-    """Things a person does to an incident."""
+    """Things done to an incident."""
 
     ACK = "ack"
     CONTAIN = "contain"
@@ -21,6 +22,7 @@ class Action(StrEnum):
     IMPLEMENT = "implement"
     SUBMIT = "submit"
     ACCEPT = "accept"
+    END_DRILL = "end_drill"  # the drill ended; only for an incident flagged as a drill
 
 
 _OPEN, _SUBMITTED, _CLOSED = IncidentState.OPEN, IncidentState.SUBMITTED, IncidentState.CLOSED
@@ -32,6 +34,7 @@ TRANSITIONS: dict[tuple[IncidentState, Action], IncidentState] = {
     (_OPEN, Action.PREVENT): _OPEN,
     (_OPEN, Action.IMPLEMENT): _OPEN,
     (_OPEN, Action.SUBMIT): _SUBMITTED,
+    (_OPEN, Action.END_DRILL): _CLOSED,
     (_SUBMITTED, Action.ACK): _SUBMITTED,
     (_SUBMITTED, Action.CONTAIN): _OPEN,
     (_SUBMITTED, Action.CAUSE): _OPEN,
@@ -39,6 +42,7 @@ TRANSITIONS: dict[tuple[IncidentState, Action], IncidentState] = {
     (_SUBMITTED, Action.IMPLEMENT): _OPEN,
     (_SUBMITTED, Action.SUBMIT): _SUBMITTED,
     (_SUBMITTED, Action.ACCEPT): _CLOSED,
+    (_SUBMITTED, Action.END_DRILL): _CLOSED,
 }
 
 

@@ -19,6 +19,8 @@ EXPECTED = {
         Action.IMPLEMENT: OPEN,
         Action.SUBMIT: SUBMITTED,
         Action.ACCEPT: None,
+        # A drill's incident ends with its drill, whether or not a record was submitted.
+        Action.END_DRILL: CLOSED,
     },
     SUBMITTED: {
         Action.ACK: SUBMITTED,
@@ -29,6 +31,7 @@ EXPECTED = {
         Action.IMPLEMENT: OPEN,
         Action.SUBMIT: SUBMITTED,
         Action.ACCEPT: CLOSED,
+        Action.END_DRILL: CLOSED,
     },
     CLOSED: dict.fromkeys(Action),
 }
