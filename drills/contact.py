@@ -1,21 +1,24 @@
 """The contact-tree check (連絡確認訓練): every organisation in the chain confirms receipt.
 
 It reaches the chain exactly as a report from the origin would — through the outbox and the
-configured notifier, marked 【訓練】 — and times each confirmation against the first-report clock.
+configured notifier, marked 【訓練】 — times each confirmation against the first-report clock and,
+like that clock, reminds the organisations still silent at its warn time (30 minutes).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from drills.core import (
     add_participants,
     check_actor,
     check_origin,
+    check_window,
     contract_chain,
     get_drill,
+    participants_of,
     record_start,
     require_running,
 )
@@ -23,8 +26,10 @@ from drills.notices import enqueue_drill_messages
 from models.audit import record_event
 from models.drills import (
     DEFAULT_WINDOW,
+    WARN_AFTER,
     Drill,
     DrillParticipant,
+    DrillState,
     DrillType,
     deepest_origin,
     new_drill_id,
@@ -32,8 +37,6 @@ from models.drills import (
 )
 from models.errors import BadInput
 from models.notices import NoticeEvent
-
-MAX_WINDOW = timedelta(days=7)
 
 
 def start_contact_drill(
@@ -47,8 +50,7 @@ def start_contact_drill(
     now: datetime,
 ) -> Drill:
     """Open a contact check and queue one 【訓練】 message per organisation of the chain."""
-    if not timedelta(minutes=1) <= window <= MAX_WINDOW:
-        raise BadInput("--window", "must be between 1 minute and 7 days")
+    check_window(window)
     contract, chain = contract_chain(session, contract_id)
     check_actor(session, by)
     origin = origin_id or deepest_origin(chain)
@@ -67,7 +69,7 @@ def start_contact_drill(
     session.flush()
     participants = add_participants(session, drill, relations(chain, origin))
     record_start(session, drill, participants)
-    enqueue_drill_messages(session, drill, participants, NoticeEvent.DRILL_CHECK, now=now)
+    enqueue_drill_messages(session, drill, participants, NoticeEvent.DRILL_CHECK)
     return drill
 
 
@@ -97,3 +99,24 @@ def acknowledge(
     session.add(participant)
     record_event(session, drill.id, "acknowledged", actor=by, at=now, detail={"org": org_id})
     return participant
+
+
+def remind_due(session: Session, now: datetime) -> list[str]:
+    """Once per check, remind every organisation still silent at the first report's warn time."""
+    due = session.exec(
+        select(Drill).where(
+            Drill.state == DrillState.RUNNING,
+            Drill.type == DrillType.CONTACT,
+            col(Drill.reminded_at).is_(None),
+            col(Drill.started_at) <= now - WARN_AFTER,
+            col(Drill.ends_at) > now,
+        )
+    ).all()
+    for drill in due:
+        silent = [p for p in participants_of(session, drill.id) if p.acknowledged_at is None]
+        drill.reminded_at = now
+        session.add(drill)
+        enqueue_drill_messages(session, drill, silent, NoticeEvent.REMINDER)
+        detail = {"reminded": len(silent), "orgs": [p.org_id for p in silent]}
+        record_event(session, drill.id, "drill_reminded", at=now, detail=detail)
+    return [drill.id for drill in due]

@@ -281,6 +281,7 @@ _BRIEF = (
     "number",
     "revision",
     "reached",
+    "reminded",
     "acknowledged",
 )
 

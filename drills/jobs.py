@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from drills.contact import remind_due
 from drills.core import close_due
 from drills.lease import Holder, renew
 from drills.run import start_from_plan
@@ -61,20 +62,25 @@ class TickResult:
     """What one drill tick did."""
 
     released: list[tuple[str, int]] = field(default_factory=list)
+    reminded: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
     sent: int = 0
 
 
 def drill_tick(now: datetime | None = None) -> TickResult:
-    """Make due injects available, close drills whose window ended, deliver their messages."""
+    """Release due injects, remind the silent, close ended drills, deliver their messages."""
     settings = load_settings()
     moment = now or utcnow()
     with transaction(settings.database_url) as session:
         released = release_due(session, moment)
+        reminded = remind_due(session, moment)
         closed = close_due(session, moment)
-    result = TickResult(released, closed)
-    if released:
-        result.sent = deliver(settings, *dict.fromkeys(d for d, _ in released)).sent
+    result = TickResult(released, reminded, closed)
+    queued = dict.fromkeys([*(d for d, _ in released), *reminded])
+    if queued:
+        result.sent = deliver(settings, *queued).sent
+    for drill_id in reminded:
+        log.info("drill %s reminded the organisations that have not confirmed", drill_id)
     for drill_id in closed:
         log.info("drill %s closed", drill_id)
     return result

@@ -1,7 +1,8 @@
 """Drill messages for the outbox: the same content-free facts a real report carries (§5).
 
 A contact check tells each organisation that the origin reports a 事故等 of a kind, marked
-【訓練】, and how to confirm; an inject notice says only that inject N is available.
+【訓練】, and how to confirm, and reminds the silent ones at the first report's warn time; an
+inject notice says only that inject N is available.
 """
 
 from __future__ import annotations
@@ -11,24 +12,19 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from models.drills import Drill, DrillParticipant
+from models.drills import Drill, DrillParticipant, report_deadline
 from models.enums import IncidentState, StepName
-from models.notices import NoticeEvent, NoticeFacts, enqueue
+from models.notices import NoticeEvent, NoticeFacts, Variant, enqueue_many
 from models.parties import managers_of, organizations_by_id
 from models.tables import Contract, Organization
 
+MAX_MENTIONS = 50
+
 
 def drill_facts(
-    drill: Drill,
-    contract: Contract,
-    origin: Organization,
-    recipient: Organization,
-    event: NoticeEvent,
-    *,
-    mentions: Sequence[str] = (),
-    inject: int | None = None,
+    drill: Drill, contract: Contract, origin: Organization, event: NoticeEvent, inject: int | None
 ) -> NoticeFacts:
-    """The facts of one drill message to `recipient`: names, kind, clock — nothing typed."""
+    """What every message of one drill event says: names, kind, marker — nothing typed."""
     return NoticeFacts(
         event=event,
         incident_id=drill.id,
@@ -36,18 +32,22 @@ def drill_facts(
         contract_title=contract.title,
         org_id=origin.id,
         org_name=origin.name,
-        recipient_id=recipient.id,
-        recipient_name=recipient.name,
         kind=drill.kind,
         suspected=drill.suspected,
         state=IncidentState.OPEN,
         drill=True,
         declared_at=drill.started_at,
-        step=StepName.REPORT if event is NoticeEvent.DRILL_CHECK else None,
-        due_at=drill.ends_at if event is NoticeEvent.DRILL_CHECK else None,
-        mentions=tuple(m for m in mentions if m)[:50],
         inject=inject,
     )
+
+
+def _clock(drill: Drill, event: NoticeEvent) -> datetime | None:
+    """The time a message asks for: the check's window end, or (reminder) the report's due."""
+    if event is NoticeEvent.DRILL_CHECK:
+        return drill.ends_at
+    if event is NoticeEvent.REMINDER:
+        return report_deadline(drill.started_at).due_at
+    return None
 
 
 def enqueue_drill_messages(
@@ -56,23 +56,27 @@ def enqueue_drill_messages(
     participants: Sequence[DrillParticipant],
     event: NoticeEvent,
     *,
-    now: datetime,
     inject: int | None = None,
 ) -> int:
     """One outbox row per participant, mentioning its managers; returns how many were new."""
-    contract = session.get(Contract, drill.contract_id)
-    assert contract is not None
+    contract = session.get_one(Contract, drill.contract_id)
     org_ids = [p.org_id for p in participants]
     orgs = organizations_by_id(session, [drill.origin_id, *org_ids])
     managers = managers_of(session, org_ids)
-    written = 0
+    base = drill_facts(drill, contract, orgs[drill.origin_id], event, inject)
+    due = _clock(drill, event)
+    items = []
     for participant in participants:
         recipient = orgs[participant.org_id]
         users = [m.slack_user for m in managers[recipient.id] if m.slack_user]
-        facts = drill_facts(
-            drill, contract, orgs[drill.origin_id], recipient, event, mentions=users, inject=inject
+        variant = Variant(
+            event=event,
+            step=StepName.REPORT if due else None,
+            due_at=due,
+            recipient_id=recipient.id,
+            recipient_name=recipient.name,
+            mentions=tuple(users[:MAX_MENTIONS]),
         )
         suffix = recipient.id if inject is None else f"{recipient.id}:{inject}"
-        if enqueue(session, facts, recipient, key_suffix=suffix) is not None:
-            written += 1
-    return written
+        items.append((base, variant, recipient, suffix))
+    return enqueue_many(session, items)

@@ -19,7 +19,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session, col, select
 
-from drills.core import check_actor, check_origin, contract_chain
+from drills.core import check_actor, check_origin, check_type, check_window, contract_chain
 from drills.scenario import scenario_ref
 from models.audit import record_event
 from models.db import get_engine
@@ -179,14 +179,10 @@ def create_plan(
     check_actor(session, by)
     if origin_id is not None:
         check_origin(session, chain, origin_id)
-    if drill_type is DrillType.TABLETOP:
-        if scenario is None:
-            raise BadInput("--scenario", "a tabletop plan needs a scenario (id or file)")
+    check_type(drill_type, scenario)
+    check_window(timedelta(minutes=window_minutes))
+    if scenario is not None:
         scenario = scenario_ref(scenario)
-    elif scenario is not None:
-        raise BadInput("--scenario", "only a tabletop plan takes a scenario")
-    if not 1 <= window_minutes <= 7 * 24 * 60:
-        raise BadInput("--window", "must be between 1 minute and 7 days")
     plan = DrillPlan(
         contract_id=contract.id,
         type=drill_type,

@@ -8,9 +8,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader
 
 from models.errors import BadInput
+from records.render import environment as record_environment
 from records.render import html_to_pdf
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -38,23 +39,8 @@ def parse_format(text: str) -> ReportFormat:
 
 @cache
 def environment() -> Environment:
-    """The Jinja2 environment of the report templates: strict, HTML autoescaped."""
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        undefined=StrictUndefined,
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["cell"] = cell
-    return env
-
-
-def cell(value: Any) -> str:
-    """A value safe inside a Markdown table cell: one line, pipes escaped."""
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+    """The written record's Jinja2 environment (strict, HTML autoescaped) on these templates."""
+    return record_environment().overlay(loader=FileSystemLoader(TEMPLATES))
 
 
 def render_text(data: dict[str, Any], fmt: ReportFormat, plain: Collection[str] = ()) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from drills.contact import start_contact_drill
+from drills.core import check_type
 from drills.scenario import find_scenario
 from drills.tabletop import start_tabletop_drill
 from models.drills import DEFAULT_WINDOW, Drill, DrillPlan, DrillType
@@ -34,9 +35,8 @@ def start_drill(
     now: datetime,
 ) -> Drill:
     """Open a drill now; a tabletop needs a scenario, a contact check takes none."""
-    if drill_type is DrillType.TABLETOP:
-        if scenario is None:
-            raise BadInput("--scenario", "a tabletop exercise needs a scenario (id or file)")
+    check_type(drill_type, scenario)
+    if scenario is not None:  # a tabletop exercise, as check_type made sure
         return start_tabletop_drill(
             session,
             contract_id=contract_id,
@@ -46,8 +46,6 @@ def start_drill(
             by=by,
             now=now,
         )
-    if scenario is not None:
-        raise BadInput("--scenario", "only a tabletop exercise takes a scenario")
     return start_contact_drill(
         session,
         contract_id=contract_id,

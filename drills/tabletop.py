@@ -144,9 +144,7 @@ def _release(
     detail = {"number": number, "offset": format_offset(inject.at)}
     record_event(session, drill.id, "inject_released", actor=by, at=now, detail=detail)
     participants = participants_of(session, drill.id)
-    enqueue_drill_messages(
-        session, drill, participants, NoticeEvent.DRILL_INJECT, now=now, inject=number
-    )
+    enqueue_drill_messages(session, drill, participants, NoticeEvent.DRILL_INJECT, inject=number)
     return number
 
 

@@ -30,6 +30,7 @@ def drill_row(drill: Drill) -> dict[str, Any]:
         "incident": drill.incident_id,
         "started_at": _iso(drill.started_at),
         "ends_at": _iso(drill.ends_at),
+        "reminded_at": _iso(drill.reminded_at),
         "closed_at": _iso(drill.closed_at),
     }
 

@@ -162,6 +162,7 @@ WORDS: dict[Lang, dict[str, str]] = {
 EVENTS: dict[Lang, dict[str, str]] = {
     Lang.JA: {
         "drill_started": "訓練開始",
+        "drill_reminded": "未確認の組織へ督促",
         "acknowledged": "受領確認",
         "inject_released": "状況付与",
         "responded": "回答",
@@ -172,6 +173,7 @@ EVENTS: dict[Lang, dict[str, str]] = {
     },
     Lang.EN: {
         "drill_started": "drill started",
+        "drill_reminded": "reminder to the silent",
         "acknowledged": "acknowledged",
         "inject_released": "inject released",
         "responded": "response",

@@ -13,7 +13,6 @@ from drills.run import parse_type, start_drill
 from flows.incident import incident_flow
 from flows.tasks import deliver_notifications
 from models.db import reading, transaction
-from models.drills import DEFAULT_WINDOW
 from models.settings import load_settings
 from models.types import utcnow
 
@@ -37,7 +36,6 @@ def open_drill(
             drill_type=parse_type(drill_type),
             scenario=scenario,
             origin_id=org,
-            window=DEFAULT_WINDOW,
             by=by,
             now=utcnow(),
         )

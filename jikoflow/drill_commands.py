@@ -7,8 +7,11 @@ when it queued messages, delivers them directly.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,6 +19,9 @@ from jikoflow.cli import ByOpt, Context, JsonOpt, NowOpt, app, emit_json, handle
 from models.db import reading, transaction
 from models.enums import Lang
 from models.errors import BadInput
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 drill_app = typer.Typer(
     help="Drills (Art. 24 (3)): contact-tree checks and tabletop exercises.",
@@ -28,6 +34,22 @@ ContractOpt = Annotated[str, typer.Option("--contract", help="Contract id.")]
 NoFlowOpt = Annotated[
     bool, typer.Option("--no-flow", help="Only record it; `drill tick` or `sweep` delivers.")
 ]
+
+
+@contextmanager
+def acting(ctx: Context, now: str | None) -> Iterator[tuple[Session, datetime]]:
+    """One transaction on the command's database, and the moment (`--now`) it acts at."""
+    moment = now_from(now)
+    with transaction(ctx.url) as session:
+        yield session, moment
+
+
+def reply(data: Any, json_out: bool, line: str) -> None:
+    """`data` as JSON with `--json`, otherwise one line for people."""
+    if json_out:
+        emit_json(data)
+    else:
+        out.print(line)
 
 
 def deliver_now(ctx: Context, *ids: str | None) -> None:
@@ -78,9 +100,8 @@ def run_drill(
     from drills.run import parse_type, start_drill
 
     kind = parse_type(drill_type)
-    moment = now_from(now)
     ctx = Context()
-    with transaction(ctx.url) as session:
+    with acting(ctx, now) as (session, moment):
         drill = start_drill(
             session,
             contract_id=contract,
@@ -146,9 +167,7 @@ def ack_drill(
     from drills.core import get_drill
     from models.drills import minutes_between
 
-    moment = now_from(now)
-    ctx = Context()
-    with transaction(ctx.url) as session:
+    with acting(Context(), now) as (session, moment):
         row = acknowledge(session, drill_id=drill_id, org_id=org, by=by, now=moment)
         started = get_drill(session, drill_id).started_at
         result = {
@@ -158,10 +177,7 @@ def ack_drill(
             "acknowledged_by": row.acknowledged_by,
             "minutes": minutes_between(started, row.acknowledged_at),
         }
-    if json_out:
-        emit_json(result)
-    else:
-        out.print(f"{drill_id}: {org} confirmed after {result['minutes']} min")
+    reply(result, json_out, f"{drill_id}: {org} confirmed after {result['minutes']} min")
 
 
 @drill_app.command("show")
@@ -220,9 +236,8 @@ def next_inject(
     """Release the next inject of a tabletop now (chat only learns its number)."""
     from drills.tabletop import release_next
 
-    moment = now_from(now)
     ctx = Context()
-    with transaction(ctx.url) as session:
+    with acting(ctx, now) as (session, moment):
         number = release_next(session, drill_id, by=by, now=moment)
     if not no_flow:
         deliver_now(ctx, drill_id)
@@ -250,14 +265,13 @@ def respond_(
     """Answer an inject's question for ROLE (recorded in the drill's audit trail)."""
     from drills.tabletop import respond
 
-    moment = now_from(now)
-    ctx = Context()
-    with transaction(ctx.url) as session:
+    with acting(Context(), now) as (session, moment):
         respond(session, drill_id=drill_id, inject=inject, role=role, text=text, by=by, now=moment)
-    if json_out:
-        emit_json({"id": drill_id, "inject": inject, "role": role, "at": moment.isoformat()})
-    else:
-        out.print(f"{drill_id}: response to inject {inject} recorded for {role}")
+    reply(
+        {"id": drill_id, "inject": inject, "role": role, "at": moment.isoformat()},
+        json_out,
+        f"{drill_id}: response to inject {inject} recorded for {role}",
+    )
 
 
 @drill_app.command("join")
@@ -270,9 +284,7 @@ def join_(
     """Record that a person attends the exercise."""
     from drills.tabletop import join
 
-    moment = now_from(now)
-    ctx = Context()
-    with transaction(ctx.url) as session:
+    with acting(Context(), now) as (session, moment):
         join(session, drill_id=drill_id, by=by, now=moment)
     out.print(f"{drill_id}: {by} attends")
 
@@ -285,36 +297,34 @@ def close_(
     """Close a drill before its window ends (the tick closes it at the end otherwise)."""
     from drills.core import close_drill, get_drill
 
-    moment = now_from(now)
     ctx = Context()
-    with transaction(ctx.url) as session:
+    with acting(ctx, now) as (session, moment):
         close_drill(session, get_drill(session, drill_id), moment, by)
     view = _view(ctx, drill_id)
-    if json_out:
-        emit_json(view)
-        return
-    out.print(f"{drill_id}: closed; never answered: {', '.join(view['never_answered']) or '—'}")
+    silent = ", ".join(view["never_answered"]) or "—"
+    reply(view, json_out, f"{drill_id}: closed; never answered: {silent}")
 
 
 @drill_app.command("tick")
 @handled
 def tick(now: NowOpt = None, json_out: JsonOpt = False) -> None:
-    """One pass of what drills need now: due injects, ended windows (`serve` runs this)."""
+    """One pass of what drills need now: due injects, reminders, ended windows (`serve` runs it)."""
     from drills.jobs import drill_tick
 
     Context().url  # noqa: B018  (creates or upgrades the database first)
     result = drill_tick(now_from(now))
     data = {
         "released": [{"drill": d, "inject": n} for d, n in result.released],
+        "reminded": result.reminded,
         "closed": result.closed,
         "sent": result.sent,
     }
-    if json_out:
-        emit_json(data)
-    else:
-        out.print(
-            f"released {len(result.released)} inject(s), closed {len(result.closed)} drill(s)"
-        )
+    reply(
+        data,
+        json_out,
+        f"released {len(result.released)} inject(s), reminded {len(result.reminded)} "
+        f"check(s), closed {len(result.closed)} drill(s)",
+    )
 
 
 @drill_app.command("report")
@@ -376,10 +386,11 @@ def validate(
     from drills.scenario import read_scenario
 
     scenario = read_scenario(file)
-    if json_out:
-        emit_json({"id": scenario.id, "valid": True, "injects": len(scenario.injects)})
-    else:
-        out.print(f"{file}: valid scenario {scenario.id} ({len(scenario.injects)} injects)")
+    reply(
+        {"id": scenario.id, "valid": True, "injects": len(scenario.injects)},
+        json_out,
+        f"{file}: valid scenario {scenario.id} ({len(scenario.injects)} injects)",
+    )
 
 
 from jikoflow import drill_plan_commands as _plans  # noqa: E402,F401  (plan, due, finding)

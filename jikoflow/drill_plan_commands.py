@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jikoflow.cli import ByOpt, Context, JsonOpt, NowOpt, emit_json, handled, now_from, out
-from jikoflow.drill_commands import ContractOpt, drill_app
+from jikoflow.drill_commands import ContractOpt, drill_app, reply
 from models.db import reading, transaction
 from models.errors import BadInput
 
 if TYPE_CHECKING:
-    from models.drills import FindingState
+    from sqlmodel import Session
+
+    from models.drills import DrillFinding
 
 finding_app = typer.Typer(help="Improvement items found by drills.", no_args_is_help=True)
 drill_app.add_typer(finding_app, name="finding")
@@ -76,10 +79,11 @@ def plan(
             session.delete(session.get_one(DrillPlan, row.id))
         raise
     result = plan_row(row, job.next_run_time if job else None)
-    if json_out:
-        emit_json(result)
-    else:
-        out.print(f"plan {row.id}: {kind} drill for {contract}, next run {result['next_run']}")
+    reply(
+        result,
+        json_out,
+        f"plan {row.id}: {kind} drill for {contract}, next run {result['next_run']}",
+    )
 
 
 @drill_app.command("plans")
@@ -115,10 +119,7 @@ def unplan(
     with job_store(ctx.url) as store:
         if store.get_job(job_id(plan_id)) is not None:
             store.remove_job(job_id(plan_id))
-    if json_out:
-        emit_json({"id": plan_id, "removed": True})
-    else:
-        out.print(f"plan {plan_id} removed")
+    reply({"id": plan_id, "removed": True}, json_out, f"plan {plan_id} removed")
 
 
 @drill_app.command("due")
@@ -173,13 +174,12 @@ def policy(
             "contact_months": row.contact_months,
             "tabletop_months": row.tabletop_months,
         }
-    if json_out:
-        emit_json(result)
-    else:
-        out.print(
-            f"{contract}: contact every {result['contact_months']} months, "
-            f"tabletop every {result['tabletop_months']} months"
-        )
+    reply(
+        result,
+        json_out,
+        f"{contract}: contact every {result['contact_months']} months, "
+        f"tabletop every {result['tabletop_months']} months",
+    )
 
 
 @finding_app.command("add")
@@ -193,25 +193,16 @@ def finding_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Record an improvement item found by a drill."""
-    from drills.findings import add_finding, finding_row
+    from drills.findings import add_finding
 
-    moment = now_from(None)
-    ctx = Context()
-    with transaction(ctx.url) as session:
-        row = add_finding(
-            session,
-            drill_id=drill_id,
-            text=text,
-            owner=owner,
-            due=parse_day(due_date),
-            by=by,
-            now=moment,
-        )
-        result = finding_row(row, moment.date())
-    if json_out:
-        emit_json(result)
-    else:
-        out.print(f"finding {result['id']} ({drill_id} #{result['number']}) recorded")
+    due = parse_day(due_date)
+    _save_finding(
+        lambda session, now: add_finding(
+            session, drill_id=drill_id, text=text, owner=owner, due=due, by=by, now=now
+        ),
+        "finding {id} ({drill} #{number}) recorded",
+        json_out,
+    )
 
 
 @finding_app.command("list")
@@ -256,9 +247,17 @@ def finding_update(
     json_out: JsonOpt = False,
 ) -> None:
     """Change an improvement item's state, owner, due date or note."""
-    from drills.findings import parse_state
+    from drills.findings import parse_state, update_finding
 
-    _change(finding_id, parse_state(state) if state else None, owner, due_date, note, by, json_out)
+    chosen = parse_state(state) if state else None
+    due = parse_day(due_date)
+    _save_finding(
+        lambda session, now: update_finding(
+            session, finding_id, state=chosen, owner=owner, due=due, note=note, by=by, now=now
+        ),
+        "finding {id}: {state}",
+        json_out,
+    )
 
 
 @finding_app.command("close")
@@ -270,37 +269,25 @@ def finding_close(
     json_out: JsonOpt = False,
 ) -> None:
     """Mark an improvement item done."""
+    from drills.findings import update_finding
     from models.drills import FindingState
 
-    _change(finding_id, FindingState.DONE, None, None, note, by, json_out)
+    _save_finding(
+        lambda session, now: update_finding(
+            session, finding_id, state=FindingState.DONE, note=note, by=by, now=now
+        ),
+        "finding {id}: {state}",
+        json_out,
+    )
 
 
-def _change(
-    finding_id: int,
-    state: FindingState | None,
-    owner: str | None,
-    due_date: str | None,
-    note: str | None,
-    by: str | None,
-    json_out: bool,
+def _save_finding(
+    change: Callable[[Session, datetime], DrillFinding], line: str, json_out: bool
 ) -> None:
-    from drills.findings import finding_row, update_finding
+    """Make `change` now in one transaction; show the finding as it then is."""
+    from drills.findings import finding_row
 
     moment = now_from(None)
-    ctx = Context()
-    with transaction(ctx.url) as session:
-        row = update_finding(
-            session,
-            finding_id,
-            state=state,
-            owner=owner,
-            due=parse_day(due_date),
-            note=note,
-            by=by,
-            now=moment,
-        )
-        result = finding_row(row, moment.date())
-    if json_out:
-        emit_json(result)
-    else:
-        out.print(f"finding {finding_id}: {result['state']}")
+    with transaction(Context().url) as session:
+        result = finding_row(change(session, moment), moment.date())
+    reply(result, json_out, line.format_map(result))

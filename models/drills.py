@@ -21,15 +21,17 @@ from sqlmodel import Field, SQLModel
 
 from models import tables as _tables  # noqa: F401  (the tables these foreign keys name)
 from models.chain import Chain
-from models.clocks import DEFAULT_CLOCKS
+from models.clocks import DEFAULT_CLOCKS, Deadline
 from models.enums import IncidentKind, Lang, StepName
 from models.types import UTCDateTime, enum_type, json_type
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+ID_PREFIX = "DRL-"  # incidents are INC-…: a message's id says whether it is about a drill
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 # "Same clocks": a confirmation is timed like the first report of a real incident (「直ちに」).
 REPORT_CLOCK = DEFAULT_CLOCKS[StepName.REPORT]
+WARN_AFTER = REPORT_CLOCK.due_after - REPORT_CLOCK.warn_before  # 30 minutes after the start
 DEFAULT_WINDOW = REPORT_CLOCK.due_after
 DEFAULT_CONTACT_MONTHS = 6
 DEFAULT_TABLETOP_MONTHS = 12
@@ -133,6 +135,7 @@ class Drill(SQLModel, table=True):
     started_at: datetime = Field(sa_type=UTCDateTime)
     ends_at: datetime = Field(sa_type=UTCDateTime, index=True)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     started_by: str | None = Field(default=None, max_length=64)
     released: int = 0  # tabletop injects made available so far
 
@@ -222,7 +225,12 @@ jobs_table = sa.Table(
 def new_drill_id(at: datetime) -> str:
     """DRL-YYYYMMDD-XXXXXX: the Tokyo date of the start and a random suffix."""
     suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
-    return f"DRL-{at.astimezone(TOKYO):%Y%m%d}-{suffix}"
+    return f"{ID_PREFIX}{at.astimezone(TOKYO):%Y%m%d}-{suffix}"
+
+
+def is_drill_id(text: str) -> bool:
+    """Whether `text` is a drill's id (DRL-…) rather than an incident's (a tabletop's INC-…)."""
+    return text.startswith(ID_PREFIX)
 
 
 def subcontract_tier(chain: Chain, org: str) -> int:
@@ -258,14 +266,19 @@ def relations(chain: Chain, origin: str) -> list[tuple[str, Relation]]:
     return out
 
 
+def report_deadline(started: datetime) -> Deadline:
+    """The first report's warn and due times, counted from a drill's start."""
+    return Deadline(warn_at=started + WARN_AFTER, due_at=started + REPORT_CLOCK.due_after)
+
+
 def ack_outcome(started: datetime, acknowledged: datetime | None) -> AckOutcome:
     """A confirmation judged against the first-report clock, counted from the drill's start."""
     if acknowledged is None:
         return AckOutcome.NONE
-    elapsed = acknowledged - started
-    if elapsed <= REPORT_CLOCK.due_after - REPORT_CLOCK.warn_before:
+    deadline = report_deadline(started)
+    if acknowledged <= deadline.warn_at:
         return AckOutcome.IN_TIME
-    if elapsed <= REPORT_CLOCK.due_after:
+    if acknowledged <= deadline.due_at:
         return AckOutcome.BEFORE_DUE
     return AckOutcome.LATE
 

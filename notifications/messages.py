@@ -12,10 +12,11 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from models.drills import is_drill_id
 from models.enums import Lang, ReportStatus, label, suspected_label
 from models.notices import NoticeEvent, NoticeFacts
 from notifications.base import Context, Header, Message, Part, Section
-from notifications.wording import HEADINGS, LEADS, WORDS
+from notifications.wording import DRILL_ORIGIN_LEADS, HEADINGS, LEADS, WORDS
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
@@ -79,7 +80,10 @@ def lead(facts: NoticeFacts, lang: Lang = Lang.JA) -> str:
         "version": str(facts.record_version) if facts.record_version else w["none"],
         "inject": str(facts.inject) if facts.inject else w["none"],
     }
-    return LEADS[lang][facts.event].format_map(values)
+    template = LEADS[lang][facts.event]
+    if facts.event is NoticeEvent.DRILL_CHECK and facts.recipient_id == facts.org_id:
+        template = DRILL_ORIGIN_LEADS[lang]
+    return template.format_map(values)
 
 
 def _field(name: str, value: str) -> str:
@@ -112,9 +116,9 @@ def commands(facts: NoticeFacts, lang: Lang = Lang.JA) -> tuple[str, ...]:
     """How to see more, and how the recipient confirms receipt while that is still open."""
     w = WORDS[lang]
     incident = escape_mrkdwn(facts.incident_id)
-    drill = facts.event in _DRILL_EVENTS
+    drill = _about_drill(facts)
     lines = [f"{w['see']}: `jikoflow {'drill status' if drill else 'status'} {incident}`"]
-    if facts.recipient_id and (facts.event is NoticeEvent.DRILL_CHECK or _awaits_ack(facts)):
+    if facts.recipient_id and _awaits_ack(facts):
         recipient = escape_mrkdwn(facts.recipient_id)
         ack = "drill ack" if drill else "ack"
         lines.append(f"{w['ack']}: `jikoflow {ack} {incident} --org {recipient}`")
@@ -122,11 +126,18 @@ def commands(facts: NoticeFacts, lang: Lang = Lang.JA) -> tuple[str, ...]:
 
 
 _DRILL_EVENTS = frozenset({NoticeEvent.DRILL_CHECK, NoticeEvent.DRILL_INJECT})
+# A contact check's reminder goes, as a real report's does, only to those not confirmed yet.
+_DRILL_ACKS = frozenset({NoticeEvent.DRILL_CHECK, NoticeEvent.REMINDER})
+
+
+def _about_drill(facts: NoticeFacts) -> bool:
+    """A drill's own message (not one of a tabletop's incident) points at the drill commands."""
+    return facts.event in _DRILL_EVENTS or is_drill_id(facts.incident_id)
 
 
 def _awaits_ack(facts: NoticeFacts) -> bool:
-    if facts.event in _DRILL_EVENTS:
-        return False
+    if _about_drill(facts):
+        return facts.event in _DRILL_ACKS
     if facts.event is NoticeEvent.REPORT:
         return True
     return any(

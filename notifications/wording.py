@@ -64,6 +64,19 @@ LEADS: dict[Lang, dict[NoticeEvent, str]] = {
     },
 }
 
+# A contact check reaches the simulated origin too: it is told it plays the incident's
+# organisation, not that it reports to itself.
+DRILL_ORIGIN_LEADS: dict[Lang, str] = {
+    Lang.JA: (
+        "貴組織（{org}）で{kind}（{suspected}）の事故等が発生したと想定した連絡確認です。"
+        "{due}までに受領を確認してください。"
+    ),
+    Lang.EN: (
+        "This contact check simulates a {kind} ({suspected}) at your organisation, {org}. "
+        "Confirm receipt by {due}."
+    ),
+}
+
 WORDS: dict[Lang, dict[str, str]] = {
     Lang.JA: {
         "drill": "【訓練】",

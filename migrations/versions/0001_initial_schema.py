@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 18:33:05.759511
+Create Date: 2026-11-25 19:18:46.364351
 """
 
 from collections.abc import Sequence
@@ -319,6 +319,7 @@ def upgrade() -> None:
         sa.Column("started_at", models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("ends_at", models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("closed_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", models.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("started_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("released", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(

@@ -8,17 +8,15 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import CliResult, Env
+from tests.conftest import Env
+from tests.integration.drill_helpers import T0, Cli, add_epsilon, at, run_drill
 from tests.slack_server import SlackServer
 
 pytestmark = pytest.mark.prefect
 
-Cli = Callable[..., CliResult]
-T0 = datetime(2026, 11, 2, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 CHANNELS = {
     "nerima": "C0NERIMA",
     "acme": "C0ACME",
@@ -35,46 +33,12 @@ MANAGERS = {
 }
 
 
-def at(minutes: float) -> str:
-    return (T0 + timedelta(minutes=minutes)).isoformat()
-
-
-def add_epsilon(data: dict[str, Any]) -> None:
-    """A second-tier subcontractor with no chat channel and only a worker (no manager)."""
-    data["organizations"].append(
-        {
-            "id": "epsilon",
-            "name": "イプシロン印刷株式会社",
-            "kind": "subcontractor",
-            "people": [{"id": "kato", "name": "加藤 優", "role": "worker"}],
-        }
-    )
-    data["contracts"][0]["delegations"].append(
-        {"from": "beta", "to": "epsilon", "approved_at": "2026-04-15"}
-    )
-
-
 @pytest.fixture
 def drill(
     sqlite_env: Env, slack_env: SlackServer, cli: Cli, parties_variant: Callable[..., Any]
 ) -> dict[str, Any]:
     assert cli("parties", "load", parties_variant(add_epsilon)).code == 0
-    result = cli(
-        "drill",
-        "run",
-        "--contract",
-        "C-2026-001",
-        "--type",
-        "contact",
-        "--by",
-        "suzuki",
-        "--now",
-        at(0),
-        "--json",
-    )
-    assert result.code == 0, result.err
-    data: dict[str, Any] = result.json()
-    return data
+    return run_drill(cli, "contact", "--by", "suzuki", "--now", at(0))
 
 
 def test_every_organisation_gets_a_drill_message_in_its_own_channel(
@@ -93,6 +57,7 @@ def test_every_organisation_gets_a_drill_message_in_its_own_channel(
         assert f"jikoflow drill ack {drill['id']} --org {org}" in text
         assert f"<@{MANAGERS[org]}>" in text  # the organisation's own manager is called
         assert "デルタ入力サービス有限会社" in text  # the simulated origin, as a report names it
+        assert ("と想定した連絡確認です" in text) == (org == "delta")  # the origin is told so
 
 
 def test_confirmations_are_timed_and_the_window_closes(drill: dict[str, Any], cli: Cli) -> None:

@@ -9,16 +9,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 from pypdf import PdfReader
 
-from tests.conftest import CliResult, Env
+from tests.conftest import Env
+from tests.integration.drill_helpers import T0, Cli, at, run_drill
 
-Cli = Callable[..., CliResult]
-T0 = datetime(2026, 11, 2, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 NOW = (T0 + timedelta(days=1)).isoformat()
 SECTIONS_JA = [
     "1. 概要",
@@ -33,29 +31,10 @@ SECTIONS_JA = [
 TYPED = "<script>alert(1)</script> 連絡網の更新"
 
 
-def at(minutes: float) -> str:
-    return (T0 + timedelta(minutes=minutes)).isoformat()
-
-
 @pytest.fixture
 def closed(loaded_env: Env, cli: Cli) -> str:
     """A contact check (no chat): acme confirmed after 12 minutes, the others never did."""
-    run = cli(
-        "drill",
-        "run",
-        "--contract",
-        "C-2026-001",
-        "--type",
-        "contact",
-        "--no-flow",
-        "--by",
-        "suzuki",
-        "--now",
-        at(0),
-        "--json",
-    )
-    assert run.code == 0, run.err
-    drill_id: str = run.json()["id"]
+    drill_id: str = run_drill(cli, "contact", "--no-flow", "--by", "suzuki", "--now", at(0))["id"]
     assert (
         cli("drill", "ack", drill_id, "--org", "acme", "--by", "suzuki", "--now", at(12)).code == 0
     )
@@ -166,6 +145,44 @@ def test_the_report_prints_to_pdf(closed: str, cli: Cli, tmp_path: Path) -> None
     assert "訓練実施報告書" in text
 
 
+def add_many(data: dict[str, Any]) -> None:
+    """45 more subcontractors under beta: a chain whose report lists are long."""
+    for i in range(45):
+        data["organizations"].append(
+            {"id": f"sub{i:02d}", "name": f"再委託先{i:02d}", "kind": "subcontractor"}
+        )
+        data["contracts"][0]["delegations"].append(
+            {"from": "beta", "to": f"sub{i:02d}", "approved_at": "2026-04-15"}
+        )
+
+
+def test_a_long_chain_prints_its_lists_as_plain_lines(
+    sqlite_env: Env, cli: Cli, parties_variant: Callable[..., Path], tmp_path: Path
+) -> None:
+    assert cli("parties", "load", parties_variant(add_many)).code == 0
+    drill_id = run_drill(cli, "contact", "--no-flow", "--now", at(0))["id"]
+    assert cli("drill", "ack", drill_id, "--org", "sub07", "--now", at(12)).code == 0
+    assert cli("drill", "tick", "--now", at(60)).code == 0
+    target = tmp_path / "long.pdf"
+    assert cli("drill", "report", drill_id, "--format", "pdf", "--out", target).code == 0
+    pdf = PdfReader(io.BytesIO(target.read_bytes()))
+    lines = "".join(page.extract_text() for page in pdf.pages).splitlines()
+    assert (
+        "組織 / 立場 / チャンネル / 管理責任者 / 送信 / 受領確認 / 確認者 / 所要時間（分） / 判定"
+        in lines
+    )
+    assert (
+        "再委託先07（sub07） / 連絡網 / なし / 0 / 未送信 / 2026-11-02 10:12 / — / 12.0 / 30分以内"
+        in lines
+    )
+    assert "再委託先44（sub44） / 連絡網 / なし / 0 / 未送信 / — / — / — / 応答なし" in lines
+    assert any(
+        line.startswith("2026-11-02 10:12") and "受領確認 org=sub07" in line for line in lines
+    )
+    html = cli("drill", "report", drill_id, "--format", "html").out
+    assert "<td>再委託先44（sub44）</td>" in html  # on screen the lists stay tables
+
+
 def when(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -180,34 +197,9 @@ def test_due_shows_last_drills_next_plans_and_overdue(loaded_env: Env, cli: Cli)
     before = due_by_org(cli, "--now", at(0))
     assert list(before) == ["acme", "beta", "gamma", "delta"]  # 乙 and below; 甲 is not bound
     assert all(row["overdue"] and row["contact"]["last"] is None for row in before.values())
-    run = cli(
-        "drill",
-        "run",
-        "--contract",
-        "C-2026-001",
-        "--type",
-        "contact",
-        "--no-flow",
-        "--now",
-        at(0),
-        "--json",
-    ).json()
+    run = run_drill(cli, "contact", "--no-flow", "--now", at(0))
     assert cli("drill", "ack", run["id"], "--org", "acme", "--now", at(10)).code == 0
-    table = cli(
-        "drill",
-        "run",
-        "--contract",
-        "C-2026-001",
-        "--type",
-        "tabletop",
-        "--scenario",
-        "ransomware-dc-tier2",
-        "--no-flow",
-        "--now",
-        at(5),
-        "--json",
-    )
-    assert table.code == 0, table.err
+    run_drill(cli, "tabletop", "--scenario", "ransomware-dc-tier2", "--no-flow", "--now", at(5))
     assert (
         cli(
             "drill",
@@ -264,35 +256,9 @@ def test_scenario_files_are_listed_and_checked(loaded_env: Env, cli: Cli, tmp_pa
     data["injects"][0]["questions"][0]["role"] = "boss"
     mine.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     assert cli("drill", "validate", mine).code == 0
-    run = cli(
-        "drill",
-        "run",
-        "--contract",
-        "C-2026-001",
-        "--type",
-        "tabletop",
-        "--scenario",
-        str(mine),
-        "--no-flow",
-        "--json",
-    )
-    assert run.code == 0
-    assert run.json()["origin"] == "acme"
-    deep = cli(
-        "drill",
-        "run",
-        "--contract",
-        "C-2026-001",
-        "--type",
-        "tabletop",
-        "--scenario",
-        str(mine),
-        "--org",
-        "beta",
-        "--no-flow",
-        "--json",
-    )
-    assert deep.json()["origin"] == "beta"
+    assert run_drill(cli, "tabletop", "--scenario", mine, "--no-flow")["origin"] == "acme"
+    deep = run_drill(cli, "tabletop", "--scenario", mine, "--org", "beta", "--no-flow")
+    assert deep["origin"] == "beta"
 
 
 def test_drill_commands_that_run_no_flow_never_import_prefect(

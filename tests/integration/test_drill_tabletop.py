@@ -5,19 +5,18 @@ participants' answers — drill responses and the normal commands — end up in 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import CliResult, Env
+from tests.conftest import Env
+from tests.integration.drill_helpers import Cli, run_drill
 from tests.slack_server import SlackServer
 
 pytestmark = pytest.mark.prefect
 
-Cli = Callable[..., CliResult]
 RESPONSE = "入力室を施錠し、搬送を停止。090-1234-5678 の山田太郎に連絡"
 MEASURE = "保管庫と作業室の全棚を二人一組で捜索"
 
@@ -31,22 +30,7 @@ def tabletop(
     sqlite_env: Env, slack_env: SlackServer, cli: Cli, parties_file: Path
 ) -> dict[str, Any]:
     assert cli("parties", "load", parties_file).code == 0
-    result = cli(
-        "drill",
-        "run",
-        "--contract",
-        "C-2026-001",
-        "--type",
-        "tabletop",
-        "--scenario",
-        "lost-forms-tier3",
-        "--by",
-        "suzuki",
-        "--json",
-    )
-    assert result.code == 0, result.err
-    data: dict[str, Any] = result.json()
-    return data
+    return run_drill(cli, "tabletop", "--scenario", "lost-forms-tier3", "--by", "suzuki")
 
 
 def test_the_drill_incident_runs_the_real_flow_and_never_shows_in_list(

@@ -7,7 +7,7 @@ import signal
 import socket
 import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,9 +20,9 @@ from models.db import reading
 from models.drills import Drill, SchedulerLease
 from models.tables import Notification
 from models.types import utcnow
-from tests.conftest import CONSOLE_SCRIPT, CliResult, Env, subprocess_environ
+from tests.conftest import CONSOLE_SCRIPT, Env, subprocess_environ
+from tests.integration.drill_helpers import Cli, run_drill
 
-Cli = Callable[..., CliResult]
 LIMIT = 90  # seconds a line may take before the process is killed and the test fails
 
 
@@ -48,19 +48,7 @@ def served(sqlite_env: Env, cli: Cli, parties_file: Path) -> Iterator[Served]:
     assert due.code == 0, due.err
     assert far.code == 0, far.err
     old = (utcnow() - timedelta(hours=2)).isoformat()
-    ended = cli(
-        "drill",
-        "run",
-        "--contract",
-        "C-2026-001",
-        "--type",
-        "contact",
-        "--no-flow",
-        "--now",
-        old,
-        "--json",
-    )
-    assert ended.code == 0, ended.err
+    ended = run_drill(cli, "contact", "--no-flow", "--now", old)
     process = subprocess.Popen(
         [str(CONSOLE_SCRIPT), "serve", "--tick", "1"],
         env=subprocess_environ(),
@@ -71,7 +59,7 @@ def served(sqlite_env: Env, cli: Cli, parties_file: Path) -> Iterator[Served]:
     watchdog = threading.Timer(LIMIT, process.kill)
     watchdog.start()
     try:
-        yield Served(process, ended.json()["id"])
+        yield Served(process, ended["id"])
     finally:
         watchdog.cancel()
         if process.poll() is None:
