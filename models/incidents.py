@@ -86,87 +86,62 @@ def declare_incident(
             "--org", f"{org.id} is the client (甲) of {contract.id}; declare at 乙 or below"
         )
     chain.path_to_client(org.id)
-    incident = _open(
-        session,
-        chain,
-        org,
-        kind,
-        summary.strip(),
-        suspected,
-        improper_purpose,
-        discovered,
-        moment,
-        by,
-        drill,
-    )
-    declared = Declared(incident)
-    for tier in chain.unapproved_tiers(org.id, discovered.astimezone(TOKYO).date()):
-        declared.violations.append(_open_violation(session, chain, tier, incident, moment, drill))
-    return declared
-
-
-def _open(
-    session: Session,
-    chain: Chain,
-    org: Organization,
-    kind: IncidentKind,
-    summary: str,
-    suspected: bool,
-    improper_purpose: bool,
-    discovered: datetime,
-    now: datetime,
-    by: str | None,
-    drill: bool,
-    linked: str | None = None,
-) -> Incident:
     incident = Incident(
-        id=new_incident_id(now),
-        contract_id=chain.contract_id,
+        id=new_incident_id(moment),
+        contract_id=contract.id,
         org_id=org.id,
         kind=kind,
         suspected=suspected,
         improper_purpose=improper_purpose,
-        summary=summary,
+        summary=summary.strip(),
         discovered_at=discovered,
-        declared_at=now,
+        declared_at=moment,
         declared_by=by,
-        linked_incident_id=linked,
         is_drill=drill,
     )
+    _open(session, chain, incident, org)
+    declared = Declared(incident)
+    for tier in chain.unapproved_tiers(org.id, discovered.astimezone(TOKYO).date()):
+        declared.violations.append(_open_violation(session, chain, tier, incident, moment))
+    return declared
+
+
+def _open(session: Session, chain: Chain, incident: Incident, org: Organization) -> None:
+    """Write a new incident with its steps, one report per recipient, the audit event and the
+    messages that report it."""
     session.add(incident)
     session.flush()
-    for name, deadline in deadlines(discovered, improper_purpose=improper_purpose).items():
-        session.add(
-            Step(
-                incident_id=incident.id,
-                name=name,
-                started_at=discovered,
-                warn_at=deadline.warn_at,
-                due_at=deadline.due_at,
-            )
+    clocks = deadlines(incident.discovered_at, improper_purpose=incident.improper_purpose)
+    session.add_all(
+        Step(
+            incident_id=incident.id,
+            name=name,
+            started_at=incident.discovered_at,
+            warn_at=deadline.warn_at,
+            due_at=deadline.due_at,
         )
+        for name, deadline in clocks.items()
+    )
     recipients = chain.recipients_for(org.id)
-    for recipient_id in recipients:
-        session.add(Report(incident_id=incident.id, recipient_id=recipient_id))
+    session.add_all(Report(incident_id=incident.id, recipient_id=r) for r in recipients)
     session.flush()
     record_event(
         session,
         incident.id,
         "declared",
-        actor=by,
-        at=now,
+        actor=incident.declared_by,
+        at=incident.declared_at,
         detail={
             "contract": chain.contract_id,
             "org": org.id,
-            "kind": str(kind),
-            "suspected": suspected,
-            "discovered_at": discovered.isoformat(),
+            "kind": str(incident.kind),
+            "suspected": incident.suspected,
+            "discovered_at": incident.discovered_at.isoformat(),
             "recipients": recipients,
-            "linked": linked,
+            "linked": incident.linked_incident_id,
         },
     )
-    _enqueue_reports(session, incident, org, recipients, now)
-    return incident
+    _enqueue_reports(session, incident, org, recipients, incident.declared_at)
 
 
 def _enqueue_reports(
@@ -185,27 +160,27 @@ def _enqueue_reports(
 
 
 def _open_violation(
-    session: Session, chain: Chain, tier: Tier, cause: Incident, now: datetime, drill: bool
+    session: Session, chain: Chain, tier: Tier, cause: Incident, now: datetime
 ) -> Incident:
+    """An unapproved tier (Art. 15) is itself a 違反, opened at the delegating parent."""
     parent = get_organization(session, tier.parent, "delegations")
     summary = (
         f"第15条違反: {tier.parent} から {tier.child} への再委託について甲の承認が確認できません"
         f"（{cause.id} の申告時に検出）"
     )
-    violation = _open(
-        session,
-        chain,
-        parent,
-        IncidentKind.VIOLATION,
-        summary,
-        False,
-        False,
-        now,
-        now,
-        None,
-        drill,
-        linked=cause.id,
+    violation = Incident(
+        id=new_incident_id(now),
+        contract_id=chain.contract_id,
+        org_id=parent.id,
+        kind=IncidentKind.VIOLATION,
+        suspected=False,
+        summary=summary,
+        discovered_at=now,
+        declared_at=now,
+        linked_incident_id=cause.id,
+        is_drill=cause.is_drill,
     )
+    _open(session, chain, violation, parent)
     record_event(
         session,
         cause.id,
