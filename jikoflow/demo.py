@@ -87,8 +87,8 @@ def show(ctx: Context, incident_id: str, elapsed: float, completed: bool) -> Non
     delivered = sum(r["status"] in ("delivered", "acknowledged") for r in view["reports"])
     retry = "" if completed else " — the rest is retried by `jikoflow sweep`"
     out.print(f"reports delivered: {delivered}/{len(view['reports'])} in {elapsed:.1f} s{retry}")
-    if view["unreachable_by_chat"]:
-        out.print(f"unreachable by chat (no channel): {', '.join(view['unreachable_by_chat'])}")
+    unreachable = ", ".join(view["unreachable_by_chat"]) or "none — every organisation has one"
+    out.print(f"organisations without a chat channel: {unreachable}")
     out.print(
         f"\nnext: `jikoflow ack {incident_id} --org nerima`, `jikoflow status {incident_id}`, "
         f"`jikoflow contain {incident_id} --action … --done`, `jikoflow list --open`"
