@@ -16,9 +16,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, and_, col, func, or_, select, update
+from sqlmodel import Session, SQLModel, and_, col, func, or_, select
 
 from models.audit import record_event
 from models.db import reading, transaction
@@ -110,39 +111,41 @@ def claim_due(
         ids = _choose(session, now, incident_id, limit, per_channel)
     if not ids:
         return []
+    table = SQLModel.metadata.tables["notification"]
+    # A Core UPDATE … RETURNING of the columns a claim needs: no ORM objects to build.
+    claiming = (
+        sa.update(table)
+        .where(table.c.id.in_(ids), _due(now))
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_at=now,
+            attempts=table.c.attempts + 1,
+            # SET reads the old row: a stale `sending` claim may have reached the service.
+            maybe_posted=or_(table.c.status == OutboxStatus.SENDING, table.c.maybe_posted),
+        )
+        .returning(*(table.c[name] for name in _CLAIMED))
+    )
     with transaction(url) as session:
-        claimed = session.exec(
-            update(Notification)
-            .where(col(Notification.id).in_(ids), _due(now))  # type: ignore[arg-type]
-            .values(
-                status=OutboxStatus.SENDING,
-                claimed_at=now,
-                attempts=col(Notification.attempts) + 1,
-                # SET reads the old row: a stale `sending` claim may have reached the service.
-                maybe_posted=or_(
-                    col(Notification.status) == OutboxStatus.SENDING, col(Notification.maybe_posted)
-                ),
-            )
-            .returning(Notification)
-            .execution_options(synchronize_session=False)
-        ).all()
-        rows = sorted((row for (row,) in claimed), key=lambda r: r.id or 0)
-        threads = _threads(session, {(r.incident_id, r.channel) for r in rows})
+        rows = sorted(session.connection().execute(claiming).mappings(), key=lambda r: r["id"])
+        threads = _threads(session, {(r["incident_id"], r["channel"]) for r in rows})
     return [_claim_of(row, threads) for row in rows]
 
 
-def _claim_of(row: Notification, threads: dict[Pair, str]) -> Claim:
-    assert row.id is not None
+_CLAIMED = ("id", "key", "incident_id", "org_id", "channel", "facts", "maybe_posted", "attempts")
+
+
+def _claim_of(row: sa.RowMapping, threads: dict[Pair, str]) -> Claim:
+    pair = (row["incident_id"], row["channel"])
     return Claim(
-        id=row.id,
-        key=row.key,
-        incident_id=row.incident_id,
-        org_id=row.org_id,
-        channel=row.channel,
-        facts=NoticeFacts.model_validate(row.facts),
-        maybe_posted=bool(row.maybe_posted),
-        thread_ts=threads.get((row.incident_id, row.channel)),
-        attempts=row.attempts,
+        id=row["id"],
+        key=row["key"],
+        incident_id=row["incident_id"],
+        org_id=row["org_id"],
+        channel=row["channel"],
+        facts=NoticeFacts.model_validate(row["facts"]),
+        maybe_posted=bool(row["maybe_posted"]),
+        thread_ts=threads.get(pair),
+        attempts=row["attempts"],
     )
 
 
@@ -196,28 +199,49 @@ def _choose(
     return chosen
 
 
+# What settling writes back; rows of one batch are written by one executemany.
+_WRITTEN = (
+    "status",
+    "claimed_at",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "maybe_posted",
+    "ts",
+    "thread_ts",
+    "sent_at",
+)
+
+
 def settle(url: str, outcomes: Sequence[Outcome], now: datetime) -> None:
     """Write back a batch of attempts in one short transaction."""
     if not outcomes:
         return
+    table = SQLModel.metadata.tables["notification"]
     with transaction(url) as session:
+        connection = session.connection()
         ids = [o.claim.id for o in outcomes]
-        rows = {
-            r.id: r for r in session.exec(select(Notification).where(col(Notification.id).in_(ids)))
-        }
+        query = sa.select(table.c.id, table.c.report_id, *(table.c[n] for n in _WRITTEN))
+        rows = {r.id: r._asdict() for r in connection.execute(query.where(table.c.id.in_(ids)))}
         threads = _thread_rows(session, {o.claim.incident_id for o in outcomes})
-        settled: list[tuple[Notification, OutboxStatus]] = []
-        with session.no_autoflush:
-            for outcome in outcomes:
-                row = rows.get(outcome.claim.id)
-                # Not `sending` any more: settled meanwhile by a dispatcher that took over.
-                if row is not None and row.status == OutboxStatus.SENDING:
-                    _settle_one(session, row, outcome, threads, now)
-                    settled.append((row, outcome.status))
-        session.flush()
-        for row, status in settled:
-            if row.report_id is not None and status is not OutboxStatus.SENDING:
-                _settle_report(session, row, status, now)
+        written: list[dict[str, Any]] = []
+        for outcome in outcomes:
+            row = rows.get(outcome.claim.id)
+            # Not `sending` any more: settled meanwhile by a dispatcher that took over.
+            if row is not None and row["status"] == OutboxStatus.SENDING:
+                written.append(_settled(row, outcome, now))
+                _advance_thread(session, outcome, threads)
+        if not written:
+            return
+        connection.execute(
+            sa.update(table).where(
+                table.c.id == sa.bindparam("row_id"), table.c.status == OutboxStatus.SENDING
+            ),
+            [{k: v for k, v in w.items() if k != "report_id"} for w in written],
+        )
+        for values in written:
+            if values["report_id"] is not None and values["status"] != OutboxStatus.SENDING:
+                _settle_report(session, values, OutboxStatus(values["status"]), now)
 
 
 def _thread_rows(session: Session, incidents: set[str | None]) -> dict[Pair, ChatThread]:
@@ -228,41 +252,29 @@ def _thread_rows(session: Session, incidents: set[str | None]) -> dict[Pair, Cha
     return {(t.incident_id, t.channel): t for t in found}
 
 
-def _settle_one(
-    session: Session,
-    row: Notification,
-    outcome: Outcome,
-    threads: dict[Pair, ChatThread],
-    now: datetime,
-) -> None:
-    claim = outcome.claim
-    row.status = outcome.status
-    row.claimed_at = None
+def _settled(row: dict[str, Any], outcome: Outcome, now: datetime) -> dict[str, Any]:
+    """The row's new values (every written column, so the batch shares one statement)."""
+    values = {name: row[name] for name in _WRITTEN}
+    values.update(row_id=row["id"], report_id=row["report_id"])
+    values.update(status=outcome.status, claimed_at=None)
     if outcome.released:
-        row.status = OutboxStatus.PENDING
-        row.attempts = max(0, row.attempts - 1)
-        row.next_attempt_at = outcome.retry_at or now
-        session.add(row)
-        return
-    row.last_error = outcome.error[:200] if outcome.error else None
-    row.maybe_posted = outcome.maybe_posted
+        values["status"] = OutboxStatus.PENDING
+        values["attempts"] = max(0, row["attempts"] - 1)
+        values["next_attempt_at"] = outcome.retry_at or now
+        return values
+    values["last_error"] = outcome.error[:200] if outcome.error else None
+    values["maybe_posted"] = outcome.maybe_posted
     if outcome.status is OutboxStatus.PENDING:
-        row.next_attempt_at = outcome.retry_at or now
+        values["next_attempt_at"] = outcome.retry_at or now
     if outcome.status is OutboxStatus.SENT:
-        row.ts = outcome.ts
-        row.thread_ts = outcome.thread_ts
-        row.sent_at = now
-        _advance_thread(session, row, claim, outcome, threads)
-    session.add(row)
+        values.update(ts=outcome.ts, thread_ts=outcome.thread_ts, sent_at=now)
+    return values
 
 
-def _advance_thread(
-    session: Session,
-    row: Notification,
-    claim: Claim,
-    outcome: Outcome,
-    threads: dict[Pair, ChatThread],
-) -> None:
+def _advance_thread(session: Session, outcome: Outcome, threads: dict[Pair, ChatThread]) -> None:
+    claim = outcome.claim
+    if outcome.released or outcome.status is not OutboxStatus.SENT:
+        return
     if not claim.threaded or outcome.ts is None:
         return
     assert claim.incident_id is not None
@@ -274,23 +286,23 @@ def _advance_thread(
             incident_id=claim.incident_id,
             channel=claim.channel,
             ts=outcome.ts,
-            card_row_id=row.id,
-            card_shown_id=row.id,
+            card_row_id=claim.id,
+            card_shown_id=claim.id,
         )
         session.add(threads[pair])
-    elif thread is not None and (thread.card_row_id or 0) < (row.id or 0):
-        thread.card_row_id = row.id
+    elif thread is not None and (thread.card_row_id or 0) < claim.id:
+        thread.card_row_id = claim.id
         session.add(thread)
 
 
 def _settle_report(
-    session: Session, row: Notification, status: OutboxStatus, now: datetime
+    session: Session, row: dict[str, Any], status: OutboxStatus, now: datetime
 ) -> None:
-    report = session.get(Report, row.report_id)
+    report = session.get(Report, row["report_id"])
     if report is None or report.status is ReportStatus.ACKNOWLEDGED:
         return
     report.sent_at = report.sent_at or now
-    report.last_error = row.last_error
+    report.last_error = row["last_error"]
     if status is OutboxStatus.SENT:
         report.status = ReportStatus.DELIVERED
         report.delivered_at = now
@@ -304,7 +316,7 @@ def _settle_report(
         report.incident_id,
         f"report_{status}",
         at=now,
-        detail={"to": report.recipient_id, "error": row.last_error},
+        detail={"to": report.recipient_id, "error": row["last_error"]},
     )
     step = session.exec(
         select(Step).where(Step.incident_id == report.incident_id, Step.name == StepName.REPORT)
@@ -318,7 +330,13 @@ def cards_due(url: str, *, incident_id: str | None = None) -> list[CardDue]:
     """Summary cards whose newest facts are not shown yet."""
     with reading(url) as session:
         query = (
-            select(ChatThread, Notification.facts)
+            sa.select(
+                col(ChatThread.id),
+                col(ChatThread.channel),
+                col(ChatThread.ts),
+                col(Notification.id),
+                col(Notification.facts),
+            )
             .join(Notification, col(Notification.id) == ChatThread.card_row_id)
             .where(
                 func.coalesce(ChatThread.card_shown_id, 0)
@@ -326,10 +344,12 @@ def cards_due(url: str, *, incident_id: str | None = None) -> list[CardDue]:
             )
         )
         if incident_id is not None:
-            query = query.where(ChatThread.incident_id == incident_id)
+            query = query.where(col(ChatThread.incident_id) == incident_id)
         return [
-            CardDue(t.id or 0, t.channel, t.ts, t.card_row_id or 0, NoticeFacts.model_validate(f))
-            for t, f in session.exec(query.order_by(col(ChatThread.id)))
+            CardDue(thread or 0, channel, ts, row or 0, NoticeFacts.model_validate(facts))
+            for thread, channel, ts, row, facts in session.connection().execute(
+                query.order_by(col(ChatThread.id))
+            )
         ]
 
 
@@ -338,8 +358,12 @@ def mark_cards_shown(url: str, shown: Sequence[CardDue]) -> None:
     if not shown:
         return
     with transaction(url) as session:
+        ids = [card.thread_id for card in shown]
+        threads = {
+            t.id: t for t in session.exec(select(ChatThread).where(col(ChatThread.id).in_(ids)))
+        }
         for card in shown:
-            thread = session.get(ChatThread, card.thread_id)
+            thread = threads.get(card.thread_id)
             if thread is not None and (thread.card_shown_id or 0) < card.row_id:
                 thread.card_shown_id = card.row_id
                 session.add(thread)

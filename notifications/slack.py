@@ -139,24 +139,77 @@ class SlackNotifier:
 
 
 def slack_blocks(message: Message) -> list[dict[str, Any]]:
-    """The message's parts as slack-sdk typed blocks, checked against Slack's limits."""
+    """The message's parts as Block Kit dicts, checked by slack-sdk's typed blocks."""
     if len(message.blocks) > MAX_BLOCKS:
         raise DeliveryError("invalid_blocks: more than 50 blocks", permanent=True)
-    blocks = [_typed(part) for part in message.blocks]
-    try:
-        for block in blocks:
-            block.validate_json()
-    except SlackObjectFormationError as exc:
-        raise DeliveryError(f"invalid_blocks: {exc}", permanent=True) from None
-    return [block.to_dict() for block in blocks]
+    return [_block(part) for part in message.blocks]
+
+
+# The typed blocks' checks look only at what `_shape` keeps (which parts are there, how many,
+# which texts exceed their limit); validating one part of a shape answers for all of them, and
+# the dicts are built directly, as the typed blocks would write them.
+_valid_shapes: set[tuple[object, ...]] = set()
+
+
+def _block(part: Part) -> dict[str, Any]:
+    shape = _shape(part)
+    if shape not in _valid_shapes:
+        try:
+            _typed(part).validate_json()
+        except SlackObjectFormationError as exc:
+            raise DeliveryError(f"invalid_blocks: {exc}", permanent=True) from None
+        _valid_shapes.add(shape)
+    return _as_dict(part)
+
+
+def _shape(part: Part) -> tuple[object, ...]:
+    if isinstance(part, Header):
+        return (Header, len(part.text) > HeaderBlock.text_max_length)
+    if isinstance(part, Section):
+        if any(len(f) > FIELD_MAX for f in part.fields):
+            raise DeliveryError("invalid_blocks: a field exceeds 2000 characters", permanent=True)
+        return (
+            Section,
+            bool(part.text),
+            len(part.text) > SectionBlock.text_max_length,
+            len(part.fields),
+        )
+    if isinstance(part, Context):
+        return (Context, len(part.items))
+    return (type(part),)
+
+
+def _as_dict(part: Part) -> dict[str, Any]:
+    if isinstance(part, Header):
+        text = _without_empty({"type": "plain_text", "text": part.text, "emoji": False})
+        return {"type": "header", "text": text}
+    if isinstance(part, Section):
+        return _without_empty(
+            {
+                "type": "section",
+                "text": _mrkdwn(part.text) if part.text else None,
+                "fields": [_mrkdwn(f) for f in part.fields],
+            }
+        )
+    if isinstance(part, Context):
+        return _without_empty({"type": "context", "elements": [_mrkdwn(t) for t in part.items]})
+    assert isinstance(part, Divider)
+    return {"type": "divider"}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text} if text else {"type": "mrkdwn"}
+
+
+def _without_empty(block: dict[str, Any]) -> dict[str, Any]:
+    """As slack-sdk writes a block: no None and no empty values."""
+    return {k: v for k, v in block.items() if v is not None and v != [] and v != ""}
 
 
 def _typed(part: Part) -> Block:
     if isinstance(part, Header):
         return HeaderBlock(text=PlainTextObject(text=part.text, emoji=False))
     if isinstance(part, Section):
-        if any(len(f) > FIELD_MAX for f in part.fields):
-            raise DeliveryError("invalid_blocks: a field exceeds 2000 characters", permanent=True)
         return SectionBlock(
             text=MarkdownTextObject(text=part.text) if part.text else None,
             fields=[MarkdownTextObject(text=f) for f in part.fields] or None,

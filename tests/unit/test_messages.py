@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from models.enums import IncidentKind, IncidentState, Lang, ReportStatus, StepName, StepStatus
 from models.notices import NoticeEvent, NoticeFacts, ReportFact, StepFact
-from notifications.base import Message
+from notifications.base import Context, DeliveryError, Divider, Header, Message, Section
 from notifications.messages import build_card, build_message, escape_mrkdwn, format_time
-from notifications.slack import slack_blocks
+from notifications.slack import _typed, slack_blocks
 
 T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
 STEPS = tuple(
@@ -166,3 +166,36 @@ def test_the_largest_facts_stay_within_slack_limits() -> None:
             slack_blocks(build(big, lang))  # raises DeliveryError(invalid_blocks) beyond a limit
     shown = json.dumps(slack_blocks(build_card(big)), ensure_ascii=False)
     assert re.search(r"ほか [1-9][0-9] 件", shown)
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+@pytest.mark.parametrize("event", list(NoticeEvent))
+@pytest.mark.parametrize("build", BUILDERS)
+def test_blocks_are_what_slack_sdk_typed_blocks_write(build, event, lang) -> None:
+    message = build(facts(event), lang, key="k")
+    assert slack_blocks(message) == [_typed(part).to_dict() for part in message.blocks]
+
+
+def test_edge_parts_are_written_as_slack_sdk_writes_them() -> None:
+    parts = (Header(""), Section(fields=("", "b")), Section(text="x"), Context(()), Divider())
+    message = Message(text="t", blocks=parts)
+    assert slack_blocks(message) == [_typed(part).to_dict() for part in parts]
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        Header("見" * 151),
+        Section(text="x" * 3001),
+        Section(fields=tuple("abcdefghijk")),
+        Section(fields=("x" * 2001,)),
+        Section(),
+        Context(tuple("abcdefghijk")),
+    ],
+)
+def test_a_part_beyond_slack_limits_is_refused_after_valid_ones_of_its_kind(part) -> None:
+    valid = (Header("見"), Section(text="x", fields=("a",)), Context(("a",)))
+    slack_blocks(Message(text="t", blocks=valid))
+    with pytest.raises(DeliveryError, match="invalid_blocks") as refused:
+        slack_blocks(Message(text="t", blocks=(part,)))
+    assert refused.value.permanent
