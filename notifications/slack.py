@@ -1,8 +1,9 @@
 """The Slack notifier: slack-sdk's WebClient and typed Block Kit models; the only slack_sdk import.
 
-Retries are the outbox's job, not the client's: a 429 comes back as a `DeliveryError` with
-Slack's `Retry-After`, so the dispatcher can pause the channel and record when to try again, and
-no request that Slack may already have accepted is repeated blindly.
+Retries are mostly the outbox's job: a 429 with a long `Retry-After` comes back as a
+`DeliveryError`, so the dispatcher can pause the channel and record when to try again, and no
+request that Slack may already have accepted is repeated blindly. The client's own retry handlers
+cover only what is safe in place: a short `Retry-After` and a refused connection.
 """
 
 from __future__ import annotations
@@ -13,6 +14,13 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackObjectFormationError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -61,8 +69,55 @@ FIND_PAGES = 5
 FIND_PAGE_SIZE = 200
 
 
+# A 429 asking for at most this long is waited out in place; a longer one goes back to the
+# outbox, which pauses the channel and records when to try again.
+MAX_INLINE_WAIT = 2.0
+
+
+class ShortRateLimitRetry(RateLimitErrorRetryHandler):
+    """slack-sdk's rate-limit retry, only for a short Retry-After (a 429 was never accepted)."""
+
+    def __init__(self) -> None:
+        super().__init__(max_retry_count=1)
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        values = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
+        try:
+            return float(values[0]) <= MAX_INLINE_WAIT
+        except (TypeError, ValueError, IndexError):
+            return False
+
+
+class RefusedConnectionRetry(ConnectionErrorRetryHandler):
+    """slack-sdk's connection retry, only when the connection was refused: nothing was sent,
+    so trying again cannot post twice (a reset mid-request goes back to the outbox instead)."""
+
+    def __init__(self) -> None:
+        super().__init__(max_retry_count=2)
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        reason = getattr(error, "reason", error)
+        return response is None and isinstance(reason, ConnectionRefusedError)
+
+
 class SlackNotifier:
-    """Posts through slack-sdk's WebClient; every failure is reported, none retried in place."""
+    """Posts through slack-sdk's WebClient; in place it retries only what cannot double-post."""
 
     needs_channel = True
     min_interval = 1.0
@@ -72,7 +127,7 @@ class SlackNotifier:
             token=token,
             base_url=base_url if base_url.endswith("/") else base_url + "/",
             timeout=timeout,
-            retry_handlers=[],
+            retry_handlers=[ShortRateLimitRetry(), RefusedConnectionRetry()],
         )
 
     def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> Posted:
