@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.tree import Tree
@@ -129,9 +129,3 @@ def chain_tree(contract: dict[str, Any], lang: Lang = Lang.JA) -> Tree:
 
     add(tree, contract["tree"])
     return tree
-
-
-def print_to(console: Console, *renderables: Any) -> None:
-    """Print renderables in order."""
-    for item in renderables:
-        console.print(item)

@@ -35,6 +35,30 @@ def _digest(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def _linked(
+    chain: str,
+    seq: int,
+    prev: str,
+    at: datetime,
+    actor: str | None,
+    action: str,
+    detail: dict[str, Any],
+) -> dict[str, Any]:
+    """The columns of one event linked to `prev`: UTC time, JSON-normalised detail, its hash."""
+    when = at.astimezone(UTC)
+    payload = json.loads(json.dumps(detail, ensure_ascii=False, default=str))
+    return {
+        "chain": chain,
+        "seq": seq,
+        "at": when,
+        "actor": actor,
+        "action": action,
+        "detail": payload,
+        "prev_hash": prev,
+        "hash": _digest(prev, chain, seq, when, actor, action, payload),
+    }
+
+
 def record_event(
     session: Session,
     chain: str,
@@ -50,18 +74,7 @@ def record_event(
     ).first()
     seq = last.seq + 1 if last else 1
     prev = last.hash if last else GENESIS
-    when = (at or utcnow()).astimezone(UTC)
-    payload = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
-    event = AuditEvent(
-        chain=chain,
-        seq=seq,
-        at=when,
-        actor=actor,
-        action=action,
-        detail=payload,
-        prev_hash=prev,
-        hash=_digest(prev, chain, seq, when, actor, action, payload),
-    )
+    event = AuditEvent(**_linked(chain, seq, prev, at or utcnow(), actor, action, detail or {}))
     session.add(event)
     session.flush()
     return event
@@ -115,21 +128,7 @@ def record_events(
     rows: list[dict[str, Any]] = []
     for chain, action, detail, at in events:
         seq, prev = tips.get(chain, (0, GENESIS))
-        when = at.astimezone(UTC)
-        payload = json.loads(json.dumps(detail, ensure_ascii=False, default=str))
-        digest = _digest(prev, chain, seq + 1, when, actor, action, payload)
-        rows.append(
-            {
-                "chain": chain,
-                "seq": seq + 1,
-                "at": when,
-                "actor": actor,
-                "action": action,
-                "detail": payload,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
-        tips[chain] = (seq + 1, digest)
+        rows.append(_linked(chain, seq + 1, prev, at, actor, action, detail))
+        tips[chain] = (seq + 1, rows[-1]["hash"])
     if rows:
         session.execute(sa.insert(SQLModel.metadata.tables["auditevent"]), rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from models.errors import BadInput
 
@@ -90,11 +91,16 @@ class Chain:
             self.tiers[o] for o in path if o in self.tiers and not self.tiers[o].approved_on(on)
         ]
 
+    @cached_property
+    def _children(self) -> dict[str, list[str]]:
+        children: dict[str, list[str]] = {self.client: [self.contractor]}
+        for tier in self.tiers.values():
+            children.setdefault(tier.parent, []).append(tier.child)
+        return children
+
     def children_of(self, org: str) -> list[str]:
         """Direct delegates of `org`, in file order."""
-        if org == self.client:
-            return [self.contractor]
-        return [t.child for t in self.tiers.values() if t.parent == org]
+        return list(self._children.get(org, []))
 
     def depth_of(self, org: str) -> int:
         """0 for 甲, 1 for 乙, 2 for a first-tier subcontractor, …"""

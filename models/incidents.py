@@ -12,8 +12,9 @@ from sqlmodel import Session, col, select
 from models.audit import record_event
 from models.chain import Chain, Tier
 from models.clocks import deadlines
-from models.enums import IncidentKind, IncidentState, OrgKind, ReportStatus, StepName, StepStatus
+from models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
 from models.errors import BadInput, NotFound
+from models.lifecycle import Action, next_state
 from models.notices import NoticeEvent, enqueue, facts_for
 from models.parties import (
     chain_for,
@@ -199,12 +200,6 @@ def get_incident(session: Session, incident_id: str) -> Incident:
     return incident
 
 
-def require_open(incident: Incident) -> None:
-    """Refuse to act on a closed incident."""
-    if incident.state is IncidentState.CLOSED:
-        raise BadInput("ID", f"{incident.id} is closed")
-
-
 def acknowledge_report(
     session: Session,
     *,
@@ -216,7 +211,7 @@ def acknowledge_report(
     """Recipient `org_id` confirms receipt; the last acknowledgement completes the step."""
     moment = now or utcnow()
     incident = get_incident(session, incident_id)
-    require_open(incident)
+    next_state(incident.state, Action.ACK, incident.id)
     get_organization(session, org_id)
     if by is not None:
         person = get_person(session, by)
@@ -281,8 +276,3 @@ def list_incidents(
         )
         query = query.where(col(Incident.id).in_(late), Incident.state != IncidentState.CLOSED)
     return list(session.exec(query.order_by(col(Incident.declared_at).desc(), col(Incident.id))))
-
-
-def is_client(org: Organization) -> bool:
-    """Whether `org` is a client (甲)."""
-    return org.kind is OrgKind.CLIENT

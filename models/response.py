@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -18,7 +19,7 @@ from models.errors import BadInput
 from models.incidents import TOKYO, get_incident, get_step
 from models.lifecycle import Action, next_state
 from models.notices import NoticeEvent, enqueue, facts_for
-from models.parties import get_contract, get_person, managers_of, organizations_by_id
+from models.parties import get_contract, get_person, organizations_by_id
 from models.tables import (
     AuditEvent,
     CauseRevision,
@@ -54,6 +55,12 @@ def _begin(session: Session, incident_id: str, action: Action, by: str | None) -
     incident.state = after
     session.add(incident)
     return incident
+
+
+def _next_number(session: Session, number: Any, owner: Any, incident_id: str) -> int:
+    """1 + the highest `number` among the incident's rows (revisions, measures)."""
+    last = session.exec(select(func.max(number)).where(owner == incident_id)).one()
+    return int(last or 0) + 1
 
 
 def _complete(session: Session, incident: Incident, name: StepName, at: datetime) -> bool:
@@ -139,12 +146,8 @@ def record_cause(
     moment = now or utcnow()
     body = _text(text, "--text")
     incident = _begin(session, incident_id, Action.CAUSE, by)
-    last = session.exec(
-        select(func.max(CauseRevision.revision)).where(CauseRevision.incident_id == incident.id)
-    ).one()
-    row = CauseRevision(
-        incident_id=incident.id, revision=(last or 0) + 1, at=moment, by=by, text=body
-    )
+    revision = _next_number(session, CauseRevision.revision, CauseRevision.incident_id, incident.id)
+    row = CauseRevision(incident_id=incident.id, revision=revision, at=moment, by=by, text=body)
     session.add(row)
     record_event(
         session,
@@ -185,14 +188,12 @@ def add_measure(
     incident = _begin(session, incident_id, Action.PREVENT, by)
     if not has_cause(session, incident.id):
         raise BadInput("ID", f"{incident.id} has no root cause yet: record it with `cause` first")
-    last = session.exec(
-        select(func.max(PreventionMeasure.number)).where(
-            PreventionMeasure.incident_id == incident.id
-        )
-    ).one()
+    number = _next_number(
+        session, PreventionMeasure.number, PreventionMeasure.incident_id, incident.id
+    )
     row = PreventionMeasure(
         incident_id=incident.id,
-        number=(last or 0) + 1,
+        number=number,
         text=text,
         owner_id=owner,
         due_date=due,
@@ -278,12 +279,13 @@ class Submitted:
     submitted_at: datetime
 
 
-def next_version(session: Session, incident_id: str) -> int:
-    """The number the next submitted version will get."""
-    last = session.exec(
-        select(func.max(RecordVersion.version)).where(RecordVersion.incident_id == incident_id)
-    ).one()
-    return (last or 0) + 1
+def latest_version(session: Session, incident_id: str) -> RecordVersion | None:
+    """The newest submitted version of the written record, if any."""
+    return session.exec(
+        select(RecordVersion)
+        .where(RecordVersion.incident_id == incident_id)
+        .order_by(col(RecordVersion.version).desc())
+    ).first()
 
 
 def submit_record(
@@ -299,15 +301,11 @@ def submit_record(
     moment = now or utcnow()
     incident = check_submittable(session, incident_id)
     digest = hashlib.sha256(content.encode()).hexdigest()
-    latest = session.exec(
-        select(RecordVersion)
-        .where(RecordVersion.incident_id == incident.id)
-        .order_by(col(RecordVersion.version).desc())
-    ).first()
+    latest = latest_version(session, incident.id)
     if incident.state is IncidentState.SUBMITTED and latest is not None:
         raise BadInput("ID", f"{incident.id} is unchanged since version {latest.version}")
     _begin(session, incident.id, Action.SUBMIT, by)
-    version = next_version(session, incident.id)
+    version = latest.version + 1 if latest else 1
     session.add(
         RecordVersion(
             incident_id=incident.id,
@@ -344,11 +342,7 @@ def accept_record(
     if person.org_id != client.id or client.kind is not OrgKind.CLIENT:
         raise BadInput("--by", f"{by} is not a person of the client (甲) {client.id}")
     _begin(session, incident.id, Action.ACCEPT, by)
-    latest = session.exec(
-        select(RecordVersion)
-        .where(RecordVersion.incident_id == incident.id)
-        .order_by(col(RecordVersion.version).desc())
-    ).first()
+    latest = latest_version(session, incident.id)
     assert latest is not None  # SUBMITTED implies a version exists
     latest.accepted_at = moment
     latest.accepted_by = by
@@ -364,11 +358,3 @@ def accept_record(
     )
     notify_change(session, incident, NoticeEvent.CLOSED, moment, record_version=latest.version)
     return latest
-
-
-def manager_mentions(session: Session, org_ids: list[str]) -> dict[str, list[str]]:
-    """Slack user ids of each organisation's managers."""
-    return {
-        org: [p.slack_user for p in people if p.slack_user]
-        for org, people in managers_of(session, org_ids).items()
-    }

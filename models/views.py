@@ -97,10 +97,6 @@ def chain_view(session: Session, contract: Contract) -> dict[str, Any]:
     by_org: dict[str, list[Person]] = {}
     for person in people:
         by_org.setdefault(person.org_id, []).append(person)
-    children: dict[str, list[str]] = {}
-    for tier in chain.tiers.values():
-        children.setdefault(tier.parent, []).append(tier.child)
-    children[chain.client] = [chain.contractor]
 
     def node(org_id: str) -> dict[str, Any]:
         org: Organization = orgs[org_id]
@@ -118,7 +114,7 @@ def chain_view(session: Session, contract: Contract) -> dict[str, Any]:
                 else None
             ),
             "unapproved": tier is not None and tier.approved_at is None,
-            "children": [node(c) for c in children.get(org_id, [])],
+            "children": [node(c) for c in chain.children_of(org_id)],
         }
 
     return {"id": contract.id, "title": contract.title, "tree": node(chain.client)}
