@@ -26,12 +26,12 @@ from slack_sdk import WebClient  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
 from jikoflow.database import upgrade  # noqa: E402
-from models.db import get_engine, reading  # noqa: E402
-from models.notices import NoticeFacts  # noqa: E402
-from models.tables import Notification  # noqa: E402
-from notifications.dispatch import MAX_WORKERS, ChannelPacer, deliver_due  # noqa: E402
-from notifications.messages import build_card  # noqa: E402
-from notifications.slack import METADATA_EVENT, SlackNotifier, slack_blocks  # noqa: E402
+from jikoflow.models.db import get_engine, reading  # noqa: E402
+from jikoflow.models.outbox.facts import NoticeFacts  # noqa: E402
+from jikoflow.models.outbox.tables import Notification  # noqa: E402
+from jikoflow.notifications.dispatch import MAX_WORKERS, ChannelPacer, deliver_due  # noqa: E402
+from jikoflow.notifications.messages import build_card  # noqa: E402
+from jikoflow.notifications.slack import METADATA_EVENT, SlackNotifier, slack_blocks  # noqa: E402
 from tests.slack_fixtures import SLACK_TOKEN, fill_outbox  # noqa: E402
 
 

@@ -31,17 +31,18 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
-from drills.contact import acknowledge, start_contact_drill  # noqa: E402
-from drills.core import close_drill, get_drill  # noqa: E402
-from drills.evidence import report_data  # noqa: E402
-from drills.jobs import deliver  # noqa: E402
-from drills.report import ReportFormat, render_report  # noqa: E402
 from jikoflow.database import upgrade  # noqa: E402
-from models.db import transaction  # noqa: E402
-from models.enums import Lang  # noqa: E402
-from models.parties import PartiesFile, load_parties  # noqa: E402
-from models.settings import load_settings  # noqa: E402
-from models.types import utcnow  # noqa: E402
+from jikoflow.drills.contact import acknowledge, start_contact_drill  # noqa: E402
+from jikoflow.drills.core import close_drill, get_drill  # noqa: E402
+from jikoflow.drills.evidence import report_data  # noqa: E402
+from jikoflow.drills.jobs import deliver  # noqa: E402
+from jikoflow.drills.report import ReportFormat, render_report  # noqa: E402
+from jikoflow.models.db import transaction  # noqa: E402
+from jikoflow.models.enums import Lang  # noqa: E402
+from jikoflow.models.parties.file import PartiesFile  # noqa: E402
+from jikoflow.models.parties.service import load_parties  # noqa: E402
+from jikoflow.models.settings import load_settings  # noqa: E402
+from jikoflow.models.types import utcnow  # noqa: E402
 from tests.slack_fixtures import SLACK_TOKEN  # noqa: E402
 from tests.slack_server import SlackServer  # noqa: E402
 
@@ -154,7 +155,7 @@ def confirm_most(url: str, drill_id: str) -> None:
 
 def report(url: str, drill_id: str, workdir: Path) -> None:
     """Gather and render the after-action report in-process, then as a fresh CLI process."""
-    from models.db import reading
+    from jikoflow.models.db import reading
 
     for fmt in ReportFormat:
         started = time.perf_counter()

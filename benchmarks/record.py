@@ -18,19 +18,16 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
-from models.audit import record_event
-from models.db import get_engine
-from models.enums import IncidentKind, Lang
-from models.incidents import declare_incident
-from models.parties import load_parties, read_parties
-from models.tables import (
-    AuditEvent,
-    CauseRevision,
-    ContainmentAction,
-    PreventionMeasure,
-)
-from records.data import record_data
-from records.render import RecordFormat, render_record
+from jikoflow.models.audit.service import record_event
+from jikoflow.models.audit.tables import AuditEvent
+from jikoflow.models.db import get_engine
+from jikoflow.models.enums import IncidentKind, Lang
+from jikoflow.models.incidents.service import declare_incident
+from jikoflow.models.parties.file import read_parties
+from jikoflow.models.parties.service import load_parties
+from jikoflow.models.response.tables import CauseRevision, ContainmentAction, PreventionMeasure
+from jikoflow.records.data import record_data
+from jikoflow.records.render import RecordFormat, render_record
 
 SAMPLE = Path(__file__).resolve().parent.parent / "jikoflow" / "sample" / "parties.yaml"
 START = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)

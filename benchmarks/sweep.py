@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from jikoflow.database import upgrade
-from models.db import transaction
-from models.enums import IncidentKind
-from models.incidents import declare_incident
-from models.parties import load_parties, read_parties
-from models.sweep import sweep_clocks
+from jikoflow.models.db import transaction
+from jikoflow.models.enums import IncidentKind
+from jikoflow.models.incidents.service import declare_incident
+from jikoflow.models.incidents.sweep import sweep_clocks
+from jikoflow.models.parties.file import read_parties
+from jikoflow.models.parties.service import load_parties
 
 SAMPLE = Path(__file__).resolve().parents[1] / "jikoflow" / "sample" / "parties.yaml"
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)

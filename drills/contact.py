@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from drills.core import (
+from jikoflow.drills.core import (
     add_participants,
     check_actor,
     check_origin,
@@ -22,21 +22,20 @@ from drills.core import (
     record_start,
     require_running,
 )
-from drills.notices import enqueue_drill_messages
-from models.audit import record_event
-from models.drills import (
+from jikoflow.drills.notices import enqueue_drill_messages
+from jikoflow.drills.rules import (
     DEFAULT_WINDOW,
     WARN_AFTER,
-    Drill,
-    DrillParticipant,
     DrillState,
     DrillType,
     deepest_origin,
     new_drill_id,
     relations,
 )
-from models.errors import BadInput
-from models.notices import NoticeEvent
+from jikoflow.drills.tables import Drill, DrillParticipant
+from jikoflow.models.audit.service import record_event
+from jikoflow.models.errors import BadInput
+from jikoflow.models.outbox.facts import NoticeEvent
 
 
 def start_contact_drill(

@@ -7,13 +7,15 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from models.audit import record_event
-from models.chain import Chain
-from models.drills import Drill, DrillParticipant, DrillState, DrillType, Relation
-from models.enums import IncidentState
-from models.errors import BadInput, NotFound
-from models.lifecycle import Action, next_state
-from models.parties import (
+from jikoflow.drills.rules import DrillState, DrillType, Relation
+from jikoflow.drills.tables import Drill, DrillParticipant
+from jikoflow.models.audit.service import record_event
+from jikoflow.models.enums import IncidentState
+from jikoflow.models.errors import BadInput, NotFound
+from jikoflow.models.incidents.lifecycle import Action, next_state
+from jikoflow.models.incidents.tables import Incident
+from jikoflow.models.parties.chain import Chain
+from jikoflow.models.parties.service import (
     chain_for,
     get_contract,
     get_organization,
@@ -21,7 +23,7 @@ from models.parties import (
     managers_of,
     organizations_by_id,
 )
-from models.tables import Contract, Incident
+from jikoflow.models.parties.tables import Contract
 
 MAX_WINDOW = timedelta(days=7)
 

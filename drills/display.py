@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from drills.words import WORDS
-from models.enums import Lang
-from models.tables import Person
+from jikoflow.drills.words import WORDS
+from jikoflow.models.enums import Lang
+from jikoflow.models.parties.tables import Person
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 

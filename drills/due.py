@@ -13,26 +13,23 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from drills.plans import active_plans, next_runs
-from drills.scenario import find_scenario
-from models.audit import record_event
-from models.chain import Chain
-from models.drills import (
+from jikoflow.drills.plans import active_plans, next_runs
+from jikoflow.drills.rules import (
     DEFAULT_CONTACT_MONTHS,
     DEFAULT_TABLETOP_MONTHS,
-    Drill,
-    DrillParticipant,
-    DrillPlan,
-    DrillPolicy,
     DrillType,
     Relation,
     cadence,
     origin_at_tier,
     relations,
 )
-from models.errors import BadInput
-from models.parties import chain_for, get_contract, organizations_by_id
-from models.tables import Contract
+from jikoflow.drills.scenario import find_scenario
+from jikoflow.drills.tables import Drill, DrillParticipant, DrillPlan, DrillPolicy
+from jikoflow.models.audit.service import record_event
+from jikoflow.models.errors import BadInput
+from jikoflow.models.parties.chain import Chain
+from jikoflow.models.parties.service import chain_for, get_contract, organizations_by_id
+from jikoflow.models.parties.tables import Contract
 
 Latest = dict[tuple[DrillType, str], datetime]
 

@@ -12,34 +12,29 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from drills.core import get_drill, participants_of
-from drills.display import person_name, when
-from drills.scenario import Scenario
-from drills.sections import clocks, findings, improvements, integrity
-from drills.words import EVENTS, WORDS
-from models.audit import events_of
-from models.chain import Chain
-from models.drills import (
-    Drill,
-    DrillParticipant,
+from jikoflow.drills.core import get_drill, participants_of
+from jikoflow.drills.display import person_name, when
+from jikoflow.drills.rules import (
     DrillType,
     ack_outcome,
     drill_label,
     minutes_between,
     subcontract_tier,
 )
-from models.enums import Lang
-from models.parties import chain_for, get_contract, organizations_by_id
-from models.tables import (
-    AuditEvent,
-    CauseRevision,
-    ContainmentAction,
-    Notification,
-    Person,
-    PreventionMeasure,
-    Report,
-)
-from records.labels import action_label
+from jikoflow.drills.scenario import Scenario
+from jikoflow.drills.sections import clocks, findings, improvements, integrity
+from jikoflow.drills.tables import Drill, DrillParticipant
+from jikoflow.drills.words import EVENTS, WORDS
+from jikoflow.models.audit.service import events_of
+from jikoflow.models.audit.tables import AuditEvent
+from jikoflow.models.enums import Lang
+from jikoflow.models.incidents.tables import Report
+from jikoflow.models.outbox.tables import Notification
+from jikoflow.models.parties.chain import Chain
+from jikoflow.models.parties.service import chain_for, get_contract, organizations_by_id
+from jikoflow.models.parties.tables import Person
+from jikoflow.models.response.tables import CauseRevision, ContainmentAction, PreventionMeasure
+from jikoflow.records.labels import action_label
 
 
 def report_data(session: Session, drill_id: str, lang: Lang, now: datetime) -> dict[str, Any]:

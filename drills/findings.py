@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from drills.core import check_actor, get_drill
-from models.audit import record_event
-from models.drills import DrillFinding, FindingState
-from models.errors import BadInput, NotFound
-from models.parties import get_person
+from jikoflow.drills.core import check_actor, get_drill
+from jikoflow.drills.rules import FindingState
+from jikoflow.drills.tables import DrillFinding
+from jikoflow.models.audit.service import record_event
+from jikoflow.models.errors import BadInput, NotFound
+from jikoflow.models.parties.service import get_person
 
 
 def parse_state(text: str) -> FindingState:

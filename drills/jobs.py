@@ -11,18 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from drills.contact import remind_due
-from drills.core import close_due
-from drills.lease import Holder, renew
-from drills.run import start_from_plan
-from drills.tabletop import release_due
-from models.db import transaction
-from models.errors import BadInput
-from models.settings import Settings, load_settings
-from models.sweep import sweep_clocks
-from models.types import utcnow
-from notifications.dispatch import DeliveryStats, deliver_due
-from notifications.factory import notifier_for
+from jikoflow.drills.contact import remind_due
+from jikoflow.drills.core import close_due
+from jikoflow.drills.lease import Holder, renew
+from jikoflow.drills.run import start_from_plan
+from jikoflow.drills.tabletop import release_due
+from jikoflow.models.db import transaction
+from jikoflow.models.errors import BadInput
+from jikoflow.models.incidents.sweep import sweep_clocks
+from jikoflow.models.settings import Settings, load_settings
+from jikoflow.models.types import utcnow
+from jikoflow.notifications.dispatch import DeliveryStats, deliver_due
+from jikoflow.notifications.factory import notifier_for
 
 log = logging.getLogger("jikoflow.serve")
 

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from models.db import transaction
-from models.drills import SchedulerLease
+from jikoflow.drills.tables import SchedulerLease
+from jikoflow.models.db import transaction
 
 LEASE_NAME = "scheduler"
 HEARTBEAT_EVERY = timedelta(seconds=20)

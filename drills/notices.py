@@ -12,11 +12,12 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from models.drills import Drill, DrillParticipant, report_deadline
-from models.enums import IncidentState, StepName
-from models.notices import NoticeEvent, NoticeFacts, Variant, enqueue_many
-from models.parties import managers_of, organizations_by_id
-from models.tables import Contract, Organization
+from jikoflow.drills.rules import report_deadline
+from jikoflow.drills.tables import Drill, DrillParticipant
+from jikoflow.models.enums import IncidentState, StepName
+from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, Variant, enqueue_many
+from jikoflow.models.parties.service import managers_of, organizations_by_id
+from jikoflow.models.parties.tables import Contract, Organization
 
 MAX_MENTIONS = 50
 

@@ -19,14 +19,15 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session, col, select
 
-from drills.core import check_actor, check_origin, check_type, check_window, contract_chain
-from drills.scenario import scenario_ref
-from models.audit import record_event
-from models.db import get_engine
-from models.drills import JOBS_TABLE, DrillPlan, DrillType
-from models.errors import BadInput, NotFound
+from jikoflow.drills.core import check_actor, check_origin, check_type, check_window, contract_chain
+from jikoflow.drills.rules import JOBS_TABLE, DrillType
+from jikoflow.drills.scenario import scenario_ref
+from jikoflow.drills.tables import DrillPlan
+from jikoflow.models.audit.service import record_event
+from jikoflow.models.db import get_engine
+from jikoflow.models.errors import BadInput, NotFound
 
-PLAN_JOB = "drills.jobs:fire_plan"
+PLAN_JOB = "jikoflow.drills.jobs:fire_plan"
 PLANS_CHAIN = "drill-plans"  # the audit chain of plan changes
 # A run missed while `serve` was down still fires (once) if it is less than a day late.
 MISFIRE_GRACE = timedelta(hours=24)

@@ -10,9 +10,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader
 
-from models.errors import BadInput
-from records.render import environment as record_environment
-from records.render import html_to_pdf
+from jikoflow.models.errors import BadInput
+from jikoflow.records.render import environment as record_environment
+from jikoflow.records.render import html_to_pdf
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Above this many entries a PDF prints a list as plain lines: WeasyPrint lays out a table row

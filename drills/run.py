@@ -6,12 +6,13 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from drills.contact import start_contact_drill
-from drills.core import check_type
-from drills.scenario import find_scenario
-from drills.tabletop import start_tabletop_drill
-from models.drills import DEFAULT_WINDOW, Drill, DrillPlan, DrillType
-from models.errors import BadInput
+from jikoflow.drills.contact import start_contact_drill
+from jikoflow.drills.core import check_type
+from jikoflow.drills.rules import DEFAULT_WINDOW, DrillType
+from jikoflow.drills.scenario import find_scenario
+from jikoflow.drills.tables import Drill, DrillPlan
+from jikoflow.drills.tabletop import start_tabletop_drill
+from jikoflow.models.errors import BadInput
 
 
 def parse_type(text: str) -> DrillType:

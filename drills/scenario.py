@@ -24,8 +24,8 @@ from pydantic import (
     ValidationError,
 )
 
-from models.enums import IncidentKind
-from models.errors import BadInput
+from jikoflow.models.enums import IncidentKind
+from jikoflow.models.errors import BadInput
 
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 _OFFSET = re.compile(r"^(?:(\d+)h)?\s*(?:(\d+)m)?$")

@@ -7,15 +7,18 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from drills.display import person_name, when
-from drills.findings import finding_row, list_findings
-from drills.scenario import Scenario
-from drills.words import WORDS
-from models.audit import verify_chain
-from models.clocks import effective_status
-from models.drills import AckOutcome, Drill, DrillType, drill_label
-from models.enums import Lang, StepStatus, label
-from models.tables import AuditEvent, Person, Step
+from jikoflow.drills.display import person_name, when
+from jikoflow.drills.findings import finding_row, list_findings
+from jikoflow.drills.rules import AckOutcome, DrillType, drill_label
+from jikoflow.drills.scenario import Scenario
+from jikoflow.drills.tables import Drill
+from jikoflow.drills.words import WORDS
+from jikoflow.models.audit.service import verify_chain
+from jikoflow.models.audit.tables import AuditEvent
+from jikoflow.models.enums import Lang, StepStatus, label
+from jikoflow.models.incidents.clocks import effective_status
+from jikoflow.models.incidents.tables import Step
+from jikoflow.models.parties.tables import Person
 
 
 def _end(drill: Drill, now: datetime) -> datetime:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from drills.core import (
+from jikoflow.drills.core import (
     add_participants,
     check_actor,
     check_origin,
@@ -21,12 +21,8 @@ from drills.core import (
     record_start,
     require_running,
 )
-from drills.notices import enqueue_drill_messages
-from drills.scenario import Inject, Scenario, format_offset
-from models.audit import record_event
-from models.chain import Chain
-from models.drills import (
-    Drill,
+from jikoflow.drills.notices import enqueue_drill_messages
+from jikoflow.drills.rules import (
     DrillState,
     DrillType,
     Relation,
@@ -34,9 +30,13 @@ from models.drills import (
     origin_at_tier,
     relations,
 )
-from models.errors import BadInput
-from models.incidents import declare_incident
-from models.notices import NoticeEvent
+from jikoflow.drills.scenario import Inject, Scenario, format_offset
+from jikoflow.drills.tables import Drill
+from jikoflow.models.audit.service import record_event
+from jikoflow.models.errors import BadInput
+from jikoflow.models.incidents.service import declare_incident
+from jikoflow.models.outbox.facts import NoticeEvent
+from jikoflow.models.parties.chain import Chain
 
 
 def start_tabletop_drill(

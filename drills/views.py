@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlmodel import Session
 
-from drills.core import participants_of
-from drills.evidence import acknowledgements
-from drills.scenario import Scenario, format_offset
-from models.drills import Drill, DrillType, ack_outcome, minutes_between
-from models.parties import organizations_by_id
+from jikoflow.drills.core import participants_of
+from jikoflow.drills.evidence import acknowledgements
+from jikoflow.drills.rules import DrillType, ack_outcome, minutes_between
+from jikoflow.drills.scenario import Scenario, format_offset
+from jikoflow.drills.tables import Drill
+from jikoflow.models.parties.service import organizations_by_id
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.enums import Lang
+from jikoflow.models.enums import Lang
 
 WORDS: dict[Lang, dict[str, str]] = {
     Lang.JA: {

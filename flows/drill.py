@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from drills.core import get_drill
-from drills.run import parse_type, start_drill
-from flows.incident import incident_flow
-from flows.tasks import deliver_notifications
-from models.db import reading, transaction
-from models.settings import load_settings
-from models.types import utcnow
+from jikoflow.drills.core import get_drill
+from jikoflow.drills.run import parse_type, start_drill
+from jikoflow.flows.incident import incident_flow
+from jikoflow.flows.tasks import deliver_notifications
+from jikoflow.models.db import reading, transaction
+from jikoflow.models.settings import load_settings
+from jikoflow.models.types import utcnow
 
 
 @task(retries=1, retry_delay_seconds=2, timeout_seconds=60)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.tasks import deliver_notifications, keep_clock
-from models.enums import StepName
+from jikoflow.flows.tasks import deliver_notifications, keep_clock
+from jikoflow.models.enums import StepName
 
 
 @flow(name="article-24-incident", log_prints=False, validate_parameters=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.drill import drill_flow, start_drill_flow
-from flows.incident import incident_flow
-from flows.sweep import sweep_flow
+from jikoflow.flows.drill import drill_flow, start_drill_flow
+from jikoflow.flows.incident import incident_flow
+from jikoflow.flows.sweep import sweep_flow
 
 FLOWS: dict[str, Any] = {
     "incident": incident_flow,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.tasks import deliver_notifications, keep_clock
+from jikoflow.flows.tasks import deliver_notifications, keep_clock
 
 
 @flow(name="jikoflow-sweep", log_prints=False)

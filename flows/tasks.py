@@ -7,15 +7,15 @@ from datetime import datetime
 from prefect import task
 from sqlmodel import col, func, select
 
-from models.db import reading, transaction
-from models.enums import StepName
-from models.notices import OutboxStatus
-from models.settings import load_settings
-from models.sweep import sweep_clocks
-from models.tables import Notification
-from models.types import utcnow
-from notifications.dispatch import deliver_due
-from notifications.factory import notifier_for
+from jikoflow.models.db import reading, transaction
+from jikoflow.models.enums import StepName
+from jikoflow.models.incidents.sweep import sweep_clocks
+from jikoflow.models.outbox.facts import OutboxStatus
+from jikoflow.models.outbox.tables import Notification
+from jikoflow.models.settings import load_settings
+from jikoflow.models.types import utcnow
+from jikoflow.notifications.dispatch import deliver_due
+from jikoflow.notifications.factory import notifier_for
 
 
 class StillPending(RuntimeError):

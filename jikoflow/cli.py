@@ -17,8 +17,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from models.errors import BadInput
-from models.settings import Settings, load_settings
+from jikoflow.models.errors import BadInput
+from jikoflow.models.settings import Settings, load_settings
 
 try:  # Typer 0.2x ships its own copy of Click and raises that copy's exceptions
     from typer._click import exceptions as click_errors
@@ -72,8 +72,8 @@ def emit_json(data: Any) -> None:
 
 def now_from(text: str | None) -> datetime:
     """`--now` as an aware time, or the current time."""
-    from models.incidents import parse_when
-    from models.types import utcnow
+    from jikoflow.models.incidents.service import parse_when
+    from jikoflow.models.types import utcnow
 
     return parse_when(text, "--now") if text else utcnow()
 

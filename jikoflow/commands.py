@@ -19,9 +19,9 @@ from jikoflow.cli import (
     out,
     parties_app,
 )
-from models.db import reading, transaction
-from models.enums import IncidentKind
-from models.errors import BadInput
+from jikoflow.models.db import reading, transaction
+from jikoflow.models.enums import IncidentKind
+from jikoflow.models.errors import BadInput
 
 
 @app.command()
@@ -51,8 +51,9 @@ def parties_load(
     json_out: JsonOpt = False,
 ) -> None:
     """Load the parties file: all or nothing, and loading it twice changes nothing."""
-    from models.audit import PARTIES_CHAIN, record_event
-    from models.parties import load_parties, read_parties
+    from jikoflow.models.audit.service import PARTIES_CHAIN, record_event
+    from jikoflow.models.parties.file import read_parties
+    from jikoflow.models.parties.service import load_parties
 
     parties = read_parties(file)
     ctx = Context()
@@ -80,8 +81,8 @@ def parties_show(
     json_out: JsonOpt = False,
 ) -> None:
     """Draw each contract's delegation tree, marking tiers without 甲's approval."""
-    from models.parties import get_contract
-    from models.views import contracts_view
+    from jikoflow.models.parties.service import get_contract
+    from jikoflow.models.parties.views import contracts_view
 
     ctx = Context()
     with reading(ctx.url) as session:
@@ -133,8 +134,8 @@ def declare(
     json_out: JsonOpt = False,
 ) -> None:
     """Open an incident and report it at once to 甲, 乙 and every tier above."""
-    from models.incidents import declare_incident, parse_when
-    from models.types import utcnow
+    from jikoflow.models.incidents.service import declare_incident, parse_when
+    from jikoflow.models.types import utcnow
 
     incident_kind = parse_kind(kind)
     discovered = parse_when(discovered_at, "--discovered-at") if discovered_at else None
@@ -163,9 +164,9 @@ def declare(
 
 
 def _print_declared(ctx: Context, ids: list[str], completed: bool, json_out: bool) -> None:
-    from models.incidents import get_incident
-    from models.types import utcnow
-    from models.views import incident_view
+    from jikoflow.models.incidents.service import get_incident
+    from jikoflow.models.incidents.views import incident_view
+    from jikoflow.models.types import utcnow
 
     with reading(ctx.url) as session:
         views = [incident_view(session, get_incident(session, i), utcnow()) for i in ids]
@@ -190,8 +191,8 @@ def status(
     json_out: JsonOpt = False,
 ) -> None:
     """Show one incident: steps with their clocks and every report."""
-    from models.incidents import get_incident
-    from models.views import incident_view
+    from jikoflow.models.incidents.service import get_incident
+    from jikoflow.models.incidents.views import incident_view
 
     moment = now_from(now)
     ctx = Context()
@@ -215,8 +216,8 @@ def list_(
     json_out: JsonOpt = False,
 ) -> None:
     """List incidents, newest first (drills are never listed here)."""
-    from models.incidents import list_incidents
-    from models.views import incident_rows
+    from jikoflow.models.incidents.service import list_incidents
+    from jikoflow.models.incidents.views import incident_rows
 
     moment = now_from(now)
     ctx = Context()
@@ -245,7 +246,7 @@ def ack(
     json_out: JsonOpt = False,
 ) -> None:
     """Recipient ORG confirms it received the report."""
-    from models.incidents import acknowledge_report
+    from jikoflow.models.incidents.service import acknowledge_report
 
     ctx = Context()
     with transaction(ctx.url) as session:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from migrations import HEAD, SCRIPT_LOCATION
-from models.db import get_engine
+from jikoflow.migrations import HEAD, SCRIPT_LOCATION
+from jikoflow.models.db import get_engine
 
 
 def current_revision(url: str) -> str | None:

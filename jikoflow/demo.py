@@ -8,8 +8,8 @@ from importlib.resources import as_file, files
 from rich.rule import Rule
 
 from jikoflow.cli import Context, app, handled, out
-from models.db import reading, transaction
-from models.enums import IncidentKind
+from jikoflow.models.db import reading, transaction
+from jikoflow.models.enums import IncidentKind
 
 CONTRACT = "C-2026-001"
 DEMO_SUMMARY = (
@@ -42,9 +42,10 @@ def demo() -> None:
 
 def load_sample(ctx: Context) -> None:
     """Load the bundled parties file and draw the sample contract's tree."""
+    from jikoflow.models.parties.file import read_parties
+    from jikoflow.models.parties.service import load_parties
+    from jikoflow.models.parties.views import contracts_view
     from jikoflow.render import chain_tree
-    from models.parties import load_parties, read_parties
-    from models.views import contracts_view
 
     with as_file(files("jikoflow").joinpath("sample/parties.yaml")) as path:
         parties = read_parties(path)
@@ -57,8 +58,8 @@ def load_sample(ctx: Context) -> None:
 
 def declare_at_third_tier(ctx: Context) -> str:
     """Declare the demo's suspected leak at delta (the third tier); returns its id."""
-    from models.incidents import declare_incident
-    from models.types import utcnow
+    from jikoflow.models.incidents.service import declare_incident
+    from jikoflow.models.types import utcnow
 
     with transaction(ctx.url) as session:
         declared = declare_incident(
@@ -76,10 +77,10 @@ def declare_at_third_tier(ctx: Context) -> str:
 
 def show(ctx: Context, incident_id: str, elapsed: float, completed: bool) -> None:
     """The incident as a responder sees it, and what to do next."""
+    from jikoflow.models.incidents.service import get_incident
+    from jikoflow.models.incidents.views import incident_view
+    from jikoflow.models.types import utcnow
     from jikoflow.render import incident_panel
-    from models.incidents import get_incident
-    from models.types import utcnow
-    from models.views import incident_view
 
     with reading(ctx.url) as session:
         view = incident_view(session, get_incident(session, incident_id), utcnow())

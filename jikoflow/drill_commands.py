@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from jikoflow.cli import ByOpt, Context, JsonOpt, NowOpt, app, emit_json, handled, now_from, out
-from models.db import reading, transaction
-from models.enums import Lang
-from models.errors import BadInput
+from jikoflow.models.db import reading, transaction
+from jikoflow.models.enums import Lang
+from jikoflow.models.errors import BadInput
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -54,7 +54,7 @@ def reply(data: Any, json_out: bool, line: str) -> None:
 
 def deliver_now(ctx: Context, *ids: str | None) -> None:
     """Send what a change queued; anything that fails now is retried by `sweep`."""
-    from drills.jobs import deliver
+    from jikoflow.drills.jobs import deliver
 
     deliver(ctx.settings, *ids)
 
@@ -70,8 +70,8 @@ def parse_lang(text: str | None, default: Lang) -> Lang:
 
 
 def _view(ctx: Context, drill_id: str) -> dict[str, Any]:
-    from drills.core import get_drill
-    from drills.views import drill_view
+    from jikoflow.drills.core import get_drill
+    from jikoflow.drills.views import drill_view
 
     with reading(ctx.url) as session:
         return drill_view(session, get_drill(session, drill_id))
@@ -97,7 +97,7 @@ def run_drill(
     """Run a drill now, without the scheduler; a tabletop drives the real Article 24 flow."""
     from datetime import timedelta
 
-    from drills.run import parse_type, start_drill
+    from jikoflow.drills.run import parse_type, start_drill
 
     kind = parse_type(drill_type)
     ctx = Context()
@@ -163,9 +163,9 @@ def ack_drill(
     json_out: JsonOpt = False,
 ) -> None:
     """Organisation ORG confirms it received the contact check."""
-    from drills.contact import acknowledge
-    from drills.core import get_drill
-    from models.drills import minutes_between
+    from jikoflow.drills.contact import acknowledge
+    from jikoflow.drills.core import get_drill
+    from jikoflow.drills.rules import minutes_between
 
     with acting(Context(), now) as (session, moment):
         row = acknowledge(session, drill_id=drill_id, org_id=org, by=by, now=moment)
@@ -206,8 +206,8 @@ def list_drills_(
     json_out: JsonOpt = False,
 ) -> None:
     """List drills, newest first."""
-    from drills.core import list_drills
-    from drills.views import drill_row
+    from jikoflow.drills.core import list_drills
+    from jikoflow.drills.views import drill_row
 
     ctx = Context()
     with reading(ctx.url) as session:
@@ -234,7 +234,7 @@ def next_inject(
     json_out: JsonOpt = False,
 ) -> None:
     """Release the next inject of a tabletop now (chat only learns its number)."""
-    from drills.tabletop import release_next
+    from jikoflow.drills.tabletop import release_next
 
     ctx = Context()
     with acting(ctx, now) as (session, moment):
@@ -263,7 +263,7 @@ def respond_(
     json_out: JsonOpt = False,
 ) -> None:
     """Answer an inject's question for ROLE (recorded in the drill's audit trail)."""
-    from drills.tabletop import respond
+    from jikoflow.drills.tabletop import respond
 
     with acting(Context(), now) as (session, moment):
         respond(session, drill_id=drill_id, inject=inject, role=role, text=text, by=by, now=moment)
@@ -282,7 +282,7 @@ def join_(
     now: NowOpt = None,
 ) -> None:
     """Record that a person attends the exercise."""
-    from drills.tabletop import join
+    from jikoflow.drills.tabletop import join
 
     with acting(Context(), now) as (session, moment):
         join(session, drill_id=drill_id, by=by, now=moment)
@@ -295,7 +295,7 @@ def close_(
     drill_id: DrillArg, by: ByOpt = None, now: NowOpt = None, json_out: JsonOpt = False
 ) -> None:
     """Close a drill before its window ends (the tick closes it at the end otherwise)."""
-    from drills.core import close_drill, get_drill
+    from jikoflow.drills.core import close_drill, get_drill
 
     ctx = Context()
     with acting(ctx, now) as (session, moment):
@@ -309,7 +309,7 @@ def close_(
 @handled
 def tick(now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """One pass of what drills need now: due injects, reminders, ended windows (`serve` runs it)."""
-    from drills.jobs import drill_tick
+    from jikoflow.drills.jobs import drill_tick
 
     Context().url  # noqa: B018  (creates or upgrades the database first)
     result = drill_tick(now_from(now))
@@ -337,8 +337,8 @@ def report(
     now: NowOpt = None,
 ) -> None:
     """The after-action report: objectives, attendance, timeline, clocks, findings, items."""
-    from drills.evidence import report_data
-    from drills.report import ReportFormat, parse_format, render_report
+    from jikoflow.drills.evidence import report_data
+    from jikoflow.drills.report import ReportFormat, parse_format, render_report
 
     chosen = parse_format(fmt)
     if chosen is ReportFormat.PDF and out_path is None:
@@ -362,7 +362,7 @@ def report(
 @handled
 def scenarios(json_out: JsonOpt = False) -> None:
     """The shipped tabletop scenarios."""
-    from drills.scenario import read_scenario, shipped_scenarios
+    from jikoflow.drills.scenario import read_scenario, shipped_scenarios
 
     rows = []
     for path in shipped_scenarios():
@@ -383,7 +383,7 @@ def validate(
     file: Annotated[Path, typer.Argument(help="A scenario YAML file.")], json_out: JsonOpt = False
 ) -> None:
     """Check a scenario file; the first problem is named by its place in the file."""
-    from drills.scenario import read_scenario
+    from jikoflow.drills.scenario import read_scenario
 
     scenario = read_scenario(file)
     reply(

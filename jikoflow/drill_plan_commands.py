@@ -10,13 +10,13 @@ import typer
 
 from jikoflow.cli import ByOpt, Context, JsonOpt, NowOpt, emit_json, handled, now_from, out
 from jikoflow.drill_commands import ContractOpt, drill_app, reply
-from models.db import reading, transaction
-from models.errors import BadInput
+from jikoflow.models.db import reading, transaction
+from jikoflow.models.errors import BadInput
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from models.drills import DrillFinding
+    from jikoflow.drills.tables import DrillFinding
 
 finding_app = typer.Typer(help="Improvement items found by drills.", no_args_is_help=True)
 drill_app.add_typer(finding_app, name="finding")
@@ -50,9 +50,9 @@ def plan(
     json_out: JsonOpt = False,
 ) -> None:
     """Run a drill on a schedule (kept in the database; `serve` runs it)."""
-    from drills.plans import create_plan, job_store, plan_row, schedule_plan
-    from drills.run import parse_type
-    from models.drills import DrillPlan
+    from jikoflow.drills.plans import create_plan, job_store, plan_row, schedule_plan
+    from jikoflow.drills.run import parse_type
+    from jikoflow.drills.tables import DrillPlan
 
     kind = parse_type(drill_type)
     ctx = Context()
@@ -90,7 +90,7 @@ def plan(
 @handled
 def plans(json_out: JsonOpt = False) -> None:
     """Every drill plan with its next run time."""
-    from drills.plans import job_store, plan_rows
+    from jikoflow.drills.plans import job_store, plan_rows
 
     ctx = Context()
     with job_store(ctx.url) as store, reading(ctx.url) as session:
@@ -111,7 +111,7 @@ def unplan(
     json_out: JsonOpt = False,
 ) -> None:
     """Stop a plan; drills it already ran keep their evidence."""
-    from drills.plans import job_id, job_store, remove_plan
+    from jikoflow.drills.plans import job_id, job_store, remove_plan
 
     ctx = Context()
     with transaction(ctx.url) as session:
@@ -130,7 +130,7 @@ def due(
     json_out: JsonOpt = False,
 ) -> None:
     """Per organisation and contract: last drills, next planned run, overdue."""
-    from drills.due import due_rows
+    from jikoflow.drills.due import due_rows
 
     ctx = Context()
     with reading(ctx.url) as session:
@@ -157,7 +157,7 @@ def policy(
     json_out: JsonOpt = False,
 ) -> None:
     """Override how often a contract rehearses (defaults: contact 6, tabletop 12 months)."""
-    from drills.due import set_policy
+    from jikoflow.drills.due import set_policy
 
     ctx = Context()
     with transaction(ctx.url) as session:
@@ -193,7 +193,7 @@ def finding_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Record an improvement item found by a drill."""
-    from drills.findings import add_finding
+    from jikoflow.drills.findings import add_finding
 
     due = parse_day(due_date)
     _save_finding(
@@ -213,7 +213,7 @@ def finding_list(
     json_out: JsonOpt = False,
 ) -> None:
     """Improvement items, with owner, due date and state."""
-    from drills.findings import finding_row, list_findings
+    from jikoflow.drills.findings import finding_row, list_findings
 
     today = now_from(None).date()
     ctx = Context()
@@ -247,7 +247,7 @@ def finding_update(
     json_out: JsonOpt = False,
 ) -> None:
     """Change an improvement item's state, owner, due date or note."""
-    from drills.findings import parse_state, update_finding
+    from jikoflow.drills.findings import parse_state, update_finding
 
     chosen = parse_state(state) if state else None
     due = parse_day(due_date)
@@ -269,8 +269,8 @@ def finding_close(
     json_out: JsonOpt = False,
 ) -> None:
     """Mark an improvement item done."""
-    from drills.findings import update_finding
-    from models.drills import FindingState
+    from jikoflow.drills.findings import update_finding
+    from jikoflow.drills.rules import FindingState
 
     _save_finding(
         lambda session, now: update_finding(
@@ -285,7 +285,7 @@ def _save_finding(
     change: Callable[[Session, datetime], DrillFinding], line: str, json_out: bool
 ) -> None:
     """Make `change` now in one transaction; show the finding as it then is."""
-    from drills.findings import finding_row
+    from jikoflow.drills.findings import finding_row
 
     moment = now_from(None)
     with transaction(Context().url) as session:

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from jikoflow.cli import ByOpt, Context, JsonOpt, NowOpt, app, emit_json, handled, now_from, out
-from models.db import reading, transaction
-from models.errors import BadInput
-from models.tables import Notification
+from jikoflow.models.db import reading, transaction
+from jikoflow.models.errors import BadInput
+from jikoflow.models.outbox.tables import Notification
 
 notifications_app = typer.Typer(
     help="Chat notifications: what waits, what failed, and retrying it.",
@@ -76,7 +76,7 @@ def notifications(
     """List the outbox, newest first; `retry` queues failed messages again."""
     if ctx.invoked_subcommand is not None:
         return
-    from models.outbox import outbox_rows
+    from jikoflow.models.outbox.service import outbox_rows
 
     with reading(Context().url) as session:
         rows = [row_view(r) for r in outbox_rows(session, failed_only=failed, incident_id=incident)]
@@ -100,9 +100,9 @@ def retry(
     json_out: JsonOpt = False,
 ) -> None:
     """Queue failed or unreachable messages again and try to deliver them now."""
-    from models.outbox import retry_rows
-    from notifications.dispatch import deliver_due
-    from notifications.factory import notifier_for
+    from jikoflow.models.outbox.service import retry_rows
+    from jikoflow.notifications.dispatch import deliver_due
+    from jikoflow.notifications.factory import notifier_for
 
     if bool(ids) == all_failed:
         raise BadInput("ID", "give notification ids or --all (one of them)")

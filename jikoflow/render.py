@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.tree import Tree
 
-from models.enums import (
+from jikoflow.models.enums import (
     IncidentKind,
     IncidentState,
     Lang,

@@ -10,21 +10,21 @@ import typer
 from sqlmodel import Session, select
 
 from jikoflow.cli import ByOpt, Context, JsonOpt, NowOpt, app, emit_json, handled, now_from, out
-from models.db import reading, transaction
-from models.enums import Lang
-from models.errors import BadInput
-from models.tables import RecordVersion
+from jikoflow.models.db import reading, transaction
+from jikoflow.models.enums import Lang
+from jikoflow.models.errors import BadInput
+from jikoflow.models.response.tables import RecordVersion
 
 if TYPE_CHECKING:
-    from records.render import RecordFormat
+    from jikoflow.records.render import RecordFormat
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="Incident id.")]
 
 
 def deliver_now(ctx: Context, incident_id: str | None) -> None:
     """Send the messages a change queued; whatever fails now is retried by `sweep`."""
-    from notifications.dispatch import deliver_due
-    from notifications.factory import notifier_for
+    from jikoflow.notifications.dispatch import deliver_due
+    from jikoflow.notifications.factory import notifier_for
 
     deliver_due(
         ctx.url, notifier_for(ctx.settings), lang=ctx.settings.lang, incident_id=incident_id
@@ -41,7 +41,7 @@ def contain(
     json_out: JsonOpt = False,
 ) -> None:
     """Record a containment measure (Art. 24 (1)); --done when contained."""
-    from models.response import record_containment
+    from jikoflow.models.response.service import record_containment
 
     ctx = Context()
     with transaction(ctx.url) as session:
@@ -63,7 +63,7 @@ def cause(
     json_out: JsonOpt = False,
 ) -> None:
     """Record or revise the root-cause analysis (Art. 24 (2))."""
-    from models.response import record_cause
+    from jikoflow.models.response.service import record_cause
 
     ctx = Context()
     with transaction(ctx.url) as session:
@@ -98,7 +98,7 @@ def prevent(
     json_out: JsonOpt = False,
 ) -> None:
     """Add a recurrence-prevention measure (Art. 24 (3)), or mark one implemented."""
-    from models.response import add_measure, implement_measure
+    from jikoflow.models.response.service import add_measure, implement_measure
 
     if (measure is None) == (implemented is None):
         raise BadInput("--measure", "give either --measure TEXT or --implemented N")
@@ -144,7 +144,7 @@ def record(
     ] = None,
 ) -> None:
     """Render the written record (a draft until submitted)."""
-    from records.render import RecordFormat
+    from jikoflow.records.render import RecordFormat
 
     try:
         record_format = RecordFormat(fmt.lower())
@@ -171,10 +171,10 @@ def render_incident_record(
     ctx: Context, incident_id: str, lang: Lang, fmt: RecordFormat, version: int | None = None
 ) -> bytes:
     """The record as bytes: a frozen version's Markdown, or rendered from the current data."""
-    from models.incidents import get_incident
-    from models.types import utcnow
-    from records.data import record_data
-    from records.render import render_record
+    from jikoflow.models.incidents.service import get_incident
+    from jikoflow.models.types import utcnow
+    from jikoflow.records.data import record_data
+    from jikoflow.records.render import render_record
 
     with reading(ctx.url) as session:
         get_incident(session, incident_id)
@@ -205,10 +205,10 @@ def submit(
     json_out: JsonOpt = False,
 ) -> None:
     """Submit the written record to 甲 and 乙 (Art. 24 (4)), frozen with its SHA-256."""
-    from models.response import check_submittable, submit_record
-    from models.types import utcnow
-    from records.data import record_data
-    from records.render import RecordFormat, render_record
+    from jikoflow.models.response.service import check_submittable, submit_record
+    from jikoflow.models.types import utcnow
+    from jikoflow.records.data import record_data
+    from jikoflow.records.render import RecordFormat, render_record
 
     language = parse_lang(lang)
     ctx = Context()
@@ -246,7 +246,7 @@ def accept(
     json_out: JsonOpt = False,
 ) -> None:
     """甲 accepts the submitted record, closing the incident."""
-    from models.response import accept_record
+    from jikoflow.models.response.service import accept_record
 
     ctx = Context()
     with transaction(ctx.url) as session:
@@ -263,9 +263,9 @@ def accept(
 @handled
 def sweep(now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """One pass of everything due: reminders, escalations and undelivered messages."""
-    from models.sweep import sweep_clocks
-    from notifications.dispatch import deliver_due
-    from notifications.factory import notifier_for
+    from jikoflow.models.incidents.sweep import sweep_clocks
+    from jikoflow.notifications.dispatch import deliver_due
+    from jikoflow.notifications.factory import notifier_for
 
     moment = now_from(now)
     ctx = Context()

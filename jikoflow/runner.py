@@ -9,7 +9,7 @@ import logging
 import os
 from typing import Any
 
-from models.settings import Settings
+from jikoflow.models.settings import Settings
 
 
 def prepare_prefect(settings: Settings) -> None:
@@ -29,7 +29,7 @@ def run_flow(settings: Settings, name: str, **parameters: Any) -> bool:
     prepare_prefect(settings)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.registry import FLOWS
+    from jikoflow.flows.registry import FLOWS
 
     # A sync flow otherwise waits on its heartbeat thread for a second or more.
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):

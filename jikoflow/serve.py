@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from jikoflow.cli import Context, app, handled
-from models.settings import Settings
+from jikoflow.models.settings import Settings
 
 log = logging.getLogger("jikoflow.serve")
 
@@ -30,8 +30,8 @@ def serve(
     ] = 60.0,
 ) -> None:
     """Run the scheduler (drill plans, sweep every minute) and, with PREFECT_API_URL, the flows."""
-    from drills.lease import Holder, LeaseHeld, acquire, release
-    from models.types import utcnow
+    from jikoflow.drills.lease import Holder, LeaseHeld, acquire, release
+    from jikoflow.models.types import utcnow
 
     ctx = Context()
     url = ctx.url
@@ -68,9 +68,9 @@ def start_scheduler(url: str, holder: Any, tick: float) -> Any:
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from drills.jobs import drill_tick, heartbeat, sweep_tick
-    from drills.lease import HEARTBEAT_EVERY
-    from drills.plans import scheduler_options
+    from jikoflow.drills.jobs import drill_tick, heartbeat, sweep_tick
+    from jikoflow.drills.lease import HEARTBEAT_EVERY
+    from jikoflow.drills.plans import scheduler_options
 
     options = scheduler_options(url)
     options["jobstores"]["internal"] = MemoryJobStore()
@@ -141,7 +141,7 @@ def serve_deployments(settings: Settings) -> None:
     from prefect import serve as prefect_serve
     from prefect.types.entrypoint import EntrypointType
 
-    from flows.registry import FLOWS
+    from jikoflow.flows.registry import FLOWS
 
     deployments = [
         flow.to_deployment(name=f"jikoflow-{name}", entrypoint_type=EntrypointType.MODULE_PATH)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
-from sqlmodel import SQLModel
 
-import models.drills  # registers drills, plans, the scheduler lease and its job store
-import models.tables  # noqa: F401  (registers the tables on the metadata)
+from jikoflow.models.metadata import metadata
 
 config = context.config
-target_metadata = SQLModel.metadata
+target_metadata = metadata
 
 
 def run_migrations() -> None:

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.enums import Lang
+from jikoflow.models.enums import Lang
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 

@@ -7,7 +7,7 @@ import sys
 import threading
 from typing import TextIO
 
-from notifications.base import Message, Posted
+from jikoflow.notifications.base import Message, Posted
 
 
 class ConsoleNotifier:

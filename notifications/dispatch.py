@@ -24,13 +24,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from models.enums import Lang
-from models.notices import OutboxStatus
-from models.outbox import CardDue, Claim, Outcome, cards_due, claim_due, mark_cards_shown, settle
-from models.types import utcnow
-from notifications.base import DeliveryError, Message, Notifier
-from notifications.messages import build_card, build_message
-from notifications.pacing import ChannelPacer, Lanes
+from jikoflow.models.enums import Lang
+from jikoflow.models.outbox.facts import OutboxStatus
+from jikoflow.models.outbox.service import (
+    CardDue,
+    Claim,
+    Outcome,
+    cards_due,
+    claim_due,
+    mark_cards_shown,
+    settle,
+)
+from jikoflow.models.types import utcnow
+from jikoflow.notifications.base import DeliveryError, Message, Notifier
+from jikoflow.notifications.messages import build_card, build_message
+from jikoflow.notifications.pacing import ChannelPacer, Lanes
 
 __all__ = ["ChannelPacer", "DeliveryStats", "backoff", "deliver_due"]
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from models.settings import Settings
-from notifications.base import Notifier
-from notifications.console import ConsoleNotifier
+from jikoflow.models.settings import Settings
+from jikoflow.notifications.base import Notifier
+from jikoflow.notifications.console import ConsoleNotifier
 
 
 def notifier_for(settings: Settings) -> Notifier:
     """The notifier the settings ask for; slack_sdk is imported only when needed."""
     if settings.slack_token:
-        from notifications.slack import SlackNotifier
+        from jikoflow.notifications.slack import SlackNotifier
 
         return SlackNotifier(settings.slack_token, settings.slack_api_url)
     return ConsoleNotifier()

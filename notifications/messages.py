@@ -12,11 +12,11 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from models.drills import is_drill_id
-from models.enums import Lang, ReportStatus, label, suspected_label
-from models.notices import NoticeEvent, NoticeFacts
-from notifications.base import Context, Header, Message, Part, Section
-from notifications.wording import DRILL_ORIGIN_LEADS, HEADINGS, LEADS, WORDS
+from jikoflow.drills.rules import is_drill_id
+from jikoflow.models.enums import Lang, ReportStatus, label, suspected_label
+from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts
+from jikoflow.notifications.base import Context, Header, Message, Part, Section
+from jikoflow.notifications.wording import DRILL_ORIGIN_LEADS, HEADINGS, LEADS, WORDS
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")

@@ -31,7 +31,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from notifications.base import (
+from jikoflow.notifications.base import (
     Context,
     DeliveryError,
     Divider,

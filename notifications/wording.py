@@ -6,8 +6,8 @@ Each event has a heading and one lead sentence; placeholders are filled only fro
 
 from __future__ import annotations
 
-from models.enums import Lang
-from models.notices import NoticeEvent
+from jikoflow.models.enums import Lang
+from jikoflow.models.outbox.facts import NoticeEvent
 
 HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
     Lang.JA: {

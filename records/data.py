@@ -15,18 +15,17 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
-from models.audit import events_of
-from models.enums import IncidentKind, IncidentState, OrgKind, ReportStatus
-from models.incidents import get_incident
-from models.parties import chain_for, get_contract, organizations_by_id
-from models.tables import (
+from jikoflow.models.audit.service import events_of
+from jikoflow.models.enums import IncidentKind, IncidentState, OrgKind, ReportStatus
+from jikoflow.models.incidents.service import get_incident
+from jikoflow.models.incidents.tables import Incident, Report
+from jikoflow.models.parties.service import chain_for, get_contract, organizations_by_id
+from jikoflow.models.parties.tables import Person
+from jikoflow.models.response.tables import (
     CauseRevision,
     ContainmentAction,
-    Incident,
-    Person,
     PreventionMeasure,
     RecordVersion,
-    Report,
 )
 
 TOKYO = ZoneInfo("Asia/Tokyo")

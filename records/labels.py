@@ -6,7 +6,7 @@ audit actions and of prevention-measure states.
 
 from __future__ import annotations
 
-from models.enums import Lang
+from jikoflow.models.enums import Lang
 
 _JA: dict[str, str] = {
     "title": "事故等報告書",

@@ -24,9 +24,9 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 
-from models.enums import Lang, label, suspected_label
-from records.data import Actor, MeasureState, RecordData
-from records.labels import MEASURE_STATES, WORDS, action_label
+from jikoflow.models.enums import Lang, label, suspected_label
+from jikoflow.records.data import Actor, MeasureState, RecordData
+from jikoflow.records.labels import MEASURE_STATES, WORDS, action_label
 
 TEMPLATES = Path(__file__).parent / "templates"
 TOKYO = ZoneInfo("Asia/Tokyo")

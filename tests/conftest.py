@@ -94,7 +94,7 @@ def postgres_server() -> Iterator[PostgresServer]:
 def _postgres_template(postgres_server: PostgresServer) -> str:
     """A database upgraded once; each test gets a copy (CREATE DATABASE … TEMPLATE)."""
     from jikoflow.database import upgrade
-    from models.db import get_engine
+    from jikoflow.models.db import get_engine
 
     name = "jikoflow_template"
     postgres_server.create_database(name)
@@ -127,7 +127,7 @@ def empty_postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
 
 
 def _forget_engine(url: str) -> None:
-    from models.db import get_engine
+    from jikoflow.models.db import get_engine
 
     get_engine(url).dispose()
     get_engine.cache_clear()

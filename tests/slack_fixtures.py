@@ -40,7 +40,7 @@ def slack_env(slack_server: SlackServer, monkeypatch: pytest.MonkeyPatch) -> Sla
     """
     monkeypatch.setenv("SLACK_BOT_TOKEN", SLACK_TOKEN)
     monkeypatch.setenv("SLACK_API_URL", slack_server.url)
-    monkeypatch.setattr("notifications.slack.SlackNotifier.min_interval", 0.0)
+    monkeypatch.setattr("jikoflow.notifications.slack.SlackNotifier.min_interval", 0.0)
     return slack_server
 
 
@@ -59,13 +59,13 @@ class OutboxWorld:
 
     def notifier(self) -> Any:
         """The real Slack notifier on the fake server."""
-        from notifications.slack import SlackNotifier
+        from jikoflow.notifications.slack import SlackNotifier
 
         return SlackNotifier(SLACK_TOKEN, self.slack.url, timeout=5)
 
     def deliver(self, at: datetime | None = None, **options: Any) -> Any:
         """One `deliver_due` pass at `at` (default `t0`), unpaced (the fake is not limited)."""
-        from notifications.dispatch import ChannelPacer, deliver_due
+        from jikoflow.notifications.dispatch import ChannelPacer, deliver_due
 
         options.setdefault("pacer", ChannelPacer(0))
         notifier = options.pop("notifier", None) or self.notifier()
@@ -80,9 +80,9 @@ class OutboxWorld:
         drill: bool = False,
     ) -> str:
         """Declare a suspected leak at `org` under the sample contract; returns its id."""
-        from models.db import transaction
-        from models.enums import IncidentKind
-        from models.incidents import declare_incident
+        from jikoflow.models.db import transaction
+        from jikoflow.models.enums import IncidentKind
+        from jikoflow.models.incidents.service import declare_incident
 
         with transaction(self.url) as session:
             declared = declare_incident(
@@ -101,8 +101,8 @@ class OutboxWorld:
         """Outbox rows, oldest first, filtered by column values."""
         from sqlmodel import col, select
 
-        from models.db import reading
-        from models.tables import Notification
+        from jikoflow.models.db import reading
+        from jikoflow.models.outbox.tables import Notification
 
         with reading(self.url) as session:
             query = select(Notification).order_by(col(Notification.id))
@@ -117,8 +117,9 @@ class OutboxWorld:
 
 def load_parties_file(url: str, path: Path) -> None:
     """Load a parties file into the database at `url`."""
-    from models.db import transaction
-    from models.parties import load_parties, read_parties
+    from jikoflow.models.db import transaction
+    from jikoflow.models.parties.file import read_parties
+    from jikoflow.models.parties.service import load_parties
 
     with transaction(url) as session:
         load_parties(session, read_parties(path))
@@ -127,7 +128,7 @@ def load_parties_file(url: str, path: Path) -> None:
 @pytest.fixture
 def outbox_world(db_url: str, slack_server: SlackServer) -> OutboxWorld:
     """The sample parties loaded into `db_url`, with the fake Slack running."""
-    from models.types import utcnow
+    from jikoflow.models.types import utcnow
 
     load_parties_file(db_url, SAMPLE_PARTIES)
     return OutboxWorld(db_url, slack_server, utcnow() + timedelta(minutes=1))
@@ -141,11 +142,11 @@ def fill_outbox(url: str, *, channels: int, incidents: int, events: int) -> int:
 
     Every incident opens a card in its channel; its later events go into that thread.
     """
-    from models.db import transaction
-    from models.enums import IncidentKind, IncidentState, OrgKind
-    from models.notices import NoticeEvent, NoticeFacts, enqueue
-    from models.tables import Organization
-    from models.types import utcnow
+    from jikoflow.models.db import transaction
+    from jikoflow.models.enums import IncidentKind, IncidentState, OrgKind
+    from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, enqueue
+    from jikoflow.models.parties.tables import Organization
+    from jikoflow.models.types import utcnow
 
     now = utcnow()
     with transaction(url) as session:

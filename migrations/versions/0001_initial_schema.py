@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-import models.types
+import jikoflow.models.types
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("chain", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("detail", sa.JSON(), nullable=False),
@@ -75,8 +75,8 @@ def upgrade() -> None:
         sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("pid", sa.Integer(), nullable=False),
         sa.Column("host", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("started_at", models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("heartbeat_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("heartbeat_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
     op.create_table(
@@ -158,9 +158,9 @@ def upgrade() -> None:
         sa.Column("cron", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("window_minutes", sa.Integer(), nullable=False),
-        sa.Column("created_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("removed_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("removed_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["contract_id"],
             ["contract.id"],
@@ -179,7 +179,7 @@ def upgrade() -> None:
         sa.Column("contract_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("contact_months", sa.Integer(), nullable=False),
         sa.Column("tabletop_months", sa.Integer(), nullable=False),
-        sa.Column("updated_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["contract_id"],
@@ -216,11 +216,13 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("discovered_at", models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("declared_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "discovered_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("declared_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("declared_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("contained_at", models.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("contained_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("linked_incident_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("is_drill", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -248,7 +250,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
-        sa.Column("at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -267,7 +269,7 @@ def upgrade() -> None:
         "containmentaction",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("contained", sa.Boolean(), nullable=False),
@@ -316,10 +318,10 @@ def upgrade() -> None:
         sa.Column("scenario", sa.JSON(), nullable=True),
         sa.Column("incident_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("plan_id", sa.Integer(), nullable=True),
-        sa.Column("started_at", models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", models.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("reminded_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("started_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("released", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -353,9 +355,11 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("owner_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("due_date", sa.Date(), nullable=True),
-        sa.Column("created_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("implemented_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "implemented_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("implemented_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["incident_id"],
@@ -381,9 +385,9 @@ def upgrade() -> None:
         sa.Column("lang", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("content", sa.Text(), nullable=False),
         sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("submitted_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("submitted_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("submitted_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("accepted_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("accepted_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("accepted_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["incident_id"],
@@ -415,9 +419,11 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("sent_at", models.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("delivered_at", models.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("acknowledged_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "acknowledged_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("acknowledged_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.ForeignKeyConstraint(
@@ -465,12 +471,12 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("started_at", models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("warn_at", models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("due_at", models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("done_at", models.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("reminded_at", models.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("escalated_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("warn_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("done_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("escalated_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incident.id"],
@@ -498,9 +504,9 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("created_at", models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("closed_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["drill_id"],
@@ -528,7 +534,9 @@ def upgrade() -> None:
         ),
         sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("managers", sa.Integer(), nullable=False),
-        sa.Column("acknowledged_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "acknowledged_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("acknowledged_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["drill_id"],
@@ -558,10 +566,12 @@ def upgrade() -> None:
         sa.Column("facts", sa.JSON(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("created_at", models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("next_attempt_at", models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("claimed_at", models.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("sent_at", models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "next_attempt_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("claimed_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("thread_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),

@@ -58,7 +58,7 @@ def declare(cli: Callable[..., CliResult]) -> Callable[..., dict[str, Any]]:
 
 def table_rows(url: str) -> Snapshot:
     """Every row of every table (reflected, so tables added later are included), sorted."""
-    from models.db import get_engine
+    from jikoflow.models.db import get_engine
 
     engine = get_engine(url)
     metadata = sa.MetaData()

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from models.audit import events_of, verify_chain
-from models.db import reading
+from jikoflow.models.audit.service import events_of, verify_chain
+from jikoflow.models.db import reading
 from tests.conftest import CliResult, Env
 from tests.integration.conftest import SAMPLE_CONTRACT, Snapshot
 

@@ -14,14 +14,14 @@ from faker import Faker
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.db import transaction
-from models.enums import IncidentKind
-from models.incidents import declare_incident
-from models.response import add_measure, record_cause, record_containment
-from models.sweep import sweep_clocks
-from models.types import utcnow
-from notifications.dispatch import ChannelPacer, deliver_due
-from notifications.slack import SlackNotifier
+from jikoflow.models.db import transaction
+from jikoflow.models.enums import IncidentKind
+from jikoflow.models.incidents.service import declare_incident
+from jikoflow.models.incidents.sweep import sweep_clocks
+from jikoflow.models.response.service import add_measure, record_cause, record_containment
+from jikoflow.models.types import utcnow
+from jikoflow.notifications.dispatch import ChannelPacer, deliver_due
+from jikoflow.notifications.slack import SlackNotifier
 from tests.conftest import CliResult, Env
 from tests.slack_fixtures import SLACK_TOKEN
 from tests.slack_server import SlackServer

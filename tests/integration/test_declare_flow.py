@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from jikoflow.models.audit.service import events_of, verify_chain
+from jikoflow.models.db import reading
+from jikoflow.models.settings import load_settings
 from jikoflow.runner import run_flow
-from models.audit import events_of, verify_chain
-from models.db import reading
-from models.settings import load_settings
 from tests.conftest import CliResult, Env
 from tests.slack_fixtures import SLACK_TOKEN
 from tests.slack_server import SlackServer

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from drills.core import end_drill_incident
-from models.db import transaction
-from models.errors import BadInput
-from models.incidents import get_incident
-from models.types import utcnow
+from jikoflow.drills.core import end_drill_incident
+from jikoflow.models.db import transaction
+from jikoflow.models.errors import BadInput
+from jikoflow.models.incidents.service import get_incident
+from jikoflow.models.types import utcnow
 from tests.conftest import Env
 from tests.integration.drill_helpers import Cli, run_drill
 

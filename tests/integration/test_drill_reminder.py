@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from models.db import reading
-from models.tables import Notification
+from jikoflow.models.db import reading
+from jikoflow.models.outbox.tables import Notification
 from tests.conftest import Env
 from tests.integration.drill_helpers import T0, Cli, add_epsilon, at, run_drill
 from tests.slack_server import SlackServer

@@ -13,10 +13,11 @@ import time_machine
 from apscheduler.executors.debug import DebugExecutor
 from sqlmodel import col, select
 
-from drills.lease import STALE_AFTER, Holder, LeaseHeld, acquire, release, renew
-from drills.plans import JobStoreEditor, job_id, job_store, scheduler_options
-from models.db import get_engine, reading
-from models.drills import JOBS_TABLE, Drill, DrillType, SchedulerLease
+from jikoflow.drills.lease import STALE_AFTER, Holder, LeaseHeld, acquire, release, renew
+from jikoflow.drills.plans import JobStoreEditor, job_id, job_store, scheduler_options
+from jikoflow.drills.rules import JOBS_TABLE, DrillType
+from jikoflow.drills.tables import Drill, SchedulerLease
+from jikoflow.models.db import get_engine, reading
 from tests.conftest import CliResult, Env
 
 Cli = Callable[..., CliResult]
@@ -129,7 +130,7 @@ def test_a_run_missed_by_more_than_the_grace_time_is_skipped(loaded_env: Env, cl
 
 
 def test_a_plan_removed_after_it_was_due_runs_nothing(loaded_env: Env, cli: Cli) -> None:
-    from drills.jobs import fire_plan
+    from jikoflow.drills.jobs import fire_plan
 
     with time_machine.travel(MONDAY_9, tick=False):
         made = plan(cli, "--type", "contact", "--cron", "0 10 * * *")

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from models.notices import OutboxStatus
-from models.types import utcnow
-from notifications.base import Message, Posted
+from jikoflow.models.outbox.facts import OutboxStatus
+from jikoflow.models.types import utcnow
+from jikoflow.notifications.base import Message, Posted
 from tests.conftest import subprocess_environ
 from tests.slack_fixtures import SLACK_TOKEN, OutboxWorld
 from tests.slack_server import Recorded
@@ -29,8 +29,8 @@ from tests.slack_server import Recorded
 ROOT = Path(__file__).resolve().parents[2]
 DISPATCHER = f"""
 import sys
-from notifications.dispatch import ChannelPacer, deliver_due
-from notifications.slack import SlackNotifier
+from jikoflow.notifications.dispatch import ChannelPacer, deliver_due
+from jikoflow.notifications.slack import SlackNotifier
 deliver_due(sys.argv[1], SlackNotifier({SLACK_TOKEN!r}, sys.argv[2]), pacer=ChannelPacer(0))
 """
 
@@ -64,8 +64,8 @@ class DiesAfterPost:
 
 
 def contain_all(world: OutboxWorld, incidents: list[str]) -> None:
-    from models.db import transaction
-    from models.response import record_containment
+    from jikoflow.models.db import transaction
+    from jikoflow.models.response.service import record_containment
 
     with transaction(world.url) as session:
         for incident in incidents:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from models.db import get_engine, reading
-from models.tables import Incident, Step
+from jikoflow.models.db import get_engine, reading
+from jikoflow.models.incidents.tables import Incident, Step
 from tests.conftest import CliResult, Env
 from tests.pg_server import PostgresServer
 

@@ -10,22 +10,23 @@ import pypdf
 import pytest
 from sqlmodel import Session, select
 
-from models.audit import record_event
-from models.db import transaction
-from models.enums import IncidentKind, IncidentState, Lang, ReportStatus
-from models.errors import NotFound
-from models.incidents import acknowledge_report, declare_incident
-from models.parties import load_parties, read_parties
-from models.response import (
+from jikoflow.models.audit.service import record_event
+from jikoflow.models.db import transaction
+from jikoflow.models.enums import IncidentKind, IncidentState, Lang, ReportStatus
+from jikoflow.models.errors import NotFound
+from jikoflow.models.incidents.service import acknowledge_report, declare_incident
+from jikoflow.models.incidents.tables import Incident, Report
+from jikoflow.models.parties.file import read_parties
+from jikoflow.models.parties.service import load_parties
+from jikoflow.models.response.service import (
     add_measure,
     implement_measure,
     record_cause,
     record_containment,
     submit_record,
 )
-from models.tables import Incident, Report
-from records.data import Actor, MeasureState, record_data
-from records.render import RecordFormat, render_record, render_text
+from jikoflow.records.data import Actor, MeasureState, record_data
+from jikoflow.records.render import RecordFormat, render_record, render_text
 from tests.conftest import SAMPLE_PARTIES
 
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # 18:30 in Tokyo

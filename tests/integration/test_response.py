@@ -9,13 +9,20 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from models.db import transaction
-from models.enums import IncidentKind, IncidentState, StepName, StepStatus
-from models.errors import BadInput
-from models.incidents import acknowledge_report, declare_incident, get_incident, get_step
-from models.notices import NoticeEvent
-from models.parties import load_parties, read_parties
-from models.response import (
+from jikoflow.models.db import transaction
+from jikoflow.models.enums import IncidentKind, IncidentState, StepName, StepStatus
+from jikoflow.models.errors import BadInput
+from jikoflow.models.incidents.service import (
+    acknowledge_report,
+    declare_incident,
+    get_incident,
+    get_step,
+)
+from jikoflow.models.outbox.facts import NoticeEvent
+from jikoflow.models.outbox.tables import Notification
+from jikoflow.models.parties.file import read_parties
+from jikoflow.models.parties.service import load_parties
+from jikoflow.models.response.service import (
     accept_record,
     add_measure,
     implement_measure,
@@ -23,7 +30,7 @@ from models.response import (
     record_containment,
     submit_record,
 )
-from models.tables import CauseRevision, Notification, RecordVersion
+from jikoflow.models.response.tables import CauseRevision, RecordVersion
 from tests.conftest import SAMPLE_PARTIES
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 2026-11-02 10:00 in Tokyo

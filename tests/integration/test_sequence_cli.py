@@ -177,7 +177,7 @@ def test_late_steps_show_as_overdue_and_escalate_once(
 def test_the_flow_is_reentrant_mid_sequence(
     declared: str, slack_env: SlackServer, cli: Cli
 ) -> None:
-    from flows.incident import incident_flow
+    from jikoflow.flows.incident import incident_flow
 
     cli("contain", declared, "--action", "回収")
     before = len(slack_env.requests)

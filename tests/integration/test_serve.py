@@ -16,10 +16,10 @@ import pytest
 import time_machine
 from sqlmodel import select
 
-from models.db import reading
-from models.drills import Drill, SchedulerLease
-from models.tables import Notification
-from models.types import utcnow
+from jikoflow.drills.tables import Drill, SchedulerLease
+from jikoflow.models.db import reading
+from jikoflow.models.outbox.tables import Notification
+from jikoflow.models.types import utcnow
 from tests.conftest import CONSOLE_SCRIPT, Env, subprocess_environ
 from tests.integration.drill_helpers import Cli, run_drill
 

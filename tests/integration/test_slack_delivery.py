@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from models.db import reading
-from models.enums import ReportStatus
-from models.notices import OutboxStatus
-from models.tables import ChatThread, Report
-from models.types import utcnow
+from jikoflow.models.db import reading
+from jikoflow.models.enums import ReportStatus
+from jikoflow.models.incidents.tables import Report
+from jikoflow.models.outbox.facts import OutboxStatus
+from jikoflow.models.outbox.tables import ChatThread
+from jikoflow.models.types import utcnow
 from tests.slack_fixtures import OutboxWorld
 
 RECIPIENTS = {"C0NERIMA", "C0ACME", "C0BETA", "C0GAMMA"}
@@ -56,8 +57,8 @@ def test_a_second_pass_sends_nothing_again(outbox_world: OutboxWorld) -> None:
 def test_later_events_go_into_the_thread_and_the_card_is_updated(
     outbox_world: OutboxWorld,
 ) -> None:
-    from models.db import transaction
-    from models.response import record_containment
+    from jikoflow.models.db import transaction
+    from jikoflow.models.response.service import record_containment
 
     incident = outbox_world.declare()
     outbox_world.deliver()
@@ -169,7 +170,7 @@ def test_a_permanent_error_fails_once_and_is_not_retried(outbox_world: OutboxWor
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_drill_cards_are_marked(outbox_world: OutboxWorld, lang: str) -> None:
-    from models.enums import Lang
+    from jikoflow.models.enums import Lang
 
     outbox_world.declare(drill=True)
     outbox_world.deliver(lang=Lang(lang))
@@ -180,8 +181,8 @@ def test_drill_cards_are_marked(outbox_world: OutboxWorld, lang: str) -> None:
 
 
 def test_card_and_its_thread_go_out_in_one_pass(outbox_world: OutboxWorld) -> None:
-    from models.db import transaction
-    from models.response import record_containment
+    from jikoflow.models.db import transaction
+    from jikoflow.models.response.service import record_containment
 
     incident = outbox_world.declare()
     with transaction(outbox_world.url) as session:

@@ -17,9 +17,9 @@ from faker import Faker
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.db import transaction
-from models.notices import NoticeEvent
-from models.types import utcnow
+from jikoflow.models.db import transaction
+from jikoflow.models.outbox.facts import NoticeEvent
+from jikoflow.models.types import utcnow
 from tests.slack_fixtures import OutboxWorld
 from tests.slack_server import Recorded
 
@@ -74,16 +74,16 @@ def typed(draw: st.DrawFn, who: Personal) -> str:
 
 def walk_every_event(world: OutboxWorld, texts: list[str], start: datetime) -> str:
     """Take one incident through every kind of message, typing `texts` wherever text goes."""
-    from drills.contact import start_contact_drill
-    from models.incidents import declare_incident
-    from models.response import (
+    from jikoflow.drills.contact import start_contact_drill
+    from jikoflow.models.incidents.service import declare_incident
+    from jikoflow.models.incidents.sweep import sweep_clocks
+    from jikoflow.models.response.service import (
         accept_record,
         add_measure,
         record_cause,
         record_containment,
         submit_record,
     )
-    from models.sweep import sweep_clocks
 
     def at(minutes: int) -> datetime:
         return start + timedelta(minutes=minutes)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.base import DeliveryError, Message
-from notifications.slack import SlackNotifier
+from jikoflow.notifications.base import DeliveryError, Message
+from jikoflow.notifications.slack import SlackNotifier
 from tests.slack_fixtures import SLACK_TOKEN
 from tests.slack_server import SlackServer
 

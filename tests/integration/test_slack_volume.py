@@ -11,10 +11,10 @@ import itertools
 import time
 from collections import defaultdict
 
-from models.notices import OutboxStatus
-from models.types import utcnow
-from notifications.dispatch import ChannelPacer, deliver_due
-from notifications.slack import SlackNotifier
+from jikoflow.models.outbox.facts import OutboxStatus
+from jikoflow.models.types import utcnow
+from jikoflow.notifications.dispatch import ChannelPacer, deliver_due
+from jikoflow.notifications.slack import SlackNotifier
 from tests.slack_fixtures import SLACK_TOKEN, OutboxWorld, fill_outbox
 from tests.slack_server import SlackServer
 

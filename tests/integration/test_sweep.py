@@ -7,14 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from models.db import transaction
-from models.enums import IncidentKind, StepName
-from models.incidents import acknowledge_report, declare_incident
-from models.notices import NoticeEvent
-from models.parties import load_parties, read_parties
-from models.response import record_containment
-from models.sweep import sweep_clocks
-from models.tables import Notification
+from jikoflow.models.db import transaction
+from jikoflow.models.enums import IncidentKind, StepName
+from jikoflow.models.incidents.service import acknowledge_report, declare_incident
+from jikoflow.models.incidents.sweep import sweep_clocks
+from jikoflow.models.outbox.facts import NoticeEvent
+from jikoflow.models.outbox.tables import Notification
+from jikoflow.models.parties.file import read_parties
+from jikoflow.models.parties.service import load_parties
+from jikoflow.models.response.service import record_containment
 from tests.conftest import SAMPLE_PARTIES
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from models.audit import GENESIS, events_of, record_event, verify_chain
-from models.db import get_engine, reading, transaction
+from jikoflow.models.audit.service import GENESIS, events_of, record_event, verify_chain
+from jikoflow.models.db import get_engine, reading, transaction
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 

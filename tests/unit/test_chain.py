@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.chain import Chain, Tier
-from models.errors import BadInput
+from jikoflow.models.errors import BadInput
+from jikoflow.models.parties.chain import Chain, Tier
 
 # 甲 nerima → 乙 acme → beta → gamma → delta, and a second branch acme → omega.
 SAMPLE = Chain.build(

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from models.clocks import deadlines, effective_status
-from models.enums import StepName, StepStatus
-from models.errors import BadInput
-from models.incidents import new_incident_id, parse_when
+from jikoflow.models.enums import StepName, StepStatus
+from jikoflow.models.errors import BadInput
+from jikoflow.models.incidents.clocks import deadlines, effective_status
+from jikoflow.models.incidents.service import new_incident_id, parse_when
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # Discovered 2026-05-01 10:00 in Tokyo (01:00 UTC).

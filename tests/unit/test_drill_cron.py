@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from drills.plans import crontab_weekdays, next_runs, parse_cron
-from models.errors import BadInput
+from jikoflow.drills.plans import crontab_weekdays, next_runs, parse_cron
+from jikoflow.models.errors import BadInput
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 WEDNESDAY = datetime(2026, 11, 4, 12, 0, tzinfo=TOKYO)

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models.enums import IncidentKind, IncidentState, Lang, StepName
-from models.notices import NoticeEvent, NoticeFacts
-from notifications.messages import build_card, build_message
+from jikoflow.models.enums import IncidentKind, IncidentState, Lang, StepName
+from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts
+from jikoflow.notifications.messages import build_card, build_message
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 10:00 in Tokyo
 DRILL = "DRL-20261102-ABC123"

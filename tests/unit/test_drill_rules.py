@@ -6,8 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from models.chain import Chain, Tier
-from models.drills import (
+from jikoflow.drills.rules import (
     AckOutcome,
     Relation,
     ack_outcome,
@@ -18,6 +17,7 @@ from models.drills import (
     relations,
     subcontract_tier,
 )
+from jikoflow.models.parties.chain import Chain, Tier
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 10:00 in Tokyo
 DAY = date(2026, 4, 1)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from drills.scenario import (
+from jikoflow.drills.scenario import (
     find_scenario,
     format_offset,
     parse_scenario,
@@ -19,8 +19,8 @@ from drills.scenario import (
     scenario_ref,
     shipped_scenarios,
 )
-from models.enums import IncidentKind
-from models.errors import BadInput
+from jikoflow.models.enums import IncidentKind
+from jikoflow.models.errors import BadInput
 
 SHIPPED = {p.stem: p for p in shipped_scenarios()}
 

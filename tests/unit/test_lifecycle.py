@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from models.enums import IncidentState
-from models.errors import BadInput
-from models.lifecycle import TRANSITIONS, Action, next_state
+from jikoflow.models.enums import IncidentState
+from jikoflow.models.errors import BadInput
+from jikoflow.models.incidents.lifecycle import TRANSITIONS, Action, next_state
 
 OPEN, SUBMITTED, CLOSED = IncidentState.OPEN, IncidentState.SUBMITTED, IncidentState.CLOSED
 

@@ -10,11 +10,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.enums import IncidentKind, IncidentState, Lang, ReportStatus, StepName, StepStatus
-from models.notices import NoticeEvent, NoticeFacts, ReportFact, StepFact
-from notifications.base import Context, DeliveryError, Divider, Header, Message, Section
-from notifications.messages import build_card, build_message, escape_mrkdwn, format_time
-from notifications.slack import _typed, slack_blocks
+from jikoflow.models.enums import (
+    IncidentKind,
+    IncidentState,
+    Lang,
+    ReportStatus,
+    StepName,
+    StepStatus,
+)
+from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, ReportFact, StepFact
+from jikoflow.notifications.base import Context, DeliveryError, Divider, Header, Message, Section
+from jikoflow.notifications.messages import build_card, build_message, escape_mrkdwn, format_time
+from jikoflow.notifications.slack import _typed, slack_blocks
 
 T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
 STEPS = tuple(

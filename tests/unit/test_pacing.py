@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifications.pacing import ChannelPacer, Lanes
+from jikoflow.notifications.pacing import ChannelPacer, Lanes
 
 
 class Clock:

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from models.db import reading, transaction
-from models.enums import OrgKind, Role
-from models.errors import BadInput
-from models.parties import chain_for, get_contract, load_parties, read_parties
-from models.tables import Delegation, Organization, Person
+from jikoflow.models.db import reading, transaction
+from jikoflow.models.enums import OrgKind, Role
+from jikoflow.models.errors import BadInput
+from jikoflow.models.parties.file import read_parties
+from jikoflow.models.parties.service import chain_for, get_contract, load_parties
+from jikoflow.models.parties.tables import Delegation, Organization, Person
 
 Edit = Callable[[dict[str, Any]], object]
 

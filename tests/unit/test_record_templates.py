@@ -8,8 +8,8 @@ from typing import Any
 import jinja2
 import pytest
 
-from models.enums import IncidentKind, IncidentState, Lang, OrgKind, ReportStatus
-from records.data import (
+from jikoflow.models.enums import IncidentKind, IncidentState, Lang, OrgKind, ReportStatus
+from jikoflow.records.data import (
     Actor,
     Cause,
     Containment,
@@ -23,8 +23,8 @@ from records.data import (
     TimelineEvent,
     measure_state,
 )
-from records.labels import ACTIONS, MEASURE_STATES, WORDS
-from records.render import (
+from jikoflow.records.labels import ACTIONS, MEASURE_STATES, WORDS
+from jikoflow.records.render import (
     RecordFormat,
     context_for,
     environment,

@@ -17,10 +17,12 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, SQLModel, col, select
 
-from models.clocks import effective_status
-from models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
-from models.tables import Contract, Incident, Notification, Organization, Report, Step
-from models.types import utcnow
+from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
+from jikoflow.models.incidents.clocks import effective_status
+from jikoflow.models.incidents.tables import Incident, Report, Step
+from jikoflow.models.outbox.tables import Notification
+from jikoflow.models.parties.tables import Contract, Organization
+from jikoflow.models.types import utcnow
 
 
 class NoticeEvent(StrEnum):

@@ -9,14 +9,15 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from models.audit import record_event
-from models.chain import Chain, Tier
-from models.clocks import deadlines
-from models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
-from models.errors import BadInput, NotFound
-from models.lifecycle import Action, next_state
-from models.notices import NoticeEvent, enqueue, facts_for
-from models.parties import (
+from jikoflow.models.audit.service import record_event
+from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
+from jikoflow.models.errors import BadInput, NotFound
+from jikoflow.models.incidents.clocks import deadlines
+from jikoflow.models.incidents.lifecycle import Action, next_state
+from jikoflow.models.incidents.tables import Incident, Report, Step
+from jikoflow.models.outbox.facts import NoticeEvent, enqueue, facts_for
+from jikoflow.models.parties.chain import Chain, Tier
+from jikoflow.models.parties.service import (
     chain_for,
     get_contract,
     get_organization,
@@ -24,8 +25,8 @@ from models.parties import (
     managers_of,
     organizations_by_id,
 )
-from models.tables import Incident, Organization, Report, Step
-from models.types import utcnow
+from jikoflow.models.parties.tables import Organization
+from jikoflow.models.types import utcnow
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # A discovery time a little ahead of our clock is a skewed clock elsewhere, not the future.

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
-from models.errors import BadInput
+from jikoflow.models.errors import BadInput
 
 
 @dataclass(frozen=True)

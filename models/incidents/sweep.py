@@ -17,11 +17,18 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
-from models.audit import record_events
-from models.enums import IncidentState, ReportStatus, StepName, StepStatus
-from models.notices import NoticeEvent, NoticeFacts, Variant, build_facts, enqueue_many
-from models.parties import managers_of
-from models.tables import Contract, Incident, Organization, Report, Step
+from jikoflow.models.audit.service import record_events
+from jikoflow.models.enums import IncidentState, ReportStatus, StepName, StepStatus
+from jikoflow.models.incidents.tables import Incident, Report, Step
+from jikoflow.models.outbox.facts import (
+    NoticeEvent,
+    NoticeFacts,
+    Variant,
+    build_facts,
+    enqueue_many,
+)
+from jikoflow.models.parties.service import managers_of
+from jikoflow.models.parties.tables import Contract, Organization
 
 
 @dataclass

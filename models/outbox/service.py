@@ -21,12 +21,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, and_, col, func, or_, select
 
-from models.audit import record_event
-from models.db import reading, transaction
-from models.enums import ReportStatus, StepName, StepStatus
-from models.errors import BadInput
-from models.notices import NoticeFacts, OutboxStatus
-from models.tables import ChatThread, Notification, Organization, Report, Step
+from jikoflow.models.audit.service import record_event
+from jikoflow.models.db import reading, transaction
+from jikoflow.models.enums import ReportStatus, StepName, StepStatus
+from jikoflow.models.errors import BadInput
+from jikoflow.models.incidents.tables import Report, Step
+from jikoflow.models.outbox.facts import NoticeFacts, OutboxStatus
+from jikoflow.models.outbox.tables import ChatThread, Notification
+from jikoflow.models.parties.tables import Organization
 
 STALE_CLAIM = timedelta(minutes=5)
 # Rows of one channel per claim: at Slack's ~1 message/s, well inside STALE_CLAIM.

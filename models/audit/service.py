@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, func, select
 
-from models.tables import AuditEvent
-from models.types import utcnow
+from jikoflow.models.audit.tables import AuditEvent
+from jikoflow.models.types import utcnow
 
 GENESIS = "0" * 64
 PARTIES_CHAIN = "parties"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from models.enums import IncidentState
-from models.errors import BadInput
+from jikoflow.models.enums import IncidentState
+from jikoflow.models.errors import BadInput
 
 
 class Action(StrEnum):

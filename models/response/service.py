@@ -13,23 +13,22 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from models.audit import record_event
-from models.enums import IncidentState, OrgKind, StepName, StepStatus
-from models.errors import BadInput
-from models.incidents import TOKYO, get_incident, get_step
-from models.lifecycle import Action, next_state
-from models.notices import NoticeEvent, enqueue, facts_for
-from models.parties import get_contract, get_person, organizations_by_id
-from models.tables import (
-    AuditEvent,
+from jikoflow.models.audit.service import record_event
+from jikoflow.models.audit.tables import AuditEvent
+from jikoflow.models.enums import IncidentState, OrgKind, StepName, StepStatus
+from jikoflow.models.errors import BadInput
+from jikoflow.models.incidents.lifecycle import Action, next_state
+from jikoflow.models.incidents.service import TOKYO, get_incident, get_step
+from jikoflow.models.incidents.tables import Incident, Report
+from jikoflow.models.outbox.facts import NoticeEvent, enqueue, facts_for
+from jikoflow.models.parties.service import get_contract, get_person, organizations_by_id
+from jikoflow.models.response.tables import (
     CauseRevision,
     ContainmentAction,
-    Incident,
     PreventionMeasure,
     RecordVersion,
-    Report,
 )
-from models.types import utcnow
+from jikoflow.models.types import utcnow
 
 
 def _text(value: str, field: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from models.enums import StepName, StepStatus
+from jikoflow.models.enums import StepName, StepStatus
 
 
 @dataclass(frozen=True)

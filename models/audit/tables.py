@@ -1,0 +1,27 @@
+"""The audit trail table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from jikoflow.models.types import UTCDateTime, json_type, utcnow
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only, hash-chained trail; one chain per incident (or the parties chain)."""
+
+    __table_args__ = (sa.UniqueConstraint("chain", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chain: str = Field(max_length=64, index=True)
+    seq: int
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=json_type())
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

@@ -1,0 +1,67 @@
+"""Incidents, their Article 24 steps and their reports to each recipient."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
+from jikoflow.models.types import UTCDateTime, enum_type
+
+
+class Incident(SQLModel, table=True):
+    """One 事故等 at one organisation under one contract."""
+
+    id: str = Field(primary_key=True, max_length=40)
+    contract_id: str = Field(foreign_key="contract.id", index=True, max_length=64)
+    org_id: str = Field(foreign_key="organization.id", index=True, max_length=64)
+    kind: IncidentKind = Field(sa_type=enum_type(IncidentKind))
+    suspected: bool = False
+    improper_purpose: bool = False
+    summary: str = Field(sa_type=sa.Text)
+    state: IncidentState = Field(
+        default=IncidentState.OPEN, sa_type=enum_type(IncidentState), index=True
+    )
+    discovered_at: datetime = Field(sa_type=UTCDateTime)
+    declared_at: datetime = Field(sa_type=UTCDateTime)
+    declared_by: str | None = Field(default=None, max_length=64)
+    contained_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    linked_incident_id: str | None = Field(default=None, foreign_key="incident.id", max_length=40)
+    is_drill: bool = Field(default=False, index=True)
+
+
+class Step(SQLModel, table=True):
+    """One Article 24 duty of an incident, with its clock."""
+
+    __table_args__ = (sa.UniqueConstraint("incident_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: str = Field(foreign_key="incident.id", index=True, max_length=40)
+    name: StepName = Field(sa_type=enum_type(StepName))
+    status: StepStatus = Field(default=StepStatus.PENDING, sa_type=enum_type(StepStatus))
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    warn_at: datetime = Field(sa_type=UTCDateTime)
+    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Reminder and escalation are each sent once per step; these mark that they were queued.
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Report(SQLModel, table=True):
+    """One report of an incident to one recipient organisation."""
+
+    __table_args__ = (sa.UniqueConstraint("incident_id", "recipient_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: str = Field(foreign_key="incident.id", index=True, max_length=40)
+    recipient_id: str = Field(foreign_key="organization.id", max_length=64)
+    status: ReportStatus = Field(default=ReportStatus.PENDING, sa_type=enum_type(ReportStatus))
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, max_length=200)

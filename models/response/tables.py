@@ -1,0 +1,68 @@
+"""What responders record after declaration: containment, causes, measures, submitted records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from jikoflow.models.types import UTCDateTime
+
+
+class ContainmentAction(SQLModel, table=True):
+    """One containment measure (Art. 24 (1)): when, by whom, what; `contained` marks the end."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: str = Field(foreign_key="incident.id", index=True, max_length=40)
+    at: datetime = Field(sa_type=UTCDateTime)
+    by: str | None = Field(default=None, max_length=64)
+    text: str = Field(sa_type=sa.Text)
+    contained: bool = False
+
+
+class CauseRevision(SQLModel, table=True):
+    """One revision of the root-cause analysis (Art. 24 (2)); every revision is kept."""
+
+    __table_args__ = (sa.UniqueConstraint("incident_id", "revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: str = Field(foreign_key="incident.id", index=True, max_length=40)
+    revision: int
+    at: datetime = Field(sa_type=UTCDateTime)
+    by: str | None = Field(default=None, max_length=64)
+    text: str = Field(sa_type=sa.Text)
+
+
+class PreventionMeasure(SQLModel, table=True):
+    """One recurrence-prevention measure (Art. 24 (3)), numbered per incident."""
+
+    __table_args__ = (sa.UniqueConstraint("incident_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: str = Field(foreign_key="incident.id", index=True, max_length=40)
+    number: int
+    text: str = Field(sa_type=sa.Text)
+    owner_id: str | None = Field(default=None, foreign_key="person.id", max_length=64)
+    due_date: date | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str | None = Field(default=None, max_length=64)
+    implemented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    implemented_by: str | None = Field(default=None, max_length=64)
+
+
+class RecordVersion(SQLModel, table=True):
+    """A submitted, frozen written record (Art. 24 (4)) with its SHA-256."""
+
+    __table_args__ = (sa.UniqueConstraint("incident_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: str = Field(foreign_key="incident.id", index=True, max_length=40)
+    version: int
+    lang: str = Field(default="ja", max_length=8)
+    content: str = Field(sa_type=sa.Text)
+    sha256: str = Field(max_length=64)
+    submitted_at: datetime = Field(sa_type=UTCDateTime)
+    submitted_by: str | None = Field(default=None, max_length=64)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    accepted_by: str | None = Field(default=None, max_length=64)

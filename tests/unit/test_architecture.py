@@ -1,0 +1,63 @@
+"""The shape of the code: one `jikoflow` import namespace over the product's folders."""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FOLDERS = {
+    "jikoflow": "jikoflow",
+    "jikoflow.models": "models",
+    "jikoflow.flows": "flows",
+    "jikoflow.notifications": "notifications",
+    "jikoflow.records": "records",
+    "jikoflow.drills": "drills",
+    "jikoflow.migrations": "migrations",
+}
+GENERIC = {"models", "flows", "notifications", "records", "drills", "migrations"}
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def _sources() -> list[Path]:
+    return [p for folder in FOLDERS.values() for p in (ROOT / folder).rglob("*.py")]
+
+
+def test_every_folder_is_mapped_into_the_jikoflow_namespace() -> None:
+    setuptools = _pyproject()["tool"]["setuptools"]
+    assert setuptools["package-dir"] == FOLDERS
+
+
+def test_every_package_on_disk_is_installed() -> None:
+    # A package missing from the list works in development and is absent from the wheel.
+    listed = set(_pyproject()["tool"]["setuptools"]["packages"])
+    on_disk = set()
+    for name, folder in FOLDERS.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            parts = init.parent.relative_to(ROOT / folder).parts
+            on_disk.add(".".join([name, *parts]))
+    assert on_disk == listed
+
+
+def test_no_code_imports_a_generic_top_level_name() -> None:
+    offenders = []
+    everything = [
+        *_sources(),
+        *(ROOT / "tests").rglob("*.py"),
+        *(ROOT / "benchmarks").rglob("*.py"),
+    ]
+    for path in everything:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            where = path.relative_to(ROOT)
+            offenders += [f"{where}: {n}" for n in names if n.split(".")[0] in GENERIC]
+    assert offenders == []
