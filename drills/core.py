@@ -15,7 +15,7 @@ from jikoflow.models.errors import BadInput, NotFound
 from jikoflow.models.incidents.lifecycle import Action, next_state
 from jikoflow.models.incidents.tables import Incident
 from jikoflow.models.parties.chain import Chain
-from jikoflow.models.parties.service import (
+from jikoflow.models.parties.queries import (
     chain_for,
     get_contract,
     get_organization,

@@ -28,7 +28,7 @@ from jikoflow.drills.tables import Drill, DrillParticipant, DrillPlan, DrillPoli
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.errors import BadInput
 from jikoflow.models.parties.chain import Chain
-from jikoflow.models.parties.service import chain_for, get_contract, organizations_by_id
+from jikoflow.models.parties.queries import chain_for, get_contract, organizations_by_id
 from jikoflow.models.parties.tables import Contract
 
 Latest = dict[tuple[DrillType, str], datetime]

@@ -17,7 +17,6 @@ from jikoflow.drills.display import person_name, when
 from jikoflow.drills.rules import (
     DrillType,
     ack_outcome,
-    drill_label,
     minutes_between,
     subcontract_tier,
 )
@@ -31,9 +30,10 @@ from jikoflow.models.enums import Lang
 from jikoflow.models.incidents.tables import Report
 from jikoflow.models.outbox.tables import Notification
 from jikoflow.models.parties.chain import Chain
-from jikoflow.models.parties.service import chain_for, get_contract, organizations_by_id
+from jikoflow.models.parties.queries import chain_for, get_contract, organizations_by_id
 from jikoflow.models.parties.tables import Person
 from jikoflow.models.response.tables import CauseRevision, ContainmentAction, PreventionMeasure
+from jikoflow.models.terms import label
 from jikoflow.records.labels import action_label
 
 
@@ -55,7 +55,7 @@ def report_data(session: Session, drill_id: str, lang: Lang, now: datetime) -> d
         "lang": lang.value,
         "L": w,
         "id": drill.id,
-        "title": scenario.title if scenario else drill_label(drill.type, lang),
+        "title": scenario.title if scenario else label(drill.type, lang),
         "overview": _overview(drill, contract.title, chain, orgs, scenario, people, lang),
         "objectives": _objectives(scenario, lang),
         "participants": rows,
@@ -128,7 +128,7 @@ def _participant_rows(
             {
                 "org": p.org_id,
                 "name": orgs[p.org_id].name,
-                "relation": drill_label(p.relation, lang),
+                "relation": label(p.relation, lang),
                 "channel": p.channel or w["none"],
                 "has_channel": p.channel is not None,
                 "managers": p.managers,
@@ -137,7 +137,7 @@ def _participant_rows(
                 "acknowledged": when(acked_at, lang),
                 "by": person_name(people, acked_by),
                 "minutes": minutes_between(drill.started_at, acked_at),
-                "outcome": drill_label(outcome, lang) if outcome else w["nothing"],
+                "outcome": label(outcome, lang) if outcome else w["nothing"],
                 "outcome_key": outcome.value if outcome else None,
             }
         )
@@ -156,8 +156,8 @@ def _overview(
     w = WORDS[lang]
     rows = [
         (w["drill"], drill.id),
-        (w["type"], drill_label(drill.type, lang)),
-        (w["state"], drill_label(drill.state, lang)),
+        (w["type"], label(drill.type, lang)),
+        (w["state"], label(drill.state, lang)),
         (w["contract"], f"{drill.contract_id} {contract_title}"),
         (w["origin"], f"{orgs[drill.origin_id].name}（{drill.origin_id}）"),
         (w["tier"], str(subcontract_tier(chain, drill.origin_id))),

@@ -12,7 +12,7 @@ from jikoflow.drills.rules import FindingState
 from jikoflow.drills.tables import DrillFinding
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.errors import BadInput, NotFound
-from jikoflow.models.parties.service import get_person
+from jikoflow.models.parties.queries import get_person
 
 
 def parse_state(text: str) -> FindingState:

@@ -16,7 +16,7 @@ from jikoflow.drills.rules import report_deadline
 from jikoflow.drills.tables import Drill, DrillParticipant
 from jikoflow.models.enums import IncidentState, StepName
 from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, Variant, enqueue_many
-from jikoflow.models.parties.service import managers_of, organizations_by_id
+from jikoflow.models.parties.queries import managers_of, organizations_by_id
 from jikoflow.models.parties.tables import Contract, Organization
 
 MAX_MENTIONS = 50

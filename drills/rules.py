@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from jikoflow.models.enums import Lang, StepName
+from jikoflow.models.enums import StepName
 from jikoflow.models.incidents.clocks import DEFAULT_CLOCKS, Deadline
 from jikoflow.models.parties.chain import Chain
 
@@ -69,47 +69,6 @@ class FindingState(StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     DONE = "done"
-
-
-LABELS: dict[Lang, dict[str, str]] = {
-    Lang.JA: {
-        "contact": "連絡確認訓練",
-        "tabletop": "机上訓練",
-        "running": "実施中",
-        "closed": "終了",
-        "origin": "発生組織（想定）",
-        "recipient": "報告先",
-        "member": "連絡網",
-        "in_time": "30分以内",
-        "before_due": "1時間以内",
-        "late": "期限超過",
-        "none": "応答なし",
-        "open": "未着手",
-        "in_progress": "対応中",
-        "done": "完了",
-    },
-    Lang.EN: {
-        "contact": "contact-tree check",
-        "tabletop": "tabletop exercise",
-        "running": "running",
-        "closed": "closed",
-        "origin": "origin (simulated)",
-        "recipient": "report recipient",
-        "member": "contact tree",
-        "in_time": "within 30 min",
-        "before_due": "within 1 h",
-        "late": "late",
-        "none": "no answer",
-        "open": "open",
-        "in_progress": "in progress",
-        "done": "done",
-    },
-}
-
-
-def drill_label(value: StrEnum, lang: Lang = Lang.JA) -> str:
-    """The user-facing label of a drill enum value."""
-    return LABELS[lang].get(value.value, value.value)
 
 
 def new_drill_id(at: datetime) -> str:

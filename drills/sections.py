@@ -9,16 +9,17 @@ from sqlmodel import Session, col, select
 
 from jikoflow.drills.display import person_name, when
 from jikoflow.drills.findings import finding_row, list_findings
-from jikoflow.drills.rules import AckOutcome, DrillType, drill_label
+from jikoflow.drills.rules import AckOutcome, DrillType
 from jikoflow.drills.scenario import Scenario
 from jikoflow.drills.tables import Drill
 from jikoflow.drills.words import WORDS
 from jikoflow.models.audit.service import verify_chain
 from jikoflow.models.audit.tables import AuditEvent
-from jikoflow.models.enums import Lang, StepStatus, label
+from jikoflow.models.enums import Lang, StepStatus
 from jikoflow.models.incidents.clocks import effective_status
 from jikoflow.models.incidents.tables import Step
 from jikoflow.models.parties.tables import Person
+from jikoflow.models.terms import label
 
 
 def _end(drill: Drill, now: datetime) -> datetime:
@@ -30,7 +31,7 @@ def clocks(
 ) -> dict[str, Any]:
     """Confirmations counted by outcome; for a tabletop, each step's due and done times."""
     counts = [
-        (drill_label(outcome, lang), sum(r["outcome_key"] == outcome.value for r in rows))
+        (label(outcome, lang), sum(r["outcome_key"] == outcome.value for r in rows))
         for outcome in AckOutcome
     ]
     steps = []
@@ -124,7 +125,7 @@ def improvements(session: Session, drill: Drill, now: datetime, lang: Lang) -> l
         row = finding_row(item, today)
         row["owner"] = person_name(people, item.owner_id)
         row["due"] = row["due"] or WORDS[lang]["nothing"]
-        row["state"] = drill_label(item.state, lang)
+        row["state"] = label(item.state, lang)
         rows.append(row)
     return rows
 

@@ -32,11 +32,13 @@ from jikoflow.drills.rules import (
 )
 from jikoflow.drills.scenario import Inject, Scenario, format_offset
 from jikoflow.drills.tables import Drill
+from jikoflow.models.access import OPERATOR
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.errors import BadInput
-from jikoflow.models.incidents.service import declare_incident
+from jikoflow.models.incidents.service import open_incident
 from jikoflow.models.outbox.facts import NoticeEvent
 from jikoflow.models.parties.chain import Chain
+from jikoflow.models.parties.queries import get_organization
 
 
 def start_tabletop_drill(
@@ -53,14 +55,14 @@ def start_tabletop_drill(
     contract, chain = contract_chain(session, contract_id)
     origin = origin_id or _origin_at_tier(chain, scenario)
     check_origin(session, chain, origin)
-    declared = declare_incident(
+    opened = open_incident(
         session,
-        contract_id=contract.id,
-        org_id=origin,
+        chain=chain,
+        org=get_organization(session, origin),
         kind=scenario.situation.kind,
         suspected=scenario.situation.suspected,
         summary=f"【訓練】{scenario.title}\n{scenario.situation.text}",
-        by=by,
+        actor=by or OPERATOR.actor,
         now=now,
         drill=True,
     )
@@ -73,7 +75,7 @@ def start_tabletop_drill(
         suspected=scenario.situation.suspected,
         scenario_id=scenario.id,
         scenario=scenario.model_dump(mode="json"),
-        incident_id=declared.incident.id,
+        incident_id=opened[0].id,
         plan_id=plan_id,
         started_at=now,
         ends_at=now + scenario.duration,

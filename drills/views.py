@@ -12,7 +12,7 @@ from jikoflow.drills.evidence import acknowledgements
 from jikoflow.drills.rules import DrillType, ack_outcome, minutes_between
 from jikoflow.drills.scenario import Scenario, format_offset
 from jikoflow.drills.tables import Drill
-from jikoflow.models.parties.service import organizations_by_id
+from jikoflow.models.parties.queries import organizations_by_id
 
 
 def _iso(value: datetime | None) -> str | None:

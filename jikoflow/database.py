@@ -43,3 +43,10 @@ def ensure_schema(url: str) -> None:
         return
     if current_revision(url) != HEAD:
         upgrade(url)
+
+
+def safe_url(url: str) -> str:
+    """The database URL as it may be shown: without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

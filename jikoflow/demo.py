@@ -7,7 +7,7 @@ from importlib.resources import as_file, files
 
 from rich.rule import Rule
 
-from jikoflow.cli import Context, app, handled, out
+from jikoflow.cli.common import Context, handled, out
 from jikoflow.models.db import reading, transaction
 from jikoflow.models.enums import IncidentKind
 
@@ -18,8 +18,7 @@ DEMO_SUMMARY = (
 )
 
 
-@app.command()
-@handled
+@handled()
 def demo() -> None:
     """Load the sample parties, declare a suspected leak at the third tier, and show it."""
     ctx = Context()
@@ -42,53 +41,47 @@ def demo() -> None:
 
 def load_sample(ctx: Context) -> None:
     """Load the bundled parties file and draw the sample contract's tree."""
+    from jikoflow.models.access import OPERATOR
     from jikoflow.models.parties.file import read_parties
-    from jikoflow.models.parties.service import load_parties
-    from jikoflow.models.parties.views import contracts_view
-    from jikoflow.render import chain_tree
+    from jikoflow.models.parties.service import load, trees
+    from jikoflow.terminal.incidents import chain_tree
 
     with as_file(files("jikoflow").joinpath("sample/parties.yaml")) as path:
         parties = read_parties(path)
     with transaction(ctx.url) as session:
-        load_parties(session, parties)
+        load(session, actor=OPERATOR, parties=parties, source="sample/parties.yaml")
     with reading(ctx.url) as session:
-        for view in contracts_view(session, CONTRACT):
-            out.print(chain_tree(view, ctx.settings.lang))
+        for tree in trees(session, actor=OPERATOR, contract_id=CONTRACT):
+            out.print(chain_tree(tree, ctx.settings.lang))
 
 
 def declare_at_third_tier(ctx: Context) -> str:
     """Declare the demo's suspected leak at delta (the third tier); returns its id."""
-    from jikoflow.models.incidents.service import declare_incident
-    from jikoflow.models.types import utcnow
+    from jikoflow.models.access import person
+    from jikoflow.models.incidents.schemas import DeclareInput
+    from jikoflow.models.incidents.service import declare
 
+    data = DeclareInput(
+        contract=CONTRACT, org="delta", kind=IncidentKind.LEAK, suspected=True, summary=DEMO_SUMMARY
+    )
     with transaction(ctx.url) as session:
-        declared = declare_incident(
-            session,
-            contract_id=CONTRACT,
-            org_id="delta",
-            kind=IncidentKind.LEAK,
-            suspected=True,
-            summary=DEMO_SUMMARY,
-            by="watanabe",
-            now=utcnow(),
-        )
+        declared = declare(session, actor=person("watanabe"), data=data)
     return declared.incident.id
 
 
 def show(ctx: Context, incident_id: str, elapsed: float, completed: bool) -> None:
     """The incident as a responder sees it, and what to do next."""
-    from jikoflow.models.incidents.service import get_incident
-    from jikoflow.models.incidents.views import incident_view
-    from jikoflow.models.types import utcnow
-    from jikoflow.render import incident_panel
+    from jikoflow.models.access import OPERATOR
+    from jikoflow.models.incidents.service import incident_status
+    from jikoflow.terminal.incidents import incident_panel
 
     with reading(ctx.url) as session:
-        view = incident_view(session, get_incident(session, incident_id), utcnow())
+        view = incident_status(session, actor=OPERATOR, incident_id=incident_id)
     out.print(incident_panel(view, ctx.settings.lang))
-    delivered = sum(r["status"] in ("delivered", "acknowledged") for r in view["reports"])
+    delivered = sum(r.status in ("delivered", "acknowledged") for r in view.reports)
     retry = "" if completed else " — the rest is retried by `jikoflow sweep`"
-    out.print(f"reports delivered: {delivered}/{len(view['reports'])} in {elapsed:.1f} s{retry}")
-    unreachable = ", ".join(view["unreachable_by_chat"]) or "none — every organisation has one"
+    out.print(f"reports delivered: {delivered}/{len(view.reports)} in {elapsed:.1f} s{retry}")
+    unreachable = ", ".join(view.unreachable_by_chat) or "none — every organisation has one"
     out.print(f"organisations without a chat channel: {unreachable}")
     out.print(
         f"\nnext: `jikoflow ack {incident_id} --org nerima`, `jikoflow status {incident_id}`, "

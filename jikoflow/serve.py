@@ -16,14 +16,13 @@ from typing import Annotated, Any
 
 import typer
 
-from jikoflow.cli import Context, app, handled
+from jikoflow.cli.common import Context, handled
 from jikoflow.models.settings import Settings
 
 log = logging.getLogger("jikoflow.serve")
 
 
-@app.command()
-@handled
+@handled()
 def serve(
     tick: Annotated[
         float, typer.Option("--tick", help="Seconds between sweeps and drill ticks.", min=0.2)

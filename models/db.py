@@ -1,4 +1,10 @@
-"""Engines and sessions for the application database (SQLite file or PostgreSQL)."""
+"""Engines and sessions for the application database (SQLite file or PostgreSQL).
+
+Writes take the database's write lock before they read: on SQLite a writing transaction begins
+with `BEGIN IMMEDIATE` (a deferred one would fail, not wait, when two writers both upgrade a
+read lock), and on PostgreSQL the services lock the subject's row (`lock_row`) before they read
+the numbers they are about to extend (audit sequence, cause revision, measure number).
+"""
 
 from __future__ import annotations
 
@@ -11,13 +17,17 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session
 
+_FOR_WRITE = "jikoflow_for_write"
+
 
 @cache
 def get_engine(url: str) -> sa.Engine:
     """One engine per database URL for the life of the process."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        # The driver's own transaction handling is off; SQLAlchemy emits BEGIN itself.
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
 
@@ -30,10 +40,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: sa.Connection) -> None:
+    writing = connection.get_execution_options().get(_FOR_WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
 @contextmanager
 def transaction(url: str) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error: all or nothing."""
-    with Session(get_engine(url), expire_on_commit=False) as session:
+    """A writing session that commits on success and rolls back on any error: all or nothing."""
+    engine = get_engine(url).execution_options(**{_FOR_WRITE: True})
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
@@ -47,3 +63,9 @@ def reading(url: str) -> Iterator[Session]:
     """A session for reads only."""
     with Session(get_engine(url), expire_on_commit=False) as session:
         yield session
+
+
+def lock_row(session: Session, table: Any, key: Any) -> Any:
+    """Load one row for update: on PostgreSQL a row lock held until the transaction ends (on
+    SQLite the writing transaction already holds the database's write lock)."""
+    return session.get(table, key, with_for_update=True)

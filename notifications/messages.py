@@ -13,8 +13,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from jikoflow.drills.rules import is_drill_id
-from jikoflow.models.enums import Lang, ReportStatus, label, suspected_label
+from jikoflow.models.enums import Lang, ReportStatus
 from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts
+from jikoflow.models.terms import label, suspected_label
 from jikoflow.notifications.base import Context, Header, Message, Part, Section
 from jikoflow.notifications.wording import DRILL_ORIGIN_LEADS, HEADINGS, LEADS, WORDS
 

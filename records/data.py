@@ -19,7 +19,7 @@ from jikoflow.models.audit.service import events_of
 from jikoflow.models.enums import IncidentKind, IncidentState, OrgKind, ReportStatus
 from jikoflow.models.incidents.service import get_incident
 from jikoflow.models.incidents.tables import Incident, Report
-from jikoflow.models.parties.service import chain_for, get_contract, organizations_by_id
+from jikoflow.models.parties.queries import chain_for, get_contract, organizations_by_id
 from jikoflow.models.parties.tables import Person
 from jikoflow.models.response.tables import (
     CauseRevision,

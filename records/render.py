@@ -24,7 +24,8 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 
-from jikoflow.models.enums import Lang, label, suspected_label
+from jikoflow.models.enums import Lang
+from jikoflow.models.terms import label, suspected_label
 from jikoflow.records.data import Actor, MeasureState, RecordData
 from jikoflow.records.labels import MEASURE_STATES, WORDS, action_label
 

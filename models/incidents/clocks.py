@@ -48,8 +48,11 @@ def deadlines(start: datetime, *, improper_purpose: bool = False) -> dict[StepNa
     }
 
 
-def effective_status(stored: StepStatus, due_at: datetime, now: datetime) -> StepStatus:
-    """The status a user sees: a step not done past its due time is overdue."""
-    if stored is not StepStatus.DONE and now > due_at:
+def effective_status(
+    stored: StepStatus, due_at: datetime, now: datetime, *, closed: bool = False
+) -> StepStatus:
+    """The status a user sees: a step not done past its due time is overdue, unless the
+    incident is closed (a closed incident is never overdue)."""
+    if stored is not StepStatus.DONE and now > due_at and not closed:
         return StepStatus.OVERDUE
     return stored

@@ -1,15 +1,18 @@
-"""The incident state machine: which action is allowed in which state, and where it leads.
+"""The state machines of an incident, its steps and its reports, each a transition table.
 
-Changes after a submission reopen the incident: 甲 can only accept a version that is current.
-A drill's incident (Art. 24 (3)) has no record to accept: it closes when its drill ends.
+Incident: changes after a submission reopen it, so 甲 can only accept a version that is
+current; a drill's incident (Art. 24 (3)) has no record to accept and closes when its drill
+ends. Step: `overdue` is derived from the clock and never stored, so it is not a state here.
+Report: a late delivery outcome never undoes an acknowledgement, and one transport's failure
+never undoes another's delivery.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from jikoflow.models.enums import IncidentState
-from jikoflow.models.errors import BadInput
+from jikoflow.models.enums import IncidentState, ReportStatus, StepStatus
+from jikoflow.models.errors import Conflict
 
 
 class Action(StrEnum):
@@ -27,7 +30,7 @@ class Action(StrEnum):
 
 _OPEN, _SUBMITTED, _CLOSED = IncidentState.OPEN, IncidentState.SUBMITTED, IncidentState.CLOSED
 
-TRANSITIONS: dict[tuple[IncidentState, Action], IncidentState] = {
+INCIDENT: dict[tuple[IncidentState, Action], IncidentState] = {
     (_OPEN, Action.ACK): _OPEN,
     (_OPEN, Action.CONTAIN): _OPEN,
     (_OPEN, Action.CAUSE): _OPEN,
@@ -47,12 +50,78 @@ TRANSITIONS: dict[tuple[IncidentState, Action], IncidentState] = {
 
 
 def next_state(state: IncidentState, action: Action, incident_id: str = "ID") -> IncidentState:
-    """The state after `action`, or a refusal saying why it is not allowed now."""
+    """The incident's state after `action`, or a refusal saying why it is not allowed now."""
     try:
-        return TRANSITIONS[(state, action)]
+        return INCIDENT[(state, action)]
     except KeyError:
         if state is _CLOSED:
-            raise BadInput("ID", f"{incident_id} is closed") from None
+            raise Conflict("id", f"{incident_id} is closed") from None
         if action is Action.ACCEPT:
-            raise BadInput("ID", f"{incident_id} has no submitted record to accept") from None
-        raise BadInput("ID", f"{action} is not allowed while {incident_id} is {state}") from None
+            raise Conflict("id", f"{incident_id} has no submitted record to accept") from None
+        raise Conflict("id", f"{action} is not allowed while {incident_id} is {state}") from None
+
+
+class StepEvent(StrEnum):
+    """What happens to an Article 24 step."""
+
+    START = "start"  # work on it began (a report was delivered)
+    COMPLETE = "complete"  # its duty is met
+    REOPEN = "reopen"  # its duty is due again (a returned record)
+
+
+_PENDING, _IN_PROGRESS, _DONE = StepStatus.PENDING, StepStatus.IN_PROGRESS, StepStatus.DONE
+
+STEP: dict[tuple[StepStatus, StepEvent], StepStatus] = {
+    (_PENDING, StepEvent.START): _IN_PROGRESS,
+    (_PENDING, StepEvent.COMPLETE): _DONE,
+    (_IN_PROGRESS, StepEvent.START): _IN_PROGRESS,
+    (_IN_PROGRESS, StepEvent.COMPLETE): _DONE,
+    (_DONE, StepEvent.START): _DONE,
+    (_DONE, StepEvent.COMPLETE): _DONE,
+    (_DONE, StepEvent.REOPEN): _IN_PROGRESS,
+}
+
+
+def step_after(status: StepStatus, event: StepEvent) -> StepStatus:
+    """A step's status after `event`, or a refusal (a step that was never done cannot reopen)."""
+    try:
+        return STEP[(status, event)]
+    except KeyError:
+        raise Conflict("step", f"a {status} step cannot {event}") from None
+
+
+class ReportEvent(StrEnum):
+    """What happens to a report to one recipient."""
+
+    DELIVERED = "delivered"  # a transport accepted it
+    FAILED = "failed"  # a transport gave up on it
+    RETRY = "retry"  # an operator queued a failed message again
+    ACKNOWLEDGE = "acknowledge"  # a manager of the recipient confirmed receipt
+
+
+_R_PENDING, _R_DELIVERED = ReportStatus.PENDING, ReportStatus.DELIVERED
+_R_FAILED, _R_ACKED = ReportStatus.FAILED, ReportStatus.ACKNOWLEDGED
+
+REPORT: dict[tuple[ReportStatus, ReportEvent], ReportStatus] = {
+    (_R_PENDING, ReportEvent.DELIVERED): _R_DELIVERED,
+    (_R_PENDING, ReportEvent.FAILED): _R_FAILED,
+    (_R_PENDING, ReportEvent.RETRY): _R_PENDING,
+    (_R_PENDING, ReportEvent.ACKNOWLEDGE): _R_ACKED,  # seen in the portal before chat said so
+    (_R_FAILED, ReportEvent.DELIVERED): _R_DELIVERED,
+    (_R_FAILED, ReportEvent.FAILED): _R_FAILED,
+    (_R_FAILED, ReportEvent.RETRY): _R_PENDING,
+    (_R_FAILED, ReportEvent.ACKNOWLEDGE): _R_ACKED,
+    (_R_DELIVERED, ReportEvent.DELIVERED): _R_DELIVERED,
+    (_R_DELIVERED, ReportEvent.FAILED): _R_DELIVERED,
+    (_R_DELIVERED, ReportEvent.RETRY): _R_DELIVERED,
+    (_R_DELIVERED, ReportEvent.ACKNOWLEDGE): _R_ACKED,
+    (_R_ACKED, ReportEvent.DELIVERED): _R_ACKED,
+    (_R_ACKED, ReportEvent.FAILED): _R_ACKED,
+    (_R_ACKED, ReportEvent.RETRY): _R_ACKED,
+    (_R_ACKED, ReportEvent.ACKNOWLEDGE): _R_ACKED,
+}
+
+
+def report_after(status: ReportStatus, event: ReportEvent) -> ReportStatus:
+    """A report's status after `event` (every pair is defined: outcomes arrive in any order)."""
+    return REPORT[(status, event)]

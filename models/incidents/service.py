@@ -1,116 +1,306 @@
-"""Declaring an incident and acknowledging its reports (Art. 24 (1)-(2), DESIGN.md §4)."""
+"""Declaring, seeing and acknowledging incidents (Art. 24 (1)-(2), DESIGN.md §4, §7, §8).
+
+Use cases take a session, the acting principal and typed input, check §8 through
+`jikoflow.models.guard`, and return read models; the caller's transaction commits.
+"""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
+from jikoflow.models.access import Act, Principal
 from jikoflow.models.audit.service import record_event
+from jikoflow.models.db import lock_row
 from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
-from jikoflow.models.errors import BadInput, NotFound
+from jikoflow.models.errors import BadInput, Forbidden, NotFound
+from jikoflow.models.guard import Subject, acting_person, authorize, visible_orgs
 from jikoflow.models.incidents.clocks import deadlines
-from jikoflow.models.incidents.lifecycle import Action, next_state
+from jikoflow.models.incidents.lifecycle import (
+    Action,
+    ReportEvent,
+    StepEvent,
+    next_state,
+    report_after,
+    step_after,
+)
+from jikoflow.models.incidents.schemas import (
+    Acknowledged,
+    Declared,
+    DeclareInput,
+    IncidentStatus,
+    IncidentSummary,
+)
 from jikoflow.models.incidents.tables import Incident, Report, Step
+from jikoflow.models.incidents.views import incident_status_of, summaries_of
 from jikoflow.models.outbox.facts import NoticeEvent, enqueue, facts_for
 from jikoflow.models.parties.chain import Chain, Tier
-from jikoflow.models.parties.service import (
+from jikoflow.models.parties.queries import (
     chain_for,
     get_contract,
     get_organization,
-    get_person,
     managers_of,
     organizations_by_id,
 )
 from jikoflow.models.parties.tables import Organization
+from jikoflow.models.times import tokyo_today
 from jikoflow.models.types import utcnow
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 # A discovery time a little ahead of our clock is a skewed clock elsewhere, not the future.
 CLOCK_SKEW = timedelta(minutes=2)
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-@dataclass
-class Declared:
-    """The incident just opened, and any Art. 15 violations it revealed."""
-
-    incident: Incident
-    violations: list[Incident] = field(default_factory=list)
-
-
 def new_incident_id(at: datetime) -> str:
     """INC-YYYYMMDD-XXXXXX: the Tokyo date of declaration and a random suffix."""
     suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
-    return f"INC-{at.astimezone(TOKYO):%Y%m%d}-{suffix}"
+    return f"INC-{tokyo_today(at):%Y%m%d}-{suffix}"
 
 
-def parse_when(text: str, field_name: str) -> datetime:
-    """An ISO 8601 time; Asia/Tokyo when no offset is given."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadInput(field_name, f"not an ISO 8601 time: {text!r}") from None
-    return value.replace(tzinfo=TOKYO) if value.tzinfo is None else value
+# --- use cases -------------------------------------------------------------------------------
 
 
-def declare_incident(
+def declare(
+    session: Session, *, actor: Principal, data: DeclareInput, now: datetime | None = None
+) -> Declared:
+    """Open an incident with its five steps, one report per recipient and the messages that
+    report it; an unapproved tier on its path (Art. 15) opens a linked violation too."""
+    moment = now or utcnow()
+    contract = get_contract(session, data.contract)
+    org = get_organization(session, data.org)
+    chain = chain_for(session, contract)
+    _authorize_declaration(session, actor, chain, org.id)
+    opened = open_incident(
+        session,
+        chain=chain,
+        org=org,
+        kind=data.kind,
+        summary=data.summary,
+        suspected=data.suspected,
+        improper_purpose=data.improper_purpose,
+        discovered_at=data.discovered_at,
+        actor=actor.actor,
+        now=moment,
+    )
+    return Declared(
+        incident=incident_status_of(session, opened[0], moment),
+        violations=[v.id for v in opened[1:]],
+    )
+
+
+def _authorize_declaration(session: Session, actor: Principal, chain: Chain, org_id: str) -> None:
+    person = acting_person(session, actor)
+    if person is None:
+        return
+    if person.org_id not in chain.members():
+        raise NotFound("contract", f"unknown contract {chain.contract_id!r}")
+    if org_id not in chain.members():
+        raise BadInput("org", f"{org_id} is not in the chain of contract {chain.contract_id}")
+    authorize(session, actor, Act.DECLARE, Subject("(new)", chain.contract_id, org_id), chain=chain)
+
+
+def incident_status(
+    session: Session, *, actor: Principal, incident_id: str, now: datetime | None = None
+) -> IncidentStatus:
+    """One incident as `status` shows it (to people of an organisation on its path)."""
+    incident = visible_incident(session, actor, incident_id)
+    return incident_status_of(session, incident, now or utcnow())
+
+
+def list_incidents(
     session: Session,
     *,
-    contract_id: str,
-    org_id: str,
+    actor: Principal,
+    contract_id: str | None = None,
+    open_only: bool = False,
+    overdue: bool = False,
+    drills: bool = False,
+    now: datetime | None = None,
+    limit: int | None = None,
+) -> list[IncidentSummary]:
+    """The incidents the actor may see, newest first; drills only when asked for."""
+    moment = now or utcnow()
+    query = select(Incident).where(Incident.is_drill == drills)
+    visible = visible_orgs(session, actor)
+    if contract_id is not None:
+        if visible is not None and contract_id not in visible:
+            raise NotFound("contract", f"unknown contract {contract_id!r}")
+        get_contract(session, contract_id)
+        query = query.where(Incident.contract_id == contract_id)
+    if visible is not None:
+        seen = [
+            (col(Incident.contract_id) == c) & col(Incident.org_id).in_(sorted(orgs))
+            for c, orgs in visible.items()
+        ]
+        if not seen:
+            return []
+        query = query.where(or_(*seen))
+    if open_only:
+        query = query.where(Incident.state != IncidentState.CLOSED)
+    if overdue:
+        late = select(Step.incident_id).where(
+            Step.status != StepStatus.DONE, col(Step.due_at) < moment
+        )
+        query = query.where(col(Incident.id).in_(late), Incident.state != IncidentState.CLOSED)
+    query = query.order_by(col(Incident.declared_at).desc(), col(Incident.id))
+    if limit is not None:
+        query = query.limit(limit)
+    return summaries_of(session, list(session.exec(query)), moment)
+
+
+def acknowledge(
+    session: Session,
+    *,
+    actor: Principal,
+    incident_id: str,
+    org_id: str | None = None,
+    now: datetime | None = None,
+) -> Acknowledged:
+    """A manager of recipient `org_id` (the person's own organisation when omitted) confirms
+    receipt of the report; acknowledging again changes nothing."""
+    moment = now or utcnow()
+    incident = locked_incident(session, incident_id)
+    person = acting_person(session, actor)
+    recipient = org_id or (person.org_id if person else None)
+    if recipient is None:
+        raise BadInput("org", "name the recipient organisation acknowledging the report")
+    authorize(session, actor, Act.SEE, _subject(incident))
+    get_organization(session, recipient)
+    report = session.exec(
+        select(Report).where(Report.incident_id == incident.id, Report.recipient_id == recipient)
+    ).first()
+    if report is None:
+        if person is not None and org_id is None:
+            raise Forbidden("by", f"{person.id}'s organisation is not a recipient of {incident.id}")
+        raise BadInput("org", f"{recipient} is not a recipient of {incident.id}")
+    authorize(session, actor, Act.ACKNOWLEDGE, _subject(incident), recipient=recipient)
+    next_state(incident.state, Action.ACK, incident.id)
+    if report.status is not ReportStatus.ACKNOWLEDGED:
+        report.status = report_after(report.status, ReportEvent.ACKNOWLEDGE)
+        report.acknowledged_at = moment
+        report.acknowledged_by = actor.actor
+        session.add(report)
+        detail = {"org": recipient}
+        record_event(
+            session, incident.id, "acknowledged", actor=actor.actor, at=moment, detail=detail
+        )
+        session.flush()
+        _complete_report_step_if_all_acknowledged(session, incident, moment)
+    return Acknowledged(
+        id=incident.id,
+        to=recipient,
+        status=report.status,
+        acknowledged_at=report.acknowledged_at,
+        acknowledged_by=report.acknowledged_by,
+    )
+
+
+# --- for the other services of the incident ---------------------------------------------------
+
+
+def get_incident(session: Session, incident_id: str) -> Incident:
+    """The incident, or a refusal naming the id (no access check: callers check)."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound("id", f"unknown incident {incident_id!r}")
+    return incident
+
+
+def locked_incident(session: Session, incident_id: str) -> Incident:
+    """The incident, its row locked for this transaction: acts on one incident run one by one."""
+    incident = lock_row(session, Incident, incident_id)
+    if incident is None:
+        raise NotFound("id", f"unknown incident {incident_id!r}")
+    return incident  # type: ignore[no-any-return]
+
+
+def visible_incident(session: Session, actor: Principal, incident_id: str) -> Incident:
+    """The incident if `actor` may see it; otherwise "unknown" (its existence not revealed)."""
+    incident = get_incident(session, incident_id)
+    authorize(session, actor, Act.SEE, _subject(incident))
+    return incident
+
+
+def _subject(incident: Incident) -> Subject:
+    return Subject(incident.id, incident.contract_id, incident.org_id)
+
+
+def get_step(session: Session, incident_id: str, name: StepName) -> Step:
+    """One step of an incident."""
+    return session.exec(
+        select(Step).where(Step.incident_id == incident_id, Step.name == name)
+    ).one()
+
+
+def move_step(session: Session, step: Step, event: StepEvent, at: datetime) -> bool:
+    """Apply `event` to a step through its transition table; True when its status changed."""
+    after = step_after(step.status, event)
+    if after is step.status:
+        return False
+    step.status = after
+    step.done_at = at if after is StepStatus.DONE else None
+    session.add(step)
+    if after is StepStatus.DONE:
+        detail = {"step": str(step.name)}
+        record_event(session, step.incident_id, "step_done", at=at, detail=detail)
+    return True
+
+
+def _complete_report_step_if_all_acknowledged(
+    session: Session, incident: Incident, now: datetime
+) -> None:
+    statuses = session.exec(select(Report.status).where(Report.incident_id == incident.id)).all()
+    if statuses and all(s is ReportStatus.ACKNOWLEDGED for s in statuses):
+        move_step(session, get_step(session, incident.id, StepName.REPORT), StepEvent.COMPLETE, now)
+
+
+def open_incident(
+    session: Session,
+    *,
+    chain: Chain,
+    org: Organization,
     kind: IncidentKind,
     summary: str,
     suspected: bool = False,
     improper_purpose: bool = False,
     discovered_at: datetime | None = None,
-    by: str | None = None,
-    now: datetime | None = None,
+    actor: str,
+    now: datetime,
     drill: bool = False,
-) -> Declared:
-    """Open an incident with its five steps, one report per recipient and audit events."""
-    moment = now or utcnow()
-    if not summary.strip():
-        raise BadInput("--summary", "must not be empty")
-    discovered = discovered_at or moment
-    if discovered > moment + CLOCK_SKEW:
-        raise BadInput("--discovered-at", "is in the future")
-    contract = get_contract(session, contract_id)
-    org = get_organization(session, org_id)
-    if by is not None:
-        get_person(session, by)
-    chain = chain_for(session, contract)
+) -> list[Incident]:
+    """Write an incident and any Art. 15 violations it reveals; the incident comes first."""
+    discovered = discovered_at or now
+    if discovered > now + CLOCK_SKEW:
+        raise BadInput("discovered_at", "is in the future")
     if org.id == chain.client:
         raise BadInput(
-            "--org", f"{org.id} is the client (甲) of {contract.id}; declare at 乙 or below"
+            "org", f"{org.id} is the client (甲) of {chain.contract_id}; declare at 乙 or below"
         )
     chain.path_to_client(org.id)
     incident = Incident(
-        id=new_incident_id(moment),
-        contract_id=contract.id,
+        id=new_incident_id(now),
+        contract_id=chain.contract_id,
         org_id=org.id,
         kind=kind,
         suspected=suspected,
         improper_purpose=improper_purpose,
         summary=summary.strip(),
         discovered_at=discovered,
-        declared_at=moment,
-        declared_by=by,
+        declared_at=now,
+        declared_by=actor,
         is_drill=drill,
     )
-    _open(session, chain, incident, org)
-    declared = Declared(incident)
-    for tier in chain.unapproved_tiers(org.id, discovered.astimezone(TOKYO).date()):
-        declared.violations.append(_open_violation(session, chain, tier, incident, moment))
-    return declared
+    _write(session, chain, incident, org)
+    opened = [incident]
+    for tier in chain.unapproved_tiers(org.id, tokyo_today(discovered)):
+        opened.append(_open_violation(session, chain, tier, incident, now))
+    return opened
 
 
-def _open(session: Session, chain: Chain, incident: Incident, org: Organization) -> None:
-    """Write a new incident with its steps, one report per recipient, the audit event and the
-    messages that report it."""
+def _write(session: Session, chain: Chain, incident: Incident, org: Organization) -> None:
+    """The incident with its steps, one report per recipient, its audit event and messages."""
     session.add(incident)
     session.flush()
     clocks = deadlines(incident.discovered_at, improper_purpose=incident.improper_purpose)
@@ -143,20 +333,19 @@ def _open(session: Session, chain: Chain, incident: Incident, org: Organization)
             "linked": incident.linked_incident_id,
         },
     )
-    _enqueue_reports(session, incident, org, recipients, incident.declared_at)
+    _enqueue_reports(session, incident, org, incident.declared_at)
 
 
 def _enqueue_reports(
-    session: Session, incident: Incident, org: Organization, recipients: list[str], now: datetime
+    session: Session, incident: Incident, org: Organization, now: datetime
 ) -> None:
-    orgs = organizations_by_id(session, [org.id, *recipients])
-    managers = managers_of(session, [org.id])
     reports = session.exec(select(Report).where(Report.incident_id == incident.id)).all()
+    orgs = organizations_by_id(session, [org.id, *(r.recipient_id for r in reports)])
     for report in reports:
         recipient = orgs[report.recipient_id]
         facts = facts_for(session, incident, NoticeEvent.REPORT, recipient=recipient, now=now)
         enqueue(session, facts, recipient, report_id=report.id)
-    mentions = [p.slack_user for p in managers[org.id] if p.slack_user]
+    mentions = [p.slack_user for p in managers_of(session, [org.id])[org.id] if p.slack_user]
     own = facts_for(session, incident, NoticeEvent.DECLARED, mentions=mentions, now=now)
     enqueue(session, own, org)
 
@@ -167,8 +356,8 @@ def _open_violation(
     """An unapproved tier (Art. 15) is itself a 違反, opened at the delegating parent."""
     parent = get_organization(session, tier.parent, "delegations")
     summary = (
-        f"第15条違反: {tier.parent} から {tier.child} への再委託について甲の承認が確認できません"
-        f"（{cause.id} の申告時に検出）"
+        f"特記事項違反（第15条・未承認の再委託）: {tier.parent} から {tier.child} への再委託に"
+        f"ついて甲の承認が確認できません（{cause.id} の報告時に検出）"
     )
     violation = Incident(
         id=new_incident_id(now),
@@ -179,10 +368,11 @@ def _open_violation(
         summary=summary,
         discovered_at=now,
         declared_at=now,
+        declared_by=cause.declared_by,
         linked_incident_id=cause.id,
         is_drill=cause.is_drill,
     )
-    _open(session, chain, violation, parent)
+    _write(session, chain, violation, parent)
     record_event(
         session,
         cause.id,
@@ -191,89 +381,3 @@ def _open_violation(
         detail={"incident": violation.id, "tier": [tier.parent, tier.child]},
     )
     return violation
-
-
-def get_incident(session: Session, incident_id: str) -> Incident:
-    """The incident, or a refusal naming the id."""
-    incident = session.get(Incident, incident_id)
-    if incident is None:
-        raise NotFound("ID", f"unknown incident {incident_id!r}")
-    return incident
-
-
-def acknowledge_report(
-    session: Session,
-    *,
-    incident_id: str,
-    org_id: str,
-    by: str | None = None,
-    now: datetime | None = None,
-) -> Report:
-    """Recipient `org_id` confirms receipt; the last acknowledgement completes the step."""
-    moment = now or utcnow()
-    incident = get_incident(session, incident_id)
-    next_state(incident.state, Action.ACK, incident.id)
-    get_organization(session, org_id)
-    if by is not None:
-        person = get_person(session, by)
-        if person.org_id != org_id:
-            raise BadInput("--by", f"{by} is not a person of {org_id}")
-    report = session.exec(
-        select(Report).where(Report.incident_id == incident.id, Report.recipient_id == org_id)
-    ).first()
-    if report is None:
-        raise BadInput("--org", f"{org_id} is not a recipient of {incident.id}")
-    if report.status is ReportStatus.ACKNOWLEDGED:
-        return report
-    report.status = ReportStatus.ACKNOWLEDGED
-    report.acknowledged_at = moment
-    report.acknowledged_by = by
-    session.add(report)
-    record_event(session, incident.id, "acknowledged", actor=by, at=moment, detail={"org": org_id})
-    session.flush()
-    _complete_report_step_if_all_acknowledged(session, incident, moment)
-    return report
-
-
-def _complete_report_step_if_all_acknowledged(
-    session: Session, incident: Incident, now: datetime
-) -> None:
-    statuses = session.exec(select(Report.status).where(Report.incident_id == incident.id)).all()
-    if statuses and all(s is ReportStatus.ACKNOWLEDGED for s in statuses):
-        step = get_step(session, incident.id, StepName.REPORT)
-        if step.status is not StepStatus.DONE:
-            step.status = StepStatus.DONE
-            step.done_at = now
-            session.add(step)
-            record_event(session, incident.id, "step_done", at=now, detail={"step": "report"})
-
-
-def get_step(session: Session, incident_id: str, name: StepName) -> Step:
-    """One step of an incident."""
-    step = session.exec(
-        select(Step).where(Step.incident_id == incident_id, Step.name == name)
-    ).one()
-    return step
-
-
-def list_incidents(
-    session: Session,
-    *,
-    contract_id: str | None = None,
-    open_only: bool = False,
-    overdue_at: datetime | None = None,
-    drills: bool = False,
-) -> list[Incident]:
-    """Incidents, newest first; drills only when asked for."""
-    query = select(Incident).where(Incident.is_drill == drills)
-    if contract_id is not None:
-        get_contract(session, contract_id)
-        query = query.where(Incident.contract_id == contract_id)
-    if open_only:
-        query = query.where(Incident.state != IncidentState.CLOSED)
-    if overdue_at is not None:
-        late = select(Step.incident_id).where(
-            Step.status != StepStatus.DONE, col(Step.due_at) < overdue_at
-        )
-        query = query.where(col(Incident.id).in_(late), Incident.state != IncidentState.CLOSED)
-    return list(session.exec(query.order_by(col(Incident.declared_at).desc(), col(Incident.id))))

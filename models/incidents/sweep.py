@@ -27,7 +27,7 @@ from jikoflow.models.outbox.facts import (
     build_facts,
     enqueue_many,
 )
-from jikoflow.models.parties.service import managers_of
+from jikoflow.models.parties.queries import managers_of
 from jikoflow.models.parties.tables import Contract, Organization
 
 

@@ -1,107 +1,134 @@
-"""Read models: what `status`, `list` and `parties show` print, as plain data (DESIGN.md §7)."""
+"""Read models built from rows: one incident as `status` shows it, many as `list` shows them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from jikoflow.models.enums import StepName, StepStatus
 from jikoflow.models.incidents.clocks import effective_status
+from jikoflow.models.incidents.schemas import (
+    FailedNotice,
+    IncidentStatus,
+    IncidentSummary,
+    NoticeCounts,
+    ReportView,
+    StepView,
+)
 from jikoflow.models.incidents.tables import Incident, Report, Step
 from jikoflow.models.outbox.facts import OutboxStatus
 from jikoflow.models.outbox.tables import Notification
-from jikoflow.models.parties.service import organizations_by_id
+from jikoflow.models.parties.queries import organizations_by_id
 from jikoflow.models.parties.tables import Contract
 
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def incident_row(incident: Incident) -> dict[str, Any]:
-    """The short form used by `list`."""
-    return {
-        "id": incident.id,
-        "contract": incident.contract_id,
-        "org": incident.org_id,
-        "kind": str(incident.kind),
-        "suspected": incident.suspected,
-        "state": str(incident.state),
-        "declared_at": _iso(incident.declared_at),
-        "drill": incident.is_drill,
-    }
+_WAITING = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+_STUCK = (OutboxStatus.FAILED, OutboxStatus.UNREACHABLE)
 
 
-def incident_view(session: Session, incident: Incident, now: datetime) -> dict[str, Any]:
-    """Everything `status` shows about one incident."""
-    contract = session.get(Contract, incident.contract_id)
-    assert contract is not None
+def summary_of(incident: Incident, overdue: Sequence[StepName]) -> IncidentSummary:
+    """One incident as `list` shows it, with the steps that are late."""
+    return IncidentSummary(
+        id=incident.id,
+        contract=incident.contract_id,
+        org=incident.org_id,
+        kind=incident.kind,
+        suspected=incident.suspected,
+        state=incident.state,
+        declared_at=incident.declared_at,
+        drill=incident.is_drill,
+        overdue_steps=list(overdue),
+    )
+
+
+def incident_status_of(session: Session, incident: Incident, now: datetime) -> IncidentStatus:
+    """Everything `status` shows about one incident, as of `now`."""
+    contract = session.get_one(Contract, incident.contract_id)
     steps = session.exec(select(Step).where(Step.incident_id == incident.id).order_by(col(Step.id)))
     reports = session.exec(
         select(Report).where(Report.incident_id == incident.id).order_by(col(Report.id))
     ).all()
     orgs = organizations_by_id(session, [incident.org_id, *(r.recipient_id for r in reports)])
-    notes = session.exec(
-        select(Notification)
-        .where(Notification.incident_id == incident.id)
+    notes = session.execute(
+        sa.select(
+            col(Notification.id),
+            col(Notification.org_id),
+            col(Notification.event),
+            col(Notification.status),
+            col(Notification.last_error),
+        )
+        .where(col(Notification.incident_id) == incident.id)
         .order_by(col(Notification.id))
     ).all()
-    return incident_row(incident) | {
-        "contract_title": contract.title,
-        "org_name": orgs[incident.org_id].name,
-        "summary": incident.summary,
-        "improper_purpose": incident.improper_purpose,
-        "discovered_at": _iso(incident.discovered_at),
-        "contained_at": _iso(incident.contained_at),
-        "closed_at": _iso(incident.closed_at),
-        "linked_incident": incident.linked_incident_id,
-        "steps": [
-            {
-                "name": str(s.name),
-                "status": str(effective_status(s.status, s.due_at, now)),
-                "due_at": _iso(s.due_at),
-                "warn_at": _iso(s.warn_at),
-                "done_at": _iso(s.done_at),
-            }
-            for s in steps
+    opened = sorted(
+        session.exec(select(Incident.id).where(Incident.linked_incident_id == incident.id))
+    )
+    views = [
+        StepView(
+            name=s.name,
+            status=effective_status(s.status, s.due_at, now, closed=incident.closed_at is not None),
+            due_at=s.due_at,
+            warn_at=s.warn_at,
+            done_at=s.done_at,
+        )
+        for s in steps
+    ]
+    late = [v.name for v in views if v.status is StepStatus.OVERDUE]
+    return IncidentStatus(
+        **summary_of(incident, late).model_dump(),
+        contract_title=contract.title,
+        org_name=orgs[incident.org_id].name,
+        summary=incident.summary,
+        improper_purpose=incident.improper_purpose,
+        discovered_at=incident.discovered_at,
+        contained_at=incident.contained_at,
+        closed_at=incident.closed_at,
+        linked_incident=incident.linked_incident_id or (opened[0] if opened else None),
+        linked_incidents=[
+            *([incident.linked_incident_id] if incident.linked_incident_id else []),
+            *opened,
         ],
-        "reports": [
-            {
-                "to": r.recipient_id,
-                "to_name": orgs[r.recipient_id].name,
-                "status": str(r.status),
-                "sent_at": _iso(r.sent_at),
-                "delivered_at": _iso(r.delivered_at),
-                "acknowledged_at": _iso(r.acknowledged_at),
-                "acknowledged_by": r.acknowledged_by,
-            }
+        steps=views,
+        reports=[
+            ReportView(
+                to=r.recipient_id,
+                to_name=orgs[r.recipient_id].name,
+                status=r.status,
+                sent_at=r.sent_at,
+                delivered_at=r.delivered_at,
+                acknowledged_at=r.acknowledged_at,
+                acknowledged_by=r.acknowledged_by,
+            )
             for r in reports
         ],
-        "unreachable_by_chat": sorted({o.id for o in orgs.values() if not o.slack_channel}),
-        "notifications": {
-            "pending": sum(n.status in (OutboxStatus.PENDING, OutboxStatus.SENDING) for n in notes),
-            "sent": sum(n.status == OutboxStatus.SENT for n in notes),
-            "failed": [
-                {"id": n.id, "org": n.org_id, "event": n.event, "error": n.last_error}
-                for n in notes
-                if n.status in (OutboxStatus.FAILED, OutboxStatus.UNREACHABLE)
+        unreachable_by_chat=sorted({o.id for o in orgs.values() if not o.slack_channel}),
+        notifications=NoticeCounts(
+            pending=sum(status in _WAITING for *_, status, _ in notes),
+            sent=sum(status == OutboxStatus.SENT for *_, status, _ in notes),
+            failed=[
+                FailedNotice(id=i, org=org, event=event, error=error)
+                for i, org, event, status, error in notes
+                if status in _STUCK
             ],
-        },
-    }
+        ),
+    )
 
 
-def incident_rows(
-    session: Session, incidents: list[Incident], now: datetime
-) -> list[dict[str, Any]]:
+def summaries_of(
+    session: Session, incidents: Sequence[Incident], now: datetime
+) -> list[IncidentSummary]:
     """`list` rows, each with the names of its late steps."""
     ids = [i.id for i in incidents]
-    late: dict[str, list[str]] = {i: [] for i in ids}
-    if ids:
-        steps = session.exec(
-            select(Step).where(col(Step.incident_id).in_(ids)).order_by(col(Step.id))
+    late: dict[str, list[StepName]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = session.exec(
+            select(Step.incident_id, Step.name, Step.status, Step.due_at)
+            .where(col(Step.incident_id).in_(chunk), Step.status != "done", col(Step.due_at) < now)
+            .order_by(col(Step.id))
         )
-        for step in steps:
-            if effective_status(step.status, step.due_at, now) == "overdue":
-                late[step.incident_id].append(str(step.name))
-    return [incident_row(i) | {"overdue_steps": late[i.id]} for i in incidents]
+        for incident_id, name, *_ in rows:
+            late[incident_id].append(StepName(name))
+    return [summary_of(i, [] if i.closed_at else late[i.id]) for i in incidents]

@@ -63,7 +63,7 @@ class Chain:
     def path_to_client(self, org: str) -> list[str]:
         """`org`, its delegator, … 乙, 甲: the path a report travels up."""
         if org not in self.tiers and org not in (self.client, self.contractor):
-            raise BadInput("--org", f"{org} is not in the chain of contract {self.contract_id}")
+            raise BadInput("org", f"{org} is not in the chain of contract {self.contract_id}")
         path = [org]
         seen = {org}
         while path[-1] != self.client:

@@ -1,21 +1,60 @@
-"""The parties in the database: loading a validated parties file, and looking parties up.
+"""The parties' use cases: loading a validated parties file, and showing the contracts' trees.
 
-`load_parties` writes a file read by `jikoflow.models.parties.file` in the caller's
-transaction, changing nothing when the database already matches.
+Loading writes a file read by `jikoflow.models.parties.file` in the caller's transaction,
+changing nothing when the database already matches (operator only, DESIGN.md §8).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from jikoflow.models.enums import Role
+from jikoflow.models.access import Principal
+from jikoflow.models.audit.service import PARTIES_CHAIN, record_event
 from jikoflow.models.errors import NotFound
-from jikoflow.models.parties.chain import Chain, Tier
+from jikoflow.models.guard import operator_only, visible_orgs
 from jikoflow.models.parties.file import ContractIn, PartiesFile
+from jikoflow.models.parties.schemas import ContractTree, PartiesLoaded
 from jikoflow.models.parties.tables import Contract, Delegation, Organization, Person
+from jikoflow.models.parties.views import contract_tree
+
+
+def load(
+    session: Session,
+    *,
+    actor: Principal,
+    parties: PartiesFile,
+    source: str,
+    now: datetime | None = None,
+) -> PartiesLoaded:
+    """Load a parties file (all or nothing; a second identical load changes nothing)."""
+    operator_only(actor)
+    loaded = PartiesLoaded(**load_parties(session, parties))
+    if loaded.changed:
+        detail = {"file": source, **loaded.model_dump()}
+        record_event(
+            session, PARTIES_CHAIN, "parties_loaded", actor=actor.actor, at=now, detail=detail
+        )
+    return loaded
+
+
+def trees(
+    session: Session, *, actor: Principal, contract_id: str | None = None
+) -> list[ContractTree]:
+    """Every contract's tree the actor belongs to (all of them for the operator), or one."""
+    visible = visible_orgs(session, actor)
+    query = select(Contract).order_by(col(Contract.id))
+    if contract_id is not None:
+        if session.get(Contract, contract_id) is None or (
+            visible is not None and contract_id not in visible
+        ):
+            raise NotFound("contract", f"unknown contract {contract_id!r}")
+        query = query.where(Contract.id == contract_id)
+    elif visible is not None:
+        query = query.where(col(Contract.id).in_(sorted(visible)))
+    return [contract_tree(session, c) for c in session.exec(query)]
 
 
 def load_parties(session: Session, parties: PartiesFile) -> dict[str, int]:
@@ -86,57 +125,3 @@ def _sync_delegations(session: Session, contract: ContractIn) -> int:
             session.add(existing)
             changed += 1
     return changed
-
-
-def get_contract(session: Session, contract_id: str, field: str = "--contract") -> Contract:
-    """The contract, or a refusal naming `field`."""
-    contract = session.get(Contract, contract_id)
-    if contract is None:
-        raise NotFound(field, f"unknown contract {contract_id!r}")
-    return contract
-
-
-def get_organization(session: Session, org_id: str, field: str = "--org") -> Organization:
-    """The organisation, or a refusal naming `field`."""
-    org = session.get(Organization, org_id)
-    if org is None:
-        raise NotFound(field, f"unknown organisation {org_id!r}")
-    return org
-
-
-def get_person(session: Session, person_id: str, field: str = "--by") -> Person:
-    """The person, or a refusal naming `field`."""
-    person = session.get(Person, person_id)
-    if person is None:
-        raise NotFound(field, f"unknown person {person_id!r}")
-    return person
-
-
-def chain_for(session: Session, contract: Contract) -> Chain:
-    """The stored chain of a contract."""
-    rows = session.exec(
-        select(Delegation).where(Delegation.contract_id == contract.id).order_by(col(Delegation.id))
-    ).all()
-    tiers = [Tier(d.parent_id, d.child_id, d.approved_at, d.upstream_notified_at) for d in rows]
-    return Chain(
-        contract.id, contract.client_id, contract.contractor_id, {t.child: t for t in tiers}
-    )
-
-
-def organizations_by_id(session: Session, ids: Sequence[str]) -> dict[str, Organization]:
-    """The organisations named by `ids`, keyed by id."""
-    rows = session.exec(select(Organization).where(col(Organization.id).in_(list(ids)))).all()
-    return {o.id: o for o in rows}
-
-
-def managers_of(session: Session, org_ids: Sequence[str]) -> dict[str, list[Person]]:
-    """Managers (管理責任者) of each organisation."""
-    out: dict[str, list[Person]] = {o: [] for o in org_ids}
-    rows = session.exec(
-        select(Person)
-        .where(col(Person.org_id).in_(list(org_ids)), Person.role == Role.MANAGER)
-        .order_by(col(Person.id))
-    ).all()
-    for person in rows:
-        out[person.org_id].append(person)
-    return out

@@ -1,76 +1,84 @@
 """The Article 24 sequence after declaration: contain, analyse, prevent, submit, accept.
 
-Each function checks the state machine (models.lifecycle), writes the change, an audit event
-and the chat notifications it causes, all in the caller's transaction.
+Each use case locks the incident, checks §8 (`jikoflow.models.guard`) and the state machine
+(`jikoflow.models.incidents.lifecycle`), writes the change, its audit event and the messages it
+causes, all in the caller's transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from jikoflow.models.access import Act, Principal
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.audit.tables import AuditEvent
-from jikoflow.models.enums import IncidentState, OrgKind, StepName, StepStatus
-from jikoflow.models.errors import BadInput
-from jikoflow.models.incidents.lifecycle import Action, next_state
-from jikoflow.models.incidents.service import TOKYO, get_incident, get_step
+from jikoflow.models.enums import IncidentState, Lang, StepName
+from jikoflow.models.errors import BadInput, Conflict
+from jikoflow.models.guard import Subject, authorize
+from jikoflow.models.incidents.lifecycle import Action, StepEvent, next_state
+from jikoflow.models.incidents.service import get_step, locked_incident, move_step, visible_incident
 from jikoflow.models.incidents.tables import Incident, Report
 from jikoflow.models.outbox.facts import NoticeEvent, enqueue, facts_for
-from jikoflow.models.parties.service import get_contract, get_person, organizations_by_id
+from jikoflow.models.parties.queries import get_person, organizations_by_id
+from jikoflow.models.response.schemas import (
+    Accepted,
+    CauseInput,
+    CauseRecorded,
+    ContainInput,
+    ContainmentRecorded,
+    MeasureInput,
+    MeasureRecorded,
+    SubmitInput,
+    Submitted,
+)
 from jikoflow.models.response.tables import (
     CauseRevision,
     ContainmentAction,
     PreventionMeasure,
     RecordVersion,
 )
+from jikoflow.models.times import tokyo_today
 from jikoflow.models.types import utcnow
 
 
-def _text(value: str, field: str) -> str:
-    text = value.strip()
-    if not text:
-        raise BadInput(field, "must not be empty")
-    return text
+def _locked(session: Session, actor: Principal, incident_id: str, act: Act) -> Incident:
+    """The incident, locked, once the actor may do `act` to it."""
+    incident = locked_incident(session, incident_id)
+    authorize(session, actor, act, Subject(incident.id, incident.contract_id, incident.org_id))
+    return incident
 
 
-def _actor(session: Session, by: str | None) -> str | None:
-    if by is not None:
-        get_person(session, by)
-    return by
+def _begin(
+    session: Session, actor: Principal, incident_id: str, act: Act, action: Action
+) -> Incident:
+    """Lock the incident, check the actor may do `act` and the state allows `action`, apply it."""
+    return _apply(session, actor, _locked(session, actor, incident_id, act), action)
 
 
-def _begin(session: Session, incident_id: str, action: Action, by: str | None) -> Incident:
-    """Load the incident, check the action is allowed now, and apply the transition."""
-    incident = get_incident(session, incident_id)
-    _actor(session, by)
+def _apply(session: Session, actor: Principal, incident: Incident, action: Action) -> Incident:
+    """Move the incident through its state machine; a change after submission reopens it."""
     after = next_state(incident.state, action, incident.id)
     if incident.state is IncidentState.SUBMITTED and after is IncidentState.OPEN:
-        record_event(session, incident.id, "reopened", actor=by, detail={"reason": str(action)})
+        record_event(
+            session, incident.id, "reopened", actor=actor.actor, detail={"reason": str(action)}
+        )
     incident.state = after
     session.add(incident)
     return incident
 
 
 def _next_number(session: Session, number: Any, owner: Any, incident_id: str) -> int:
-    """1 + the highest `number` among the incident's rows (revisions, measures)."""
+    """1 + the highest `number` among the incident's rows (read under the incident's lock)."""
     last = session.exec(select(func.max(number)).where(owner == incident_id)).one()
     return int(last or 0) + 1
 
 
 def _complete(session: Session, incident: Incident, name: StepName, at: datetime) -> bool:
-    step = get_step(session, incident.id, name)
-    if step.status is StepStatus.DONE:
-        return False
-    step.status = StepStatus.DONE
-    step.done_at = at
-    session.add(step)
-    record_event(session, incident.id, "step_done", at=at, detail={"step": str(name)})
-    return True
+    return move_step(session, get_step(session, incident.id, name), StepEvent.COMPLETE, at)
 
 
 def notify_change(
@@ -99,66 +107,60 @@ def notify_change(
         enqueue(session, facts, org, key_suffix=f"{marker}:{org.id}")
 
 
-def record_containment(
+def contain(
     session: Session,
-    incident_id: str,
     *,
-    action: str,
-    done: bool = False,
-    by: str | None = None,
+    actor: Principal,
+    incident_id: str,
+    data: ContainInput,
     now: datetime | None = None,
-) -> ContainmentAction:
-    """Record one containment measure; the first completes the 1-hour clock."""
+) -> ContainmentRecorded:
+    """Record one measure against further damage; the first meets the 1-hour clock."""
     moment = now or utcnow()
-    text = _text(action, "--action")
-    incident = _begin(session, incident_id, Action.CONTAIN, by)
-    row = ContainmentAction(incident_id=incident.id, at=moment, by=by, text=text, contained=done)
+    incident = _begin(session, actor, incident_id, Act.CONTAIN, Action.CONTAIN)
+    row = ContainmentAction(
+        incident_id=incident.id, at=moment, by=actor.actor, text=data.action, contained=data.done
+    )
     session.add(row)
+    detail = {"contained": data.done}
     record_event(
-        session,
-        incident.id,
-        "containment_recorded",
-        actor=by,
-        at=moment,
-        detail={"contained": done},
+        session, incident.id, "containment_recorded", actor=actor.actor, at=moment, detail=detail
     )
     changed = _complete(session, incident, StepName.CONTAINMENT, moment)
-    if done and incident.contained_at is None:
+    if data.done and incident.contained_at is None:
         incident.contained_at = moment
         session.add(incident)
-        record_event(session, incident.id, "contained", actor=by, at=moment)
+        record_event(session, incident.id, "contained", actor=actor.actor, at=moment)
         changed = True
     if changed:
         notify_change(session, incident, NoticeEvent.STATE, moment, step=StepName.CONTAINMENT)
-    return row
+    return ContainmentRecorded(id=incident.id, at=moment, contained=data.done)
 
 
 def record_cause(
     session: Session,
-    incident_id: str,
     *,
-    text: str,
-    by: str | None = None,
+    actor: Principal,
+    incident_id: str,
+    data: CauseInput,
     now: datetime | None = None,
-) -> CauseRevision:
+) -> CauseRecorded:
     """Record (or revise) the root-cause analysis; every revision is kept."""
     moment = now or utcnow()
-    body = _text(text, "--text")
-    incident = _begin(session, incident_id, Action.CAUSE, by)
+    incident = _begin(session, actor, incident_id, Act.CAUSE, Action.CAUSE)
     revision = _next_number(session, CauseRevision.revision, CauseRevision.incident_id, incident.id)
-    row = CauseRevision(incident_id=incident.id, revision=revision, at=moment, by=by, text=body)
-    session.add(row)
+    session.add(
+        CauseRevision(
+            incident_id=incident.id, revision=revision, at=moment, by=actor.actor, text=data.text
+        )
+    )
+    detail = {"revision": revision}
     record_event(
-        session,
-        incident.id,
-        "cause_recorded",
-        actor=by,
-        at=moment,
-        detail={"revision": row.revision},
+        session, incident.id, "cause_recorded", actor=actor.actor, at=moment, detail=detail
     )
     if _complete(session, incident, StepName.ROOT_CAUSE, moment):
         notify_change(session, incident, NoticeEvent.STATE, moment, step=StepName.ROOT_CAUSE)
-    return row
+    return CauseRecorded(id=incident.id, revision=revision, at=moment)
 
 
 def has_cause(session: Session, incident_id: str) -> bool:
@@ -169,113 +171,86 @@ def has_cause(session: Session, incident_id: str) -> bool:
 
 def add_measure(
     session: Session,
-    incident_id: str,
     *,
-    measure: str,
-    owner: str | None = None,
-    due: date | None = None,
-    by: str | None = None,
+    actor: Principal,
+    incident_id: str,
+    data: MeasureInput,
     now: datetime | None = None,
-) -> PreventionMeasure:
+) -> MeasureRecorded:
     """Add a recurrence-prevention measure; refused before a root cause exists."""
     moment = now or utcnow()
-    text = _text(measure, "--measure")
-    if owner is not None:
-        get_person(session, owner, "--owner")
-    if due is not None and due < moment.astimezone(TOKYO).date():
-        raise BadInput("--due", f"{due.isoformat()} is in the past")
-    incident = _begin(session, incident_id, Action.PREVENT, by)
+    if data.owner is not None:
+        get_person(session, data.owner, "owner")
+    if data.due is not None and data.due < tokyo_today(moment):
+        raise BadInput("due", f"{data.due.isoformat()} is in the past")
+    incident = _begin(session, actor, incident_id, Act.PREVENT, Action.PREVENT)
     if not has_cause(session, incident.id):
-        raise BadInput("ID", f"{incident.id} has no root cause yet: record it with `cause` first")
+        raise Conflict("id", f"{incident.id} has no root cause yet: record the cause first")
     number = _next_number(
         session, PreventionMeasure.number, PreventionMeasure.incident_id, incident.id
     )
-    row = PreventionMeasure(
-        incident_id=incident.id,
-        number=number,
-        text=text,
-        owner_id=owner,
-        due_date=due,
-        created_at=moment,
-        created_by=by,
+    session.add(
+        PreventionMeasure(
+            incident_id=incident.id,
+            number=number,
+            text=data.measure,
+            owner_id=data.owner,
+            due_date=data.due,
+            created_at=moment,
+            created_by=actor.actor,
+        )
     )
-    session.add(row)
-    record_event(
-        session,
-        incident.id,
-        "measure_added",
-        actor=by,
-        at=moment,
-        detail={"number": row.number, "owner": owner, "due": due.isoformat() if due else None},
-    )
+    detail = {
+        "number": number,
+        "owner": data.owner,
+        "due": data.due.isoformat() if data.due else None,
+    }
+    record_event(session, incident.id, "measure_added", actor=actor.actor, at=moment, detail=detail)
     if _complete(session, incident, StepName.PREVENTION, moment):
         notify_change(session, incident, NoticeEvent.STATE, moment, step=StepName.PREVENTION)
-    return row
+    return MeasureRecorded(id=incident.id, number=number, implemented=False)
 
 
 def implement_measure(
     session: Session,
-    incident_id: str,
     *,
+    actor: Principal,
+    incident_id: str,
     number: int,
-    by: str | None = None,
     now: datetime | None = None,
-) -> PreventionMeasure:
-    """Mark measure `number` implemented."""
+) -> MeasureRecorded:
+    """Mark measure `number` implemented (marking it again changes nothing)."""
     moment = now or utcnow()
-    incident = _begin(session, incident_id, Action.IMPLEMENT, by)
+    incident = _begin(session, actor, incident_id, Act.PREVENT, Action.IMPLEMENT)
     row = session.exec(
         select(PreventionMeasure).where(
             PreventionMeasure.incident_id == incident.id, PreventionMeasure.number == number
         )
     ).first()
     if row is None:
-        raise BadInput("--implemented", f"{incident.id} has no measure {number}")
+        raise BadInput("number", f"{incident.id} has no measure {number}")
     if row.implemented_at is None:
         row.implemented_at = moment
-        row.implemented_by = by
+        row.implemented_by = actor.actor
         session.add(row)
+        detail = {"number": number}
         record_event(
-            session,
-            incident.id,
-            "measure_implemented",
-            actor=by,
-            at=moment,
-            detail={"number": number},
+            session, incident.id, "measure_implemented", actor=actor.actor, at=moment, detail=detail
         )
-    return row
+    return MeasureRecorded(id=incident.id, number=number, implemented=True)
 
 
 def missing_for_submit(session: Session, incident: Incident) -> list[str]:
     """What must exist before the written record can be submitted (empty when ready)."""
     missing = []
     if incident.contained_at is None:
-        missing.append("containment not marked done (`contain ID --action … --done`)")
+        missing.append("containment not marked done")
     if not has_cause(session, incident.id):
-        missing.append("root cause (`cause ID --text …`)")
+        missing.append("the root cause")
     measures = select(PreventionMeasure.id).where(PreventionMeasure.incident_id == incident.id)
     if session.exec(measures).first() is None:
-        missing.append("a prevention measure (`prevent ID --measure …`)")
+        missing.append("a prevention measure")
     return missing
-
-
-def check_submittable(session: Session, incident_id: str) -> Incident:
-    """The incident, if its record may be submitted now; otherwise a refusal naming every gap."""
-    incident = get_incident(session, incident_id)
-    next_state(incident.state, Action.SUBMIT, incident.id)
-    missing = missing_for_submit(session, incident)
-    if missing:
-        raise BadInput("ID", f"{incident.id} cannot be submitted; missing: " + "; ".join(missing))
-    return incident
-
-
-@dataclass(frozen=True)
-class Submitted:
-    """A frozen version of the written record."""
-
-    version: int
-    sha256: str
-    submitted_at: datetime
 
 
 def latest_version(session: Session, incident_id: str) -> RecordVersion | None:
@@ -287,73 +262,112 @@ def latest_version(session: Session, incident_id: str) -> RecordVersion | None:
     ).first()
 
 
-def submit_record(
+def submit(
     session: Session,
-    incident_id: str,
     *,
-    content: str,
-    lang: str = "ja",
-    by: str | None = None,
+    actor: Principal,
+    incident_id: str,
+    data: SubmitInput | None = None,
     now: datetime | None = None,
 ) -> Submitted:
-    """Freeze `content` (the rendered record) as the next version; notify 甲, 乙 and the chain."""
+    """Freeze the written record as the next version (Art. 24 (4)) and notify 甲, 乙 and the
+    chain; refused, naming every gap, before it may be submitted (nothing is rendered then)."""
+    from jikoflow.records.data import record_data
+    from jikoflow.records.render import RecordFormat, render_record
+
     moment = now or utcnow()
-    incident = check_submittable(session, incident_id)
-    digest = hashlib.sha256(content.encode()).hexdigest()
+    lang = (data or SubmitInput()).lang
+    incident = _locked(session, actor, incident_id, Act.SUBMIT)
+    next_state(incident.state, Action.SUBMIT, incident.id)
     latest = latest_version(session, incident.id)
     if incident.state is IncidentState.SUBMITTED and latest is not None:
-        raise BadInput("ID", f"{incident.id} is unchanged since version {latest.version}")
-    _begin(session, incident.id, Action.SUBMIT, by)
+        raise Conflict("id", f"{incident.id} is unchanged since version {latest.version}")
+    missing = missing_for_submit(session, incident)
+    if missing:
+        raise Conflict("id", f"{incident.id} cannot be submitted; missing: " + "; ".join(missing))
+    content = render_record(
+        record_data(session, incident.id, now=moment, submitting=True),
+        lang=lang,
+        fmt=RecordFormat.MD,
+    ).decode()
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    _apply(session, actor, incident, Action.SUBMIT)
     version = latest.version + 1 if latest else 1
     session.add(
         RecordVersion(
             incident_id=incident.id,
             version=version,
-            lang=lang,
+            lang=lang.value,
             content=content,
             sha256=digest,
             submitted_at=moment,
-            submitted_by=by,
+            submitted_by=actor.actor,
         )
     )
+    detail = {"version": version, "sha256": digest}
     record_event(
-        session,
-        incident.id,
-        "record_submitted",
-        actor=by,
-        at=moment,
-        detail={"version": version, "sha256": digest},
+        session, incident.id, "record_submitted", actor=actor.actor, at=moment, detail=detail
     )
     _complete(session, incident, StepName.RECORD, moment)
     notify_change(session, incident, NoticeEvent.SUBMITTED, moment, record_version=version)
-    return Submitted(version, digest, moment)
+    return Submitted(
+        id=incident.id, version=version, sha256=digest, submitted_at=moment, state=incident.state
+    )
 
 
-def accept_record(
-    session: Session, incident_id: str, *, by: str, now: datetime | None = None
-) -> RecordVersion:
+def accept(
+    session: Session, *, actor: Principal, incident_id: str, now: datetime | None = None
+) -> Accepted:
     """甲 accepts the latest submitted version, closing the incident."""
     moment = now or utcnow()
-    incident = get_incident(session, incident_id)
-    person = get_person(session, by)
-    contract = get_contract(session, incident.contract_id, "ID")
-    client = organizations_by_id(session, [contract.client_id])[contract.client_id]
-    if person.org_id != client.id or client.kind is not OrgKind.CLIENT:
-        raise BadInput("--by", f"{by} is not a person of the client (甲) {client.id}")
-    _begin(session, incident.id, Action.ACCEPT, by)
+    if not actor.is_person:
+        raise BadInput("by", "name the manager of 甲 who accepts the record")
+    incident = _begin(session, actor, incident_id, Act.ACCEPT, Action.ACCEPT)
     latest = latest_version(session, incident.id)
     assert latest is not None  # SUBMITTED implies a version exists
     latest.accepted_at = moment
-    latest.accepted_by = by
+    latest.accepted_by = actor.actor
     incident.closed_at = moment
     session.add_all([latest, incident])
+    detail = {"version": latest.version, "sha256": latest.sha256}
     record_event(
-        session,
-        incident.id,
-        "record_accepted",
-        actor=by,
-        at=moment,
-        detail={"version": latest.version, "sha256": latest.sha256},
+        session, incident.id, "record_accepted", actor=actor.actor, at=moment, detail=detail
     )
     notify_change(session, incident, NoticeEvent.CLOSED, moment, record_version=latest.version)
-    return latest
+    return Accepted(
+        id=incident.id, version=latest.version, state=incident.state, accepted_by=actor.actor
+    )
+
+
+def record_document(
+    session: Session,
+    *,
+    actor: Principal,
+    incident_id: str,
+    lang: Lang = Lang.JA,
+    fmt: str = "md",
+    version: int | None = None,
+    now: datetime | None = None,
+) -> bytes:
+    """The written record: a submitted version's frozen Markdown (byte for byte as hashed),
+    or the current record rendered as md, html or pdf (a draft while open)."""
+    from jikoflow.records.data import record_data
+    from jikoflow.records.render import RecordFormat, render_record
+
+    incident = visible_incident(session, actor, incident_id)
+    if version is not None:
+        return frozen_version(session, incident.id, version).encode()
+    data = record_data(session, incident.id, now=now or utcnow())
+    return render_record(data, lang=lang, fmt=RecordFormat(fmt))
+
+
+def frozen_version(session: Session, incident_id: str, version: int) -> str:
+    """The Markdown of a submitted version, exactly as hashed."""
+    row = session.exec(
+        select(RecordVersion).where(
+            RecordVersion.incident_id == incident_id, RecordVersion.version == version
+        )
+    ).first()
+    if row is None:
+        raise BadInput("version", f"{incident_id} has no submitted version {version}")
+    return row.content

@@ -14,7 +14,8 @@ from jikoflow.models.db import reading, transaction
 from jikoflow.models.enums import OrgKind, Role
 from jikoflow.models.errors import BadInput
 from jikoflow.models.parties.file import read_parties
-from jikoflow.models.parties.service import chain_for, get_contract, load_parties
+from jikoflow.models.parties.queries import chain_for, get_contract
+from jikoflow.models.parties.service import load_parties
 from jikoflow.models.parties.tables import Delegation, Organization, Person
 
 Edit = Callable[[dict[str, Any]], object]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jikoflow.cli import ByOpt, Context, JsonOpt, NowOpt, app, emit_json, handled, now_from, out
+from jikoflow.cli.common import ByOpt, Context, JsonOpt, NowOpt, emit_json, handled, now_from, out
 from jikoflow.models.db import reading, transaction
 from jikoflow.models.enums import Lang
 from jikoflow.models.errors import BadInput
@@ -27,7 +27,6 @@ drill_app = typer.Typer(
     help="Drills (Art. 24 (3)): contact-tree checks and tabletop exercises.",
     no_args_is_help=True,
 )
-app.add_typer(drill_app, name="drill")
 
 DrillArg = Annotated[str, typer.Argument(metavar="DRILL", help="Drill id.")]
 ContractOpt = Annotated[str, typer.Option("--contract", help="Contract id.")]
@@ -78,7 +77,7 @@ def _view(ctx: Context, drill_id: str) -> dict[str, Any]:
 
 
 @drill_app.command("run")
-@handled
+@handled()
 def run_drill(
     contract: ContractOpt,
     drill_type: Annotated[str, typer.Option("--type", help="contact | tabletop")],
@@ -148,13 +147,13 @@ def _explain_start(view: dict[str, Any]) -> None:
 
 
 def _tokyo(iso: str | None) -> str:
-    from jikoflow.render import tokyo
+    from jikoflow.models.times import tokyo_time
 
-    return tokyo(iso)
+    return tokyo_time(iso, compact=True)
 
 
 @drill_app.command("ack")
-@handled
+@handled()
 def ack_drill(
     drill_id: DrillArg,
     org: Annotated[str, typer.Option("--org", help="The organisation confirming receipt.")],
@@ -181,7 +180,7 @@ def ack_drill(
 
 
 @drill_app.command("show")
-@handled
+@handled()
 def show(drill_id: DrillArg, json_out: JsonOpt = False) -> None:
     """One drill: who was reached, who confirmed, the injects released so far."""
     ctx = Context()
@@ -189,7 +188,7 @@ def show(drill_id: DrillArg, json_out: JsonOpt = False) -> None:
     if json_out:
         emit_json(view)
         return
-    from jikoflow.drill_render import drill_panel
+    from jikoflow.terminal.drills import drill_panel
 
     out.print(drill_panel(view))
 
@@ -199,7 +198,7 @@ drill_app.command("status", help="One drill (same as `drill show`).")(show)
 
 
 @drill_app.command("list")
-@handled
+@handled()
 def list_drills_(
     contract: Annotated[str | None, typer.Option("--contract", help="One contract.")] = None,
     running: Annotated[bool, typer.Option("--running", help="Only running drills.")] = False,
@@ -225,7 +224,7 @@ def list_drills_(
 
 
 @drill_app.command("next")
-@handled
+@handled()
 def next_inject(
     drill_id: DrillArg,
     by: ByOpt = None,
@@ -246,13 +245,13 @@ def next_inject(
     if json_out:
         emit_json(inject | {"id": drill_id, "released": number, "total": view["injects_total"]})
         return
-    from jikoflow.drill_render import inject_text
+    from jikoflow.terminal.drills import inject_text
 
     out.print(inject_text(inject, view["injects_total"]))
 
 
 @drill_app.command("respond")
-@handled
+@handled()
 def respond_(
     drill_id: DrillArg,
     inject: Annotated[int, typer.Option("--inject", help="The inject's number.")],
@@ -275,7 +274,7 @@ def respond_(
 
 
 @drill_app.command("join")
-@handled
+@handled()
 def join_(
     drill_id: DrillArg,
     by: Annotated[str, typer.Option("--by", help="The person attending.")],
@@ -290,7 +289,7 @@ def join_(
 
 
 @drill_app.command("close")
-@handled
+@handled()
 def close_(
     drill_id: DrillArg, by: ByOpt = None, now: NowOpt = None, json_out: JsonOpt = False
 ) -> None:
@@ -306,7 +305,7 @@ def close_(
 
 
 @drill_app.command("tick")
-@handled
+@handled()
 def tick(now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """One pass of what drills need now: due injects, reminders, ended windows (`serve` runs it)."""
     from jikoflow.drills.jobs import drill_tick
@@ -328,7 +327,7 @@ def tick(now: NowOpt = None, json_out: JsonOpt = False) -> None:
 
 
 @drill_app.command("report")
-@handled
+@handled()
 def report(
     drill_id: DrillArg,
     lang: Annotated[str | None, typer.Option("--lang", help="ja | en")] = None,
@@ -359,7 +358,7 @@ def report(
 
 
 @drill_app.command("scenarios")
-@handled
+@handled()
 def scenarios(json_out: JsonOpt = False) -> None:
     """The shipped tabletop scenarios."""
     from jikoflow.drills.scenario import read_scenario, shipped_scenarios
@@ -378,7 +377,7 @@ def scenarios(json_out: JsonOpt = False) -> None:
 
 
 @drill_app.command("validate")
-@handled
+@handled()
 def validate(
     file: Annotated[Path, typer.Argument(help="A scenario YAML file.")], json_out: JsonOpt = False
 ) -> None:
@@ -391,7 +390,3 @@ def validate(
         json_out,
         f"{file}: valid scenario {scenario.id} ({len(scenario.injects)} injects)",
     )
-
-
-from jikoflow import drill_plan_commands as _plans  # noqa: E402,F401  (plan, due, finding)
-from jikoflow import serve as _serve  # noqa: E402,F401  (the serve command)

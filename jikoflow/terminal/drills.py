@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from jikoflow.render import tokyo
+from jikoflow.models.times import tokyo_time
 
 OUTCOME_STYLE = {"in_time": "green", "before_due": "yellow", "late": "red", "none": "bold red"}
 
@@ -19,7 +19,7 @@ def drill_panel(view: dict[str, Any]) -> RenderableType:
     head = (
         f"[bold]{view['id']}[/] 【訓練】 {view['type']} — {view['state']}\n"
         f"contract {view['contract']}, origin {view['origin']}; "
-        f"{tokyo(view['started_at'])} → {tokyo(view['ends_at'])}"
+        f"{_tokyo(view['started_at'])} → {_tokyo(view['ends_at'])}"
     )
     if view.get("incident"):
         head += f"\ndrill incident {view['incident']}; injects {view['released']}/"
@@ -35,7 +35,7 @@ def drill_panel(view: dict[str, Any]) -> RenderableType:
             escape(p["channel"] or "—"),
             str(p["managers"]),
             p["delivery"],
-            tokyo(p["acknowledged_at"]),
+            _tokyo(p["acknowledged_at"]),
             "—" if p["minutes"] is None else str(p["minutes"]),
             f"[{OUTCOME_STYLE.get(outcome, 'white')}]{outcome}[/]",
         )
@@ -68,7 +68,7 @@ def plans_table(rows: list[dict[str, Any]]) -> Table:
             escape(r["scenario"] or "—"),
             escape(r["cron"]),
             r["tz"],
-            tokyo(r["next_run"]) if r["next_run"] else "[red]not scheduled[/]",
+            _tokyo(r["next_run"]) if r["next_run"] else "[red]not scheduled[/]",
         )
     return table
 
@@ -84,9 +84,13 @@ def due_table(rows: list[dict[str, Any]]) -> Table:
         table.add_row(
             escape(r["contract"]),
             escape(r["org"]),
-            tokyo(r["contact"]["last"]),
-            tokyo(r["tabletop"]["last"]),
-            tokyo(min(planned)) if planned else "—",
+            _tokyo(r["contact"]["last"]),
+            _tokyo(r["tabletop"]["last"]),
+            _tokyo(min(planned)) if planned else "—",
             f"[bold red]{', '.join(late)}[/]" if late else "[green]no[/]",
         )
     return table
+
+
+def _tokyo(value: str | None) -> str:
+    return tokyo_time(value, compact=True)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from jikoflow.cli import ByOpt, Context, JsonOpt, NowOpt, emit_json, handled, now_from, out
-from jikoflow.drill_commands import ContractOpt, drill_app, reply
+from jikoflow.cli.common import ByOpt, Context, JsonOpt, NowOpt, emit_json, handled, now_from, out
+from jikoflow.cli.drills import ContractOpt, reply
 from jikoflow.models.db import reading, transaction
 from jikoflow.models.errors import BadInput
 
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from jikoflow.drills.tables import DrillFinding
 
 finding_app = typer.Typer(help="Improvement items found by drills.", no_args_is_help=True)
-drill_app.add_typer(finding_app, name="finding")
 
 OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Person responsible.")]
 DueOpt = Annotated[str | None, typer.Option("--due", help="Due date (YYYY-MM-DD).")]
@@ -36,8 +35,7 @@ def parse_day(text: str | None, field: str = "--due") -> date | None:
         raise BadInput(field, f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-@drill_app.command("plan")
-@handled
+@handled()
 def plan(
     contract: ContractOpt,
     drill_type: Annotated[str, typer.Option("--type", help="contact | tabletop")],
@@ -86,8 +84,7 @@ def plan(
     )
 
 
-@drill_app.command("plans")
-@handled
+@handled()
 def plans(json_out: JsonOpt = False) -> None:
     """Every drill plan with its next run time."""
     from jikoflow.drills.plans import job_store, plan_rows
@@ -98,13 +95,12 @@ def plans(json_out: JsonOpt = False) -> None:
     if json_out:
         emit_json(rows)
         return
-    from jikoflow.drill_render import plans_table
+    from jikoflow.terminal.drills import plans_table
 
     out.print(plans_table(rows) if rows else "no drill plans")
 
 
-@drill_app.command("unplan")
-@handled
+@handled()
 def unplan(
     plan_id: Annotated[int, typer.Argument(metavar="ID", help="Plan id.")],
     by: ByOpt = None,
@@ -122,8 +118,7 @@ def unplan(
     reply({"id": plan_id, "removed": True}, json_out, f"plan {plan_id} removed")
 
 
-@drill_app.command("due")
-@handled
+@handled()
 def due(
     contract: Annotated[str | None, typer.Option("--contract", help="One contract.")] = None,
     now: NowOpt = None,
@@ -138,13 +133,12 @@ def due(
     if json_out:
         emit_json(rows)
         return
-    from jikoflow.drill_render import due_table
+    from jikoflow.terminal.drills import due_table
 
     out.print(due_table(rows) if rows else "no contracts")
 
 
-@drill_app.command("policy")
-@handled
+@handled()
 def policy(
     contract: ContractOpt,
     contact_months: Annotated[
@@ -183,7 +177,7 @@ def policy(
 
 
 @finding_app.command("add")
-@handled
+@handled()
 def finding_add(
     drill_id: Annotated[str, typer.Argument(metavar="DRILL", help="Drill id.")],
     text: Annotated[str, typer.Option("--text", help="The improvement item.")],
@@ -206,7 +200,7 @@ def finding_add(
 
 
 @finding_app.command("list")
-@handled
+@handled()
 def finding_list(
     drill_id: Annotated[str | None, typer.Option("--drill", help="One drill.")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Not done yet.")] = False,
@@ -236,7 +230,7 @@ def finding_list(
 
 
 @finding_app.command("update")
-@handled
+@handled()
 def finding_update(
     finding_id: Annotated[int, typer.Argument(metavar="ID", help="Finding id.")],
     state: Annotated[str | None, typer.Option("--state", help="open | in_progress | done")] = None,
@@ -261,7 +255,7 @@ def finding_update(
 
 
 @finding_app.command("close")
-@handled
+@handled()
 def finding_close(
     finding_id: Annotated[int, typer.Argument(metavar="ID", help="Finding id.")],
     note: NoteOpt = None,
@@ -291,3 +285,13 @@ def _save_finding(
     with transaction(Context().url) as session:
         result = finding_row(change(session, moment), moment.date())
     reply(result, json_out, line.format_map(result))
+
+
+def register(drill_app: typer.Typer) -> None:
+    """Add the plan, cadence and finding commands to the drill group."""
+    drill_app.command("plan")(plan)
+    drill_app.command("plans")(plans)
+    drill_app.command("unplan")(unplan)
+    drill_app.command("due")(due)
+    drill_app.command("policy")(policy)
+    drill_app.add_typer(finding_app, name="finding")

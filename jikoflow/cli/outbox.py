@@ -1,4 +1,5 @@
-"""`jikoflow notifications`: the outbox as an operator sees it — what waits, what failed, retry."""
+"""`jikoflow notifications` and `sweep`: the outbox as an operator sees it, and one pass of
+everything due (reminders, escalations, undelivered messages)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,25 @@ from typing import Annotated, Any
 
 import typer
 
-from jikoflow.cli import ByOpt, Context, JsonOpt, NowOpt, app, emit_json, handled, now_from, out
+from jikoflow.cli.common import (
+    ByOpt,
+    Context,
+    JsonOpt,
+    NowOpt,
+    emit_json,
+    handled,
+    now_from,
+    out,
+    principal,
+)
 from jikoflow.models.db import reading, transaction
 from jikoflow.models.errors import BadInput
 from jikoflow.models.outbox.tables import Notification
 
-notifications_app = typer.Typer(
+app = typer.Typer(
     help="Chat notifications: what waits, what failed, and retrying it.",
     invoke_without_command=True,
 )
-app.add_typer(notifications_app, name="notifications")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -44,7 +54,7 @@ def row_view(row: Notification) -> dict[str, Any]:
 
 
 def _print_rows(rows: list[dict[str, Any]]) -> None:
-    from jikoflow.render import tokyo
+    from jikoflow.models.times import tokyo_time
 
     if not rows:
         out.print("no notifications")
@@ -57,14 +67,14 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
             f"→ {r['org']} ({r['channel'] or 'no channel'})",
             r["event"],
             f"{r['status']} ×{r['attempts']}",
-            tokyo(when) if when else "",
+            tokyo_time(when, compact=True) if when else "",
             r["last_error"] or "",
         ]
         out.print("  ".join(p for p in parts if p), markup=False, overflow="fold")
 
 
-@notifications_app.callback()
-@handled
+@app.callback()
+@handled()
 def notifications(
     ctx: typer.Context,
     failed: Annotated[
@@ -86,8 +96,8 @@ def notifications(
         _print_rows(rows)
 
 
-@notifications_app.command("retry")
-@handled
+@app.command("retry")
+@handled()
 def retry(
     ids: Annotated[
         list[int] | None, typer.Argument(metavar="ID", help="Notification ids to retry.")
@@ -100,12 +110,14 @@ def retry(
     json_out: JsonOpt = False,
 ) -> None:
     """Queue failed or unreachable messages again and try to deliver them now."""
+    from jikoflow.models.guard import operator_only
     from jikoflow.models.outbox.service import retry_rows
     from jikoflow.notifications.dispatch import deliver_due
     from jikoflow.notifications.factory import notifier_for
 
+    operator_only(principal(by))
     if bool(ids) == all_failed:
-        raise BadInput("ID", "give notification ids or --all (one of them)")
+        raise BadInput("id", "give notification ids or --all (one of them)")
     moment = now_from(now)
     ctx = Context()
     with transaction(ctx.url) as session:
@@ -118,3 +130,23 @@ def retry(
         return
     out.print(f"retried {len(queued)}, sent {stats.sent}")
     _print_rows(rows)
+
+
+@handled()
+def sweep(now: NowOpt = None, json_out: JsonOpt = False) -> None:
+    """One pass of everything due: reminders, escalations and undelivered messages."""
+    from jikoflow.sweep import sweep as sweep_once
+
+    moment = now_from(now)
+    ctx = Context()
+    result = sweep_once(ctx.settings, now=moment, url=ctx.url)
+    if json_out:
+        emit_json(result)
+    else:
+        out.print(", ".join(f"{k} {v}" for k, v in result.items() if k != "now"))
+
+
+def register(app_: typer.Typer) -> None:
+    """Add these commands to the CLI."""
+    app_.add_typer(app, name="notifications")
+    app_.command()(sweep)

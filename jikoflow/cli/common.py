@@ -1,0 +1,154 @@
+"""What every command shares: settings and a ready database, the acting principal, wording of
+refusals in the CLI's own terms, JSON output, and delivering what an act queued.
+
+Exit codes: 0 ok, 2 bad input (one line on stderr naming the option), 1 internal failure.
+Services name the *field* they refuse (`summary`); here it becomes the option (`--summary`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from jikoflow.models.access import OPERATOR, Principal, person
+from jikoflow.models.errors import BadInput
+from jikoflow.models.settings import Settings, load_settings
+
+try:  # Typer 0.2x ships its own copy of Click and raises that copy's exceptions
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_errors  # type: ignore[no-redef]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
+ByOpt = Annotated[
+    str | None,
+    typer.Option("--by", help="The person acting (checked as the portal checks them)."),
+]
+NowOpt = Annotated[str | None, typer.Option("--now", help="As of this ISO time.")]
+IdArg = Annotated[str, typer.Argument(metavar="ID", help="Incident id.")]
+
+out = Console(highlight=False, soft_wrap=False)
+
+# Fields whose option is not simply `--` + the field name.
+_ARGUMENTS = {"id": "ID", "drill": "DRILL", "file": "FILE", "input": "input"}
+
+
+class Context:
+    """Settings and a ready database for one command."""
+
+    def __init__(self) -> None:
+        self.settings: Settings = load_settings()
+        self._ready = False
+
+    @property
+    def url(self) -> str:
+        """The application database URL, upgraded to the newest schema on first use."""
+        if not self._ready:
+            from jikoflow.database import ensure_schema
+
+            ensure_schema(self.settings.database_url)
+            self._ready = True
+        return self.settings.database_url
+
+
+def principal(by: str | None) -> Principal:
+    """`--by PERSON` acts as that person, checked like a signed-in one; without it, the operator."""
+    return OPERATOR if by is None else person(by)
+
+
+def emit_json(data: Any) -> None:
+    """Print data as JSON on stdout (a read model, a list of them, or plain data)."""
+    sys.stdout.write(json.dumps(_plain(data), ensure_ascii=False, indent=2) + "\n")
+
+
+def _plain(data: Any) -> Any:
+    if hasattr(data, "model_dump"):
+        return data.model_dump(mode="json")
+    if isinstance(data, list):
+        return [_plain(item) for item in data]
+    return data
+
+
+def now_from(text: str | None) -> datetime:
+    """`--now` as an aware time, or the current time."""
+    from jikoflow.models.times import parse_when
+    from jikoflow.models.types import utcnow
+
+    return parse_when(text, "now") if text is not None else utcnow()
+
+
+def flag(field: str, options: Mapping[str, str] | None = None) -> str:
+    """The command-line name of a refused field: `discovered_at` → `--discovered-at`."""
+    if options and field in options:
+        return options[field]
+    if field in _ARGUMENTS:
+        return _ARGUMENTS[field]
+    if field.replace("_", "").isalnum():
+        return "--" + field.replace("_", "-")
+    return field  # a place in a file, such as `parties.yaml: contracts[0].client`
+
+
+def handled(options: Mapping[str, str] | None = None) -> Callable[[F], F]:
+    """Refusals → exit 2 with one line naming the option; unexpected failures → exit 1."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except BadInput as exc:
+                typer.echo(f"error: {flag(exc.field, options)}: {exc.message}", err=True)
+                raise typer.Exit(2) from None
+            except (typer.Exit, typer.Abort, click_errors.ClickException):
+                raise
+            except Exception as exc:
+                if os.environ.get("JIKOFLOW_DEBUG"):
+                    raise
+                line = f"internal error: {type(exc).__name__}: {exc}".splitlines()[0]
+                typer.echo(line, err=True)
+                raise typer.Exit(1) from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def deliver_now(ctx: Context, *subjects: str | None) -> None:
+    """Send what an act queued for these incidents or drills; what fails is retried later."""
+    from jikoflow.notifications.dispatch import deliver_due
+    from jikoflow.notifications.factory import notifier_for
+
+    notifier = notifier_for(ctx.settings)
+    for subject in dict.fromkeys(subjects):
+        deliver_due(ctx.url, notifier, lang=ctx.settings.lang, incident_id=subject)
+
+
+def run_app(app: typer.Typer, argv: list[str]) -> int:
+    """Run `app` with `argv`; returns the exit code, with usage errors as one line (exit 2)."""
+    command = typer.main.get_command(app)
+    try:
+        # Outside standalone mode Typer returns the code of a `typer.Exit` instead of raising it.
+        result = command.main(args=argv, prog_name="jikoflow", standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except click_errors.UsageError as exc:
+        hint = f"{exc.ctx.command_path}: " if exc.ctx else ""
+        typer.echo(f"error: {hint}{exc.format_message()}".replace("\n", " "), err=True)
+        return 2
+    except click_errors.ClickException as exc:
+        typer.echo(f"error: {exc.format_message()}".replace("\n", " "), err=True)
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 1
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0

@@ -1,0 +1,190 @@
+"""`declare`, `status`, `list` and `ack`: opening an incident, following it, confirming receipt."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from jikoflow.cli.common import (
+    ByOpt,
+    Context,
+    IdArg,
+    JsonOpt,
+    NowOpt,
+    deliver_now,
+    emit_json,
+    handled,
+    now_from,
+    out,
+    principal,
+)
+from jikoflow.models.db import reading, transaction
+
+if TYPE_CHECKING:
+    from jikoflow.models.incidents.schemas import Declared
+
+
+@handled()
+def declare(
+    contract: Annotated[str, typer.Option("--contract", help="Contract id.")],
+    org: Annotated[str, typer.Option("--org", help="Organisation where it happened.")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="leak|destruction|tampering|erasure|violation")
+    ],
+    summary: Annotated[str, typer.Option("--summary", help="What happened (never sent to chat).")],
+    suspected: Annotated[
+        bool, typer.Option("--suspected", help="It may have happened (おそれ).")
+    ] = False,
+    improper_purpose: Annotated[
+        bool, typer.Option("--improper-purpose", help="Improper purpose suspected (45-day record).")
+    ] = False,
+    discovered_at: Annotated[
+        str | None, typer.Option("--discovered-at", help="ISO time; Asia/Tokyo without offset.")
+    ] = None,
+    by: ByOpt = None,
+    no_flow: Annotated[
+        bool, typer.Option("--no-flow", help="Only record it; `sweep` delivers the reports.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Open an incident and report it at once to 甲, 乙 and every tier above."""
+    from jikoflow.models.choices import parse_choice
+    from jikoflow.models.enums import IncidentKind
+    from jikoflow.models.incidents.schemas import DeclareInput
+    from jikoflow.models.incidents.service import declare as declare_incident
+    from jikoflow.models.schemas import parse
+    from jikoflow.models.times import parse_when
+
+    data = parse(
+        DeclareInput,
+        {
+            "contract": contract,
+            "org": org,
+            "kind": parse_choice(IncidentKind, kind, "kind"),
+            "suspected": suspected,
+            "summary": summary,
+            "discovered_at": None
+            if discovered_at is None
+            else parse_when(discovered_at, "discovered_at"),
+            "improper_purpose": improper_purpose,
+        },
+    )
+    ctx = Context()
+    with transaction(ctx.url) as session:
+        declared = declare_incident(session, actor=principal(by), data=data)
+    ids = [declared.incident.id, *declared.violations]
+    if not json_out:
+        # Saved: the id is the user's whatever happens next.
+        typer.echo(declared.incident.id)
+    completed = True
+    if not no_flow:
+        from jikoflow.runner import run_flow
+
+        for incident_id in ids:
+            completed = run_flow(ctx.settings, "incident", incident_id=incident_id) and completed
+    _print_declared(ctx, declared, completed, json_out)
+
+
+def _print_declared(ctx: Context, declared: Declared, completed: bool, json_out: bool) -> None:
+    from jikoflow.models.access import OPERATOR
+    from jikoflow.models.incidents.service import incident_status
+
+    with reading(ctx.url) as session:
+        view = incident_status(session, actor=OPERATOR, incident_id=declared.incident.id)
+    if json_out:
+        emit_json(
+            view.model_dump(mode="json")
+            | {"violations": declared.violations, "flow_completed": completed}
+        )
+        return
+    for violation in declared.violations:
+        typer.echo(
+            f"{violation}  (特記事項違反（第15条・未承認の再委託） / unapproved subcontracting)",
+            err=True,
+        )
+    if not completed:
+        typer.echo("some reports are not delivered yet; `jikoflow sweep` retries them", err=True)
+
+
+@handled()
+def status(
+    incident_id: IdArg,
+    by: ByOpt = None,
+    now: NowOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show one incident: steps with their clocks and every report."""
+    from jikoflow.models.incidents.service import incident_status
+
+    moment = now_from(now)
+    ctx = Context()
+    with reading(ctx.url) as session:
+        view = incident_status(session, actor=principal(by), incident_id=incident_id, now=moment)
+    if json_out:
+        emit_json(view)
+        return
+    from jikoflow.terminal.incidents import incident_panel
+
+    out.print(incident_panel(view, ctx.settings.lang))
+
+
+@handled()
+def list_(
+    contract: Annotated[str | None, typer.Option("--contract", help="One contract.")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Not closed.")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", help="With a late step.")] = False,
+    by: ByOpt = None,
+    now: NowOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List incidents, newest first (drills are never listed here)."""
+    from jikoflow.models.incidents.service import list_incidents
+
+    moment = now_from(now)
+    ctx = Context()
+    with reading(ctx.url) as session:
+        rows = list_incidents(
+            session,
+            actor=principal(by),
+            contract_id=contract,
+            open_only=open_only,
+            overdue=overdue,
+            now=moment,
+        )
+    if json_out:
+        emit_json(rows)
+        return
+    from jikoflow.terminal.incidents import incidents_table
+
+    out.print(incidents_table(rows, ctx.settings.lang) if rows else "no incidents")
+
+
+@handled()
+def ack(
+    incident_id: IdArg,
+    org: Annotated[
+        str | None, typer.Option("--org", help="The recipient confirming receipt.")
+    ] = None,
+    by: ByOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Recipient ORG confirms it received the report (a manager of ORG, with --by)."""
+    from jikoflow.models.incidents.service import acknowledge
+
+    ctx = Context()
+    with transaction(ctx.url) as session:
+        result = acknowledge(session, actor=principal(by), incident_id=incident_id, org_id=org)
+    deliver_now(ctx, incident_id)
+    if json_out:
+        emit_json(result)
+    else:
+        out.print(f"{incident_id}: {result.to} acknowledged the report")
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the CLI."""
+    app.command()(declare)
+    app.command()(status)
+    app.command("list")(list_)
+    app.command()(ack)

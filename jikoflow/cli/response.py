@@ -1,0 +1,211 @@
+"""The rest of the Article 24 sequence: contain, cause, prevent, record, submit, accept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jikoflow.cli.common import (
+    ByOpt,
+    Context,
+    IdArg,
+    JsonOpt,
+    deliver_now,
+    emit_json,
+    handled,
+    out,
+    principal,
+)
+from jikoflow.models.db import reading, transaction
+from jikoflow.models.errors import BadInput
+
+
+@handled()
+def contain(
+    incident_id: IdArg,
+    action: Annotated[str, typer.Option("--action", help="The measure taken.")],
+    done: Annotated[bool, typer.Option("--done", help="The damage is contained.")] = False,
+    by: ByOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Record a measure against further damage (Art. 24 (1)); --done when contained."""
+    from jikoflow.models.response.schemas import ContainInput
+    from jikoflow.models.response.service import contain as record_containment
+    from jikoflow.models.schemas import parse
+
+    data = parse(ContainInput, {"action": action, "done": done})
+    ctx = Context()
+    with transaction(ctx.url) as session:
+        result = record_containment(
+            session, actor=principal(by), incident_id=incident_id, data=data
+        )
+    deliver_now(ctx, incident_id)
+    if json_out:
+        emit_json(result)
+    else:
+        out.print(f"{incident_id}: containment recorded" + (" (contained)" if done else ""))
+
+
+@handled()
+def cause(
+    incident_id: IdArg,
+    text: Annotated[str, typer.Option("--text", help="The root-cause analysis.")],
+    by: ByOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Record or revise the root-cause analysis (Art. 24 (2))."""
+    from jikoflow.models.response.schemas import CauseInput
+    from jikoflow.models.response.service import record_cause
+    from jikoflow.models.schemas import parse
+
+    data = parse(CauseInput, {"text": text})
+    ctx = Context()
+    with transaction(ctx.url) as session:
+        result = record_cause(session, actor=principal(by), incident_id=incident_id, data=data)
+    deliver_now(ctx, incident_id)
+    if json_out:
+        emit_json(result)
+    else:
+        out.print(f"{incident_id}: root cause recorded (revision {result.revision})")
+
+
+@handled({"number": "--implemented"})
+def prevent(
+    incident_id: IdArg,
+    measure: Annotated[str | None, typer.Option("--measure", help="A prevention measure.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Person responsible.")] = None,
+    due: Annotated[str | None, typer.Option("--due", help="Due date (YYYY-MM-DD).")] = None,
+    implemented: Annotated[
+        int | None, typer.Option("--implemented", help="Mark measure N implemented.")
+    ] = None,
+    by: ByOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Add a recurrence-prevention measure (Art. 24 (3)), or mark one implemented."""
+    from jikoflow.models.response.schemas import MeasureInput
+    from jikoflow.models.response.service import add_measure, implement_measure
+    from jikoflow.models.schemas import parse
+    from jikoflow.models.times import parse_day
+
+    if (measure is None) == (implemented is None):
+        raise BadInput("measure", "give either --measure TEXT or --implemented N")
+    ctx = Context()
+    actor = principal(by)
+    if implemented is not None:
+        with transaction(ctx.url) as session:
+            result = implement_measure(
+                session, actor=actor, incident_id=incident_id, number=implemented
+            )
+    else:
+        day = parse_day(due, "due") if due is not None else None
+        data = parse(MeasureInput, {"measure": measure, "owner": owner, "due": day})
+        with transaction(ctx.url) as session:
+            result = add_measure(session, actor=actor, incident_id=incident_id, data=data)
+    deliver_now(ctx, incident_id)
+    if json_out:
+        emit_json(result)
+    else:
+        state = "implemented" if result.implemented else "added"
+        out.print(f"{incident_id}: measure {result.number} {state}")
+
+
+@handled({"fmt": "--format"})
+def record(
+    incident_id: IdArg,
+    lang: Annotated[str, typer.Option("--lang", help="ja or en.")] = "ja",
+    fmt: Annotated[str, typer.Option("--format", help="md, html or pdf.")] = "md",
+    out_path: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", help="A submitted version, as frozen.")
+    ] = None,
+    by: ByOpt = None,
+) -> None:
+    """Render the written record (a draft until submitted)."""
+    from jikoflow.models.choices import parse_choice
+    from jikoflow.models.enums import Lang
+    from jikoflow.models.response.service import record_document
+    from jikoflow.records.render import RecordFormat
+
+    record_format = parse_choice(RecordFormat, fmt, "fmt")
+    language = parse_choice(Lang, lang, "lang")
+    if record_format is RecordFormat.PDF and out_path is None:
+        raise BadInput("out", "a PDF needs --out PATH")
+    ctx = Context()
+    with reading(ctx.url) as session:
+        body = record_document(
+            session,
+            actor=principal(by),
+            incident_id=incident_id,
+            lang=language,
+            fmt=record_format.value,
+            version=version,
+        )
+    if out_path is None:
+        typer.echo(body.decode(), nl=False)
+        return
+    write_file(out_path, body)
+    typer.echo(f"wrote {out_path}", err=True)
+
+
+def write_file(path: Path, body: bytes) -> None:
+    """Write `body` to `path` whole or not at all (a partial file is never left behind)."""
+    tmp = path.with_name(path.name + ".part")
+    try:
+        tmp.write_bytes(body)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BadInput("out", f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+@handled()
+def submit(
+    incident_id: IdArg,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the record: ja or en.")] = "ja",
+    by: ByOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Submit the written record to 甲 and 乙 (Art. 24 (4)), frozen with its SHA-256."""
+    from jikoflow.models.choices import parse_choice
+    from jikoflow.models.enums import Lang
+    from jikoflow.models.response.schemas import SubmitInput
+    from jikoflow.models.response.service import submit as submit_record
+
+    data = SubmitInput(lang=parse_choice(Lang, lang, "lang"))
+    ctx = Context()
+    with transaction(ctx.url) as session:
+        result = submit_record(session, actor=principal(by), incident_id=incident_id, data=data)
+    deliver_now(ctx, incident_id)
+    if json_out:
+        emit_json(result)
+    else:
+        out.print(
+            f"{incident_id}: version {result.version} submitted (sha256 {result.sha256[:16]}…)"
+        )
+
+
+@handled()
+def accept(
+    incident_id: IdArg,
+    by: Annotated[str, typer.Option("--by", help="The manager of 甲 accepting the record.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """甲 accepts the submitted record, closing the incident."""
+    from jikoflow.models.response.service import accept as accept_record
+
+    ctx = Context()
+    with transaction(ctx.url) as session:
+        result = accept_record(session, actor=principal(by), incident_id=incident_id)
+    deliver_now(ctx, incident_id)
+    if json_out:
+        emit_json(result)
+    else:
+        out.print(f"{incident_id}: version {result.version} accepted by {by}; closed")
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the CLI."""
+    for command in (contain, cause, prevent, record, submit, accept):
+        app.command()(command)

@@ -1,0 +1,1 @@
+"""Terminal views (rich): what the CLI prints for people, in Asia/Tokyo time."""

@@ -1,0 +1,124 @@
+"""Terminal views (rich) of incidents and chains; times in Asia/Tokyo, words from the term table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from jikoflow.models.enums import Lang
+from jikoflow.models.incidents.schemas import IncidentStatus, IncidentSummary
+from jikoflow.models.parties.schemas import ContractTree
+from jikoflow.models.terms import label, noun, suspected_label
+from jikoflow.models.times import tokyo_time
+
+STATUS_STYLE = {
+    "pending": "yellow",
+    "in_progress": "cyan",
+    "done": "green",
+    "overdue": "bold red",
+    "delivered": "cyan",
+    "acknowledged": "green",
+    "failed": "bold red",
+}
+
+
+def _styled(text: str, status: str) -> Text:
+    return Text(text, style=STATUS_STYLE.get(status, ""))
+
+
+def _when(value: Any) -> str:
+    return tokyo_time(value, compact=True)
+
+
+def incident_panel(view: IncidentStatus, lang: Lang = Lang.JA) -> Panel:
+    """One incident: header facts, the five steps and every report."""
+    head = Table.grid(padding=(0, 2))
+    head.add_row(noun("contract", lang), Text(f"{view.contract} {view.contract_title}"))
+    head.add_row(noun("org", lang), Text(f"{view.org_name} ({view.org})"))
+    head.add_row(
+        noun("kind", lang), f"{label(view.kind, lang)}（{suspected_label(view.suspected, lang)}）"
+    )
+    head.add_row(noun("state", lang), label(view.state, lang))
+    head.add_row(noun("discovered", lang), _when(view.discovered_at))
+    head.add_row(noun("declared", lang), _when(view.declared_at))
+    if view.linked_incidents:
+        head.add_row(noun("linked", lang), ", ".join(view.linked_incidents))
+    steps = Table(title="第24条の対応 (Asia/Tokyo)", title_justify="left", expand=True)
+    for column in ("step", "status", "due", "done"):
+        steps.add_column(noun(column, lang))
+    for s in view.steps:
+        steps.add_row(
+            label(s.name, lang),
+            _styled(label(s.status, lang), s.status),
+            _styled(_when(s.due_at), s.status if s.status == "overdue" else ""),
+            _when(s.done_at),
+        )
+    reports = Table(title=label_of_reports(lang), title_justify="left", expand=True)
+    for column in ("recipient", "status", "sent", "acknowledged"):
+        reports.add_column(noun(column, lang))
+    for r in view.reports:
+        reports.add_row(
+            Text(f"{r.to_name} ({r.to})"),
+            _styled(label(r.status, lang), r.status),
+            _when(r.sent_at),
+            _when(r.acknowledged_at),
+        )
+    parts: list[Any] = [head, steps, reports]
+    if view.unreachable_by_chat:
+        parts.append(
+            Text(
+                "チャットで連絡できない組織 / unreachable by chat: "
+                + ", ".join(view.unreachable_by_chat),
+                style="yellow",
+            )
+        )
+    if view.notifications.failed:
+        failed = len(view.notifications.failed)
+        parts.append(Text(f"送信失敗の通知 / failed notifications: {failed}", style="red"))
+    return Panel(Group(*parts), title=Text(view.id, style="bold"), title_align="left")
+
+
+def label_of_reports(lang: Lang) -> str:
+    """The heading of the reports table."""
+    return "報告（第一報）" if lang is Lang.JA else "Reports"
+
+
+def incidents_table(rows: list[IncidentSummary], lang: Lang = Lang.JA) -> Table:
+    """Many incidents, one line each; an id is never cut, whatever the terminal's width."""
+    table = Table(expand=True)
+    table.add_column("id", no_wrap=True, min_width=len("INC-20261127-XXXXXX"))
+    for column in ("contract", "org", "kind", "state", "declared", "late"):
+        table.add_column(noun(column, lang) if column in ("contract", "org", "kind") else column)
+    for row in rows:
+        late = ", ".join(label(s, lang) for s in row.overdue_steps)
+        table.add_row(
+            row.id,
+            Text(row.contract),
+            Text(row.org),
+            f"{label(row.kind, lang)}（{suspected_label(row.suspected, lang)}）",
+            label(row.state, lang),
+            _when(row.declared_at),
+            _styled(late, "overdue") if late else "",
+        )
+    return table
+
+
+def chain_tree(contract: ContractTree, lang: Lang = Lang.JA) -> Tree:
+    """A contract's delegation tree, unapproved tiers marked."""
+    tree = Tree(Text.assemble((contract.id, "bold"), f" {contract.title}"))
+    branches: dict[str | None, Tree] = {None: tree}
+    for node in contract.organizations:
+        text = Text(f"{node.name} ({node.id}) — {label(node.kind, lang)}")
+        if node.unapproved:
+            text.append(" ⚠ 甲の承認なし / not approved (Art. 15)", style="bold red")
+        elif node.approved_at:
+            text.append(f" 承認 {node.approved_at.isoformat()}", style="dim")
+        if not node.slack_channel:
+            text.append(" (チャットなし / no channel)", style="yellow")
+        branches[node.id] = branches[node.parent].add(text)
+    return tree

@@ -1,0 +1,111 @@
+"""The incident domain's inputs and read models (DESIGN.md §7: `declare`, `status`, `list`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
+from jikoflow.models.schemas import Input, ReadModel, Text, TokyoDatetime
+
+
+class DeclareInput(Input):
+    """A declaration: where, what kind, おそれ or 発生, when discovered, and what happened."""
+
+    contract: str = Field(min_length=1, max_length=64)
+    org: str = Field(min_length=1, max_length=64)
+    kind: IncidentKind
+    suspected: bool = False
+    summary: Text = Field(max_length=20_000)
+    discovered_at: TokyoDatetime | None = None
+    improper_purpose: bool = False
+
+
+class StepView(ReadModel):
+    """One Article 24 step with its clock."""
+
+    name: StepName
+    status: StepStatus
+    due_at: datetime
+    warn_at: datetime
+    done_at: datetime | None
+
+
+class ReportView(ReadModel):
+    """One report to one recipient organisation."""
+
+    to: str
+    to_name: str
+    status: ReportStatus
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+class FailedNotice(ReadModel):
+    """An outbox message that could not be delivered."""
+
+    id: int
+    org: str
+    event: str
+    error: str | None
+
+
+class NoticeCounts(ReadModel):
+    """The incident's messages: waiting, sent, and those that failed."""
+
+    pending: int
+    sent: int
+    failed: list[FailedNotice]
+
+
+class IncidentSummary(ReadModel):
+    """One incident as `list` shows it."""
+
+    id: str
+    contract: str
+    org: str
+    kind: IncidentKind
+    suspected: bool
+    state: IncidentState
+    declared_at: datetime
+    drill: bool
+    overdue_steps: list[StepName] = Field(default_factory=list)
+
+
+class IncidentStatus(IncidentSummary):
+    """Everything `status` shows about one incident."""
+
+    contract_title: str
+    org_name: str
+    summary: str
+    improper_purpose: bool
+    discovered_at: datetime
+    contained_at: datetime | None
+    closed_at: datetime | None
+    # The incident this one was opened from (a violation's cause), else the first it opened.
+    linked_incident: str | None
+    linked_incidents: list[str]
+    steps: list[StepView]
+    reports: list[ReportView]
+    unreachable_by_chat: list[str]
+    notifications: NoticeCounts
+
+
+class Declared(ReadModel):
+    """A declaration's answer: the incident, and the Art. 15 violations it revealed."""
+
+    incident: IncidentStatus
+    violations: list[str]
+
+
+class Acknowledged(ReadModel):
+    """A recipient's acknowledgement of its report."""
+
+    id: str
+    to: str
+    status: ReportStatus
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None

@@ -1,0 +1,80 @@
+"""Inputs and read models of the Article 24 sequence after declaration."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import Field
+
+from jikoflow.models.enums import IncidentState, Lang
+from jikoflow.models.schemas import Input, ReadModel, Text
+
+
+class ContainInput(Input):
+    """One measure to minimise or prevent damage; `done` once the damage is contained."""
+
+    action: Text = Field(max_length=20_000)
+    done: bool = False
+
+
+class CauseInput(Input):
+    """The root-cause analysis (a new revision each time)."""
+
+    text: Text = Field(max_length=50_000)
+
+
+class MeasureInput(Input):
+    """A recurrence-prevention measure, with its owner and due date when known."""
+
+    measure: Text = Field(max_length=20_000)
+    owner: str | None = Field(default=None, max_length=64)
+    due: date | None = None
+
+
+class SubmitInput(Input):
+    """Submitting the written record: the language it is frozen in."""
+
+    lang: Lang = Lang.JA
+
+
+class ContainmentRecorded(ReadModel):
+    """A containment measure recorded."""
+
+    id: str
+    at: datetime
+    contained: bool
+
+
+class CauseRecorded(ReadModel):
+    """A revision of the root-cause analysis recorded."""
+
+    id: str
+    revision: int
+    at: datetime
+
+
+class MeasureRecorded(ReadModel):
+    """A prevention measure added or marked implemented."""
+
+    id: str
+    number: int
+    implemented: bool
+
+
+class Submitted(ReadModel):
+    """A frozen version of the written record."""
+
+    id: str
+    version: int
+    sha256: str
+    submitted_at: datetime
+    state: IncidentState
+
+
+class Accepted(ReadModel):
+    """甲's acceptance, closing the incident."""
+
+    id: str
+    version: int
+    state: IncidentState
+    accepted_by: str

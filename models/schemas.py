@@ -1,0 +1,62 @@
+"""What the services take and return: typed inputs and read models (pydantic), shared bits.
+
+Inputs are the request bodies of the JSON API and what the CLI builds from its options; read
+models are what `--json` prints and the API answers. `parse` turns a validation failure into
+the refusal the surfaces word for themselves (the field, then what is wrong).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from jikoflow.models.errors import BadInput
+from jikoflow.models.times import TOKYO
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Input(BaseModel):
+    """A use case's input: unknown fields refused, strings stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class ReadModel(BaseModel):
+    """A use case's answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text.strip()
+
+
+def _tokyo(value: Any) -> Any:
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("must not be empty (an ISO 8601 time)")
+        value = datetime.fromisoformat(value.strip())
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=TOKYO)
+    return value
+
+
+Text = Annotated[str, AfterValidator(_not_blank)]
+# A time as a person gives it: ISO 8601, Asia/Tokyo when no offset is given.
+TokyoDatetime = Annotated[datetime, BeforeValidator(_tokyo)]
+
+
+def parse(model: type[M], data: dict[str, Any]) -> M:
+    """`data` as `model`, or the first problem as a refusal naming its field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "input"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise BadInput(field, message) from None

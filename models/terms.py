@@ -1,0 +1,151 @@
+"""The words users read, Japanese first and English available: one table for chat, terminal,
+portal and records, so one thing never has two names (宛先 in chat, 報告先 in the record).
+
+Enum values are looked up by the enum's class name (StrEnum members compare equal to their
+values, and "pending" is both a step and a report status); shared nouns by key. The Japanese
+words follow the clause and the way a ward writes: 被害拡大防止措置, 甲・乙等への報告, 報告先.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from jikoflow.models.enums import Lang
+
+_JA: dict[str, dict[str, str]] = {
+    "IncidentKind": {
+        "leak": "漏えい",
+        "destruction": "破壊",
+        "tampering": "改ざん",
+        "erasure": "消去",
+        "violation": "特記事項違反",
+    },
+    "StepName": {
+        "containment": "被害拡大防止措置",
+        "report": "甲・乙等への報告",
+        "root_cause": "原因分析",
+        "prevention": "再発防止策",
+        "record": "記録の提出",
+    },
+    "StepStatus": {
+        "pending": "未着手",
+        "in_progress": "対応中",
+        "done": "完了",
+        "overdue": "期限超過",
+    },
+    "ReportStatus": {
+        "pending": "未送信",
+        "delivered": "送信済",
+        "failed": "送信失敗",
+        "acknowledged": "受領確認済",
+    },
+    "IncidentState": {"open": "対応中", "submitted": "記録提出済", "closed": "完了"},
+    "OrgKind": {"client": "甲", "contractor": "乙", "subcontractor": "再委託先"},
+    "Role": {"manager": "管理責任者", "worker": "従事者"},
+    "DrillType": {"contact": "連絡確認訓練", "tabletop": "机上訓練"},
+    "DrillState": {"running": "実施中", "closed": "終了"},
+    "Relation": {"origin": "発生組織（想定）", "recipient": "報告先", "member": "連絡網"},
+    "AckOutcome": {
+        "in_time": "30分以内",
+        "before_due": "1時間以内",
+        "late": "期限超過",
+        "none": "応答なし",
+    },
+    "FindingState": {"open": "未着手", "in_progress": "対応中", "done": "完了"},
+}
+_EN: dict[str, dict[str, str]] = {
+    "IncidentKind": {"violation": "violation of the provisions"},
+    "StepName": {
+        "containment": "measures against further damage",
+        "report": "reports to 甲, 乙 and the chain",
+        "root_cause": "root cause",
+        "prevention": "recurrence prevention",
+        "record": "written record",
+    },
+    "StepStatus": {"in_progress": "in progress"},
+    "IncidentState": {"submitted": "record submitted"},
+    "OrgKind": {"client": "client (甲)", "contractor": "contractor (乙)"},
+    "DrillType": {"contact": "contact-tree check", "tabletop": "tabletop exercise"},
+    "Relation": {"origin": "origin (simulated)", "recipient": "report recipient"},
+    "AckOutcome": {
+        "in_time": "within 30 min",
+        "before_due": "within 1 h",
+        "none": "no answer",
+    },
+    "FindingState": {"in_progress": "in progress"},
+}
+_LABELS = {Lang.JA: _JA, Lang.EN: _EN}
+
+# Nouns every surface shares.
+NOUNS: dict[Lang, dict[str, str]] = {
+    Lang.JA: {
+        "client": "甲",
+        "contractor": "乙",
+        "incident": "事故等",
+        "incident_id": "事故等番号",
+        "contract": "契約",
+        "org": "発生組織",
+        "kind": "種別",
+        "state": "状態",
+        "step": "対応項目",
+        "status": "状況",
+        "due": "期限",
+        "done": "完了日時",
+        "recipient": "報告先",
+        "sent": "送信日時",
+        "delivered": "配信日時",
+        "acknowledged": "受領確認日時",
+        "acknowledged_by": "受領確認者",
+        "discovered": "発見日時",
+        "declared": "報告日時",
+        "linked": "関連する事故等",
+        "drill": "【訓練】",
+        "none": "—",
+        "operator": "運用担当（サーバー）",
+        "system": "システム",
+    },
+    Lang.EN: {
+        "client": "client (甲)",
+        "contractor": "contractor (乙)",
+        "incident": "incident",
+        "incident_id": "Incident",
+        "contract": "Contract",
+        "org": "Organisation",
+        "kind": "Kind",
+        "state": "State",
+        "step": "Step",
+        "status": "Status",
+        "due": "Due",
+        "done": "Done",
+        "recipient": "Recipient",
+        "sent": "Sent",
+        "delivered": "Delivered",
+        "acknowledged": "Acknowledged",
+        "acknowledged_by": "Acknowledged by",
+        "discovered": "Discovered",
+        "declared": "Reported",
+        "linked": "Linked incidents",
+        "drill": "[DRILL] ",
+        "none": "—",
+        "operator": "server operator",
+        "system": "system",
+    },
+}
+
+
+def label(value: StrEnum, lang: Lang = Lang.JA) -> str:
+    """The user-facing word for an enum value in `lang` (its value when none is set)."""
+    table = _LABELS[lang].get(type(value).__name__, {})
+    return table.get(value.value, str(value.value).replace("_", " "))
+
+
+def suspected_label(suspected: bool, lang: Lang = Lang.JA) -> str:
+    """おそれ (suspected) or 発生 (confirmed)."""
+    if lang is Lang.JA:
+        return "おそれ" if suspected else "発生"
+    return "suspected" if suspected else "confirmed"
+
+
+def noun(key: str, lang: Lang = Lang.JA) -> str:
+    """A shared noun in `lang`."""
+    return NOUNS[lang][key]
