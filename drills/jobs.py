@@ -18,7 +18,6 @@ from jikoflow.drills.run import start_from_plan
 from jikoflow.drills.tabletop import release_due
 from jikoflow.models.db import transaction
 from jikoflow.models.errors import BadInput
-from jikoflow.models.incidents.sweep import sweep_clocks
 from jikoflow.models.settings import Settings, load_settings
 from jikoflow.models.types import utcnow
 from jikoflow.notifications.dispatch import DeliveryStats, deliver_due
@@ -88,10 +87,10 @@ def drill_tick(now: datetime | None = None) -> TickResult:
 
 def sweep_tick(now: datetime | None = None) -> int:
     """One pass of the clocks (reminders, escalations), then every due message; returns sent."""
-    settings = load_settings()
-    with transaction(settings.database_url) as session:
-        sweep_clocks(session, now or utcnow())
-    return deliver(settings, None).sent
+    from jikoflow.sweep import sweep
+
+    result: int = sweep(load_settings(), now=now or utcnow())["sent"]
+    return result
 
 
 def heartbeat(holder: Holder, on_lost: Callable[[], None]) -> None:

@@ -1,8 +1,10 @@
 """`jikoflow serve`: the long-running process (DESIGN.md §3, service mode).
 
 It holds the one scheduler lease of the database, runs APScheduler (drill plans from the SQL
-job store; the sweep and the drill tick every `--tick` seconds) and, when `PREFECT_API_URL` is
-set, serves the flows as Prefect deployments in the main thread. SIGTERM or SIGINT stops it:
+job store; the drill tick every `--tick` seconds) and the sweep every `--tick` seconds: with
+`PREFECT_API_URL` set, the flows are served as Prefect deployments in the main thread and the
+sweep runs as the deployed sweep flow on that interval (so it shows in the Prefect UI);
+without it, the scheduler runs the same sweep path in this process. SIGTERM or SIGINT stops it:
 running jobs finish, the lease is given back, exit 0.
 """
 
@@ -18,6 +20,7 @@ import typer
 
 from jikoflow.cli.common import Context, handled
 from jikoflow.models.settings import Settings
+from jikoflow.runner import service_mode
 
 log = logging.getLogger("jikoflow.serve")
 
@@ -42,11 +45,12 @@ def serve(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     try:
-        scheduler = start_scheduler(url, holder, tick)
+        prefect = service_mode()
+        scheduler = start_scheduler(url, holder, tick, sweep=not prefect)
         try:
             _announce(ctx.settings, scheduler, tick)
-            if os.environ.get("PREFECT_API_URL"):
-                serve_deployments(ctx.settings)
+            if prefect:
+                serve_deployments(ctx.settings, tick)
             else:
                 wait_for_signal()
         finally:
@@ -61,8 +65,9 @@ def _configure_logging() -> None:
     log.setLevel(logging.INFO)
 
 
-def start_scheduler(url: str, holder: Any, tick: float) -> Any:
-    """The background scheduler: plan jobs from the database, internal jobs in memory."""
+def start_scheduler(url: str, holder: Any, tick: float, *, sweep: bool = True) -> Any:
+    """The background scheduler: plan jobs from the database, internal jobs in memory; the
+    sweep too, unless the Prefect deployment runs it."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -83,7 +88,8 @@ def start_scheduler(url: str, holder: Any, tick: float) -> Any:
         "max_instances": 1,
         "misfire_grace_time": max(1, int(tick)),
     }
-    scheduler.add_job(sweep_tick, id="sweep", name="sweep", **every)
+    if sweep:
+        scheduler.add_job(sweep_tick, id="sweep", name="sweep", **every)
     scheduler.add_job(drill_tick, id="drill-tick", name="drill tick", **every)
     scheduler.add_job(
         heartbeat,
@@ -108,7 +114,7 @@ def _announce(settings: Settings, scheduler: Any, tick: float) -> None:
     plans = len(scheduler.get_jobs(jobstore="default"))
     prefect = (
         "Prefect deployments on " + os.environ["PREFECT_API_URL"]
-        if os.environ.get("PREFECT_API_URL")
+        if service_mode()
         else "no Prefect deployments (PREFECT_API_URL not set)"
     )
     typer.echo(
@@ -132,8 +138,9 @@ def wait_for_signal() -> None:
         pass
 
 
-def serve_deployments(settings: Settings) -> None:
-    """Serve every jikoflow flow as a Prefect deployment (blocks; Prefect handles the signals)."""
+def serve_deployments(settings: Settings, tick: float) -> None:
+    """Serve every jikoflow flow as a Prefect deployment, the sweep on an interval of `tick`
+    seconds (blocks; Prefect handles the signals)."""
     from jikoflow.runner import prepare_prefect
 
     prepare_prefect(settings)
@@ -143,7 +150,11 @@ def serve_deployments(settings: Settings) -> None:
     from jikoflow.flows.registry import FLOWS
 
     deployments = [
-        flow.to_deployment(name=f"jikoflow-{name}", entrypoint_type=EntrypointType.MODULE_PATH)
+        flow.to_deployment(
+            name=f"jikoflow-{name}",
+            entrypoint_type=EntrypointType.MODULE_PATH,
+            interval=tick if name == "sweep" else None,
+        )
         for name, flow in FLOWS.items()
     ]
     prefect_serve(*deployments, print_starting_message=False)

@@ -10,7 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_serializer,
+)
 
 from jikoflow.models.errors import BadInput
 from jikoflow.models.times import TOKYO
@@ -25,9 +33,13 @@ class Input(BaseModel):
 
 
 class ReadModel(BaseModel):
-    """A use case's answer."""
+    """A use case's answer; times in JSON as `datetime.isoformat()` writes them (+00:00)."""
 
     model_config = ConfigDict(frozen=True)
+
+    @field_serializer("*", mode="wrap", when_used="json")
+    def _iso_times(self, value: Any, handler: SerializerFunctionWrapHandler) -> Any:
+        return value.isoformat() if isinstance(value, datetime) else handler(value)
 
 
 def _not_blank(text: str) -> str:

@@ -56,8 +56,8 @@ _JA: dict[str, dict[str, str]] = {
 _EN: dict[str, dict[str, str]] = {
     "IncidentKind": {"violation": "violation of the provisions"},
     "StepName": {
-        "containment": "measures against further damage",
-        "report": "reports to 甲, 乙 and the chain",
+        "containment": "containment",
+        "report": "reports to the client and the chain",
         "root_cause": "root cause",
         "prevention": "recurrence prevention",
         "record": "written record",

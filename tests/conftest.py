@@ -147,6 +147,32 @@ def sqlite_url(tmp_path: Path) -> Iterator[str]:
     _forget_engine(url)
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def module_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An upgraded database shared by one module's tests (each backend in turn): for tables of
+    cases that only read, or that undo what they did."""
+    from jikoflow.database import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('module-db') / 'jikoflow.db'}"
+        upgrade(url)
+        yield url
+        _forget_engine(url)
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    template: str = request.getfixturevalue("_postgres_template")
+    name = f"jf_{uuid.uuid4().hex[:12]}"
+    server.create_database(name, template=template)
+    url = server.url(name)
+    yield url
+    _forget_engine(url)
+    server.drop_database(name)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest) -> str:
     """An upgraded database on each backend in turn."""

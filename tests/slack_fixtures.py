@@ -80,22 +80,25 @@ class OutboxWorld:
         drill: bool = False,
     ) -> str:
         """Declare a suspected leak at `org` under the sample contract; returns its id."""
+        from jikoflow.models.access import OPERATOR
         from jikoflow.models.db import transaction
         from jikoflow.models.enums import IncidentKind
-        from jikoflow.models.incidents.service import declare_incident
+        from jikoflow.models.incidents.service import open_incident
+        from jikoflow.models.parties.queries import chain_for, get_contract, get_organization
 
         with transaction(self.url) as session:
-            declared = declare_incident(
+            opened = open_incident(
                 session,
-                contract_id="C-2026-001",
-                org_id=org,
+                chain=chain_for(session, get_contract(session, "C-2026-001")),
+                org=get_organization(session, org),
                 kind=IncidentKind.LEAK,
                 suspected=True,
                 summary=summary,
+                actor=OPERATOR.actor,
                 now=at or self.t0,
                 drill=drill,
             )
-            return declared.incident.id
+            return opened[0].id
 
     def rows(self, **where: Any) -> list[Any]:
         """Outbox rows, oldest first, filtered by column values."""

@@ -67,16 +67,11 @@ def principal(by: str | None) -> Principal:
 
 
 def emit_json(data: Any) -> None:
-    """Print data as JSON on stdout (a read model, a list of them, or plain data)."""
-    sys.stdout.write(json.dumps(_plain(data), ensure_ascii=False, indent=2) + "\n")
+    """Print data as JSON on stdout: read models, lists and dicts of them, plain data."""
+    from pydantic_core import to_jsonable_python
 
-
-def _plain(data: Any) -> Any:
-    if hasattr(data, "model_dump"):
-        return data.model_dump(mode="json")
-    if isinstance(data, list):
-        return [_plain(item) for item in data]
-    return data
+    plain = to_jsonable_python(data)
+    sys.stdout.write(json.dumps(plain, ensure_ascii=False, indent=2) + "\n")
 
 
 def now_from(text: str | None) -> datetime:
@@ -125,12 +120,9 @@ def handled(options: Mapping[str, str] | None = None) -> Callable[[F], F]:
 
 def deliver_now(ctx: Context, *subjects: str | None) -> None:
     """Send what an act queued for these incidents or drills; what fails is retried later."""
-    from jikoflow.notifications.dispatch import deliver_due
-    from jikoflow.notifications.factory import notifier_for
+    from jikoflow.sweep import deliver
 
-    notifier = notifier_for(ctx.settings)
-    for subject in dict.fromkeys(subjects):
-        deliver_due(ctx.url, notifier, lang=ctx.settings.lang, incident_id=subject)
+    deliver(ctx.settings, subjects=subjects, url=ctx.url)
 
 
 def run_app(app: typer.Typer, argv: list[str]) -> int:

@@ -19,10 +19,11 @@ from jikoflow.cli.common import (
     out,
     principal,
 )
-from jikoflow.models.db import reading, transaction
+from jikoflow.usecases import act, read
 
 if TYPE_CHECKING:
     from jikoflow.models.incidents.schemas import Declared
+    from jikoflow.runner import Handoff
 
 
 @handled()
@@ -71,40 +72,57 @@ def declare(
         },
     )
     ctx = Context()
-    with transaction(ctx.url) as session:
-        declared = declare_incident(session, actor=principal(by), data=data)
+    declared = act(ctx.url, declare_incident, actor=principal(by), data=data)
     ids = [declared.incident.id, *declared.violations]
     if not json_out:
         # Saved: the id is the user's whatever happens next.
         typer.echo(declared.incident.id)
-    completed = True
+    handoff = None
     if not no_flow:
-        from jikoflow.runner import run_flow
+        # 「直ちに」: the reports go out now, in this process; the orchestrator comes after.
+        deliver_now(ctx, *ids)
+        from jikoflow.runner import hand_off
 
         for incident_id in ids:
-            completed = run_flow(ctx.settings, "incident", incident_id=incident_id) and completed
-    _print_declared(ctx, declared, completed, json_out)
+            handoff = hand_off(ctx.settings, "incident", incident_id=incident_id)
+            if handoff.error:
+                break
+    _print_declared(ctx, declared, handoff, json_out)
 
 
-def _print_declared(ctx: Context, declared: Declared, completed: bool, json_out: bool) -> None:
+def _print_declared(
+    ctx: Context, declared: Declared, handoff: Handoff | None, json_out: bool
+) -> None:
     from jikoflow.models.access import OPERATOR
     from jikoflow.models.incidents.service import incident_status
 
-    with reading(ctx.url) as session:
-        view = incident_status(session, actor=OPERATOR, incident_id=declared.incident.id)
+    view = read(ctx.url, incident_status, actor=OPERATOR, incident_id=declared.incident.id)
+    completed = handoff is not None and handoff.completed
     if json_out:
-        emit_json(
-            view.model_dump(mode="json")
-            | {"violations": declared.violations, "flow_completed": completed}
-        )
+        extra = {
+            "violations": declared.violations,
+            "flow_completed": completed,
+            "flow_error": handoff.error if handoff else None,
+        }
+        emit_json(view.model_dump(mode="json") | extra)
         return
     for violation in declared.violations:
         typer.echo(
             f"{violation}  (特記事項違反（第15条・未承認の再委託） / unapproved subcontracting)",
             err=True,
         )
-    if not completed:
-        typer.echo("some reports are not delivered yet; `jikoflow sweep` retries them", err=True)
+    waiting = [r.to for r in view.reports if r.status in ("pending", "failed")]
+    if handoff is not None and handoff.error:
+        typer.echo(
+            f"the Article 24 flow did not start ({handoff.error}); the incident is saved and "
+            "`jikoflow sweep` or `serve` keeps its clocks",
+            err=True,
+        )
+    if handoff is not None and waiting:
+        typer.echo(
+            f"reports not delivered yet to {', '.join(waiting)}; `jikoflow sweep` retries them",
+            err=True,
+        )
 
 
 @handled()
@@ -119,8 +137,7 @@ def status(
 
     moment = now_from(now)
     ctx = Context()
-    with reading(ctx.url) as session:
-        view = incident_status(session, actor=principal(by), incident_id=incident_id, now=moment)
+    view = read(ctx.url, incident_status, actor=principal(by), incident_id=incident_id, now=moment)
     if json_out:
         emit_json(view)
         return
@@ -143,15 +160,15 @@ def list_(
 
     moment = now_from(now)
     ctx = Context()
-    with reading(ctx.url) as session:
-        rows = list_incidents(
-            session,
-            actor=principal(by),
-            contract_id=contract,
-            open_only=open_only,
-            overdue=overdue,
-            now=moment,
-        )
+    rows = read(
+        ctx.url,
+        list_incidents,
+        actor=principal(by),
+        contract_id=contract,
+        open_only=open_only,
+        overdue=overdue,
+        now=moment,
+    )
     if json_out:
         emit_json(rows)
         return
@@ -173,8 +190,7 @@ def ack(
     from jikoflow.models.incidents.service import acknowledge
 
     ctx = Context()
-    with transaction(ctx.url) as session:
-        result = acknowledge(session, actor=principal(by), incident_id=incident_id, org_id=org)
+    result = act(ctx.url, acknowledge, actor=principal(by), incident_id=incident_id, org_id=org)
     deliver_now(ctx, incident_id)
     if json_out:
         emit_json(result)

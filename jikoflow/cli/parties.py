@@ -9,7 +9,7 @@ import typer
 
 from jikoflow.cli.common import Context, JsonOpt, emit_json, handled, out
 from jikoflow.models.access import OPERATOR
-from jikoflow.models.db import reading, transaction
+from jikoflow.usecases import act, read
 
 app = typer.Typer(help="The parties file: organisations, people, contracts.", no_args_is_help=True)
 
@@ -40,8 +40,7 @@ def load(
 
     parties = read_parties(file)
     ctx = Context()
-    with transaction(ctx.url) as session:
-        loaded = load_parties(session, actor=OPERATOR, parties=parties, source=file.name)
+    loaded = act(ctx.url, load_parties, actor=OPERATOR, parties=parties, source=file.name)
     if json_out:
         emit_json({"changed": loaded})
     elif loaded.changed:
@@ -61,8 +60,7 @@ def show(
     from jikoflow.models.parties.service import trees
 
     ctx = Context()
-    with reading(ctx.url) as session:
-        found = trees(session, actor=OPERATOR, contract_id=contract)
+    found = read(ctx.url, trees, actor=OPERATOR, contract_id=contract)
     if json_out:
         emit_json(found)
         return

@@ -18,8 +18,8 @@ from jikoflow.cli.common import (
     out,
     principal,
 )
-from jikoflow.models.db import reading, transaction
 from jikoflow.models.errors import BadInput
+from jikoflow.usecases import act, read
 
 
 @handled()
@@ -37,10 +37,9 @@ def contain(
 
     data = parse(ContainInput, {"action": action, "done": done})
     ctx = Context()
-    with transaction(ctx.url) as session:
-        result = record_containment(
-            session, actor=principal(by), incident_id=incident_id, data=data
-        )
+    result = act(
+        ctx.url, record_containment, actor=principal(by), incident_id=incident_id, data=data
+    )
     deliver_now(ctx, incident_id)
     if json_out:
         emit_json(result)
@@ -62,8 +61,7 @@ def cause(
 
     data = parse(CauseInput, {"text": text})
     ctx = Context()
-    with transaction(ctx.url) as session:
-        result = record_cause(session, actor=principal(by), incident_id=incident_id, data=data)
+    result = act(ctx.url, record_cause, actor=principal(by), incident_id=incident_id, data=data)
     deliver_now(ctx, incident_id)
     if json_out:
         emit_json(result)
@@ -94,15 +92,13 @@ def prevent(
     ctx = Context()
     actor = principal(by)
     if implemented is not None:
-        with transaction(ctx.url) as session:
-            result = implement_measure(
-                session, actor=actor, incident_id=incident_id, number=implemented
-            )
+        result = act(
+            ctx.url, implement_measure, actor=actor, incident_id=incident_id, number=implemented
+        )
     else:
         day = parse_day(due, "due") if due is not None else None
         data = parse(MeasureInput, {"measure": measure, "owner": owner, "due": day})
-        with transaction(ctx.url) as session:
-            result = add_measure(session, actor=actor, incident_id=incident_id, data=data)
+        result = act(ctx.url, add_measure, actor=actor, incident_id=incident_id, data=data)
     deliver_now(ctx, incident_id)
     if json_out:
         emit_json(result)
@@ -133,15 +129,15 @@ def record(
     if record_format is RecordFormat.PDF and out_path is None:
         raise BadInput("out", "a PDF needs --out PATH")
     ctx = Context()
-    with reading(ctx.url) as session:
-        body = record_document(
-            session,
-            actor=principal(by),
-            incident_id=incident_id,
-            lang=language,
-            fmt=record_format.value,
-            version=version,
-        )
+    body = read(
+        ctx.url,
+        record_document,
+        actor=principal(by),
+        incident_id=incident_id,
+        lang=language,
+        fmt=record_format.value,
+        version=version,
+    )
     if out_path is None:
         typer.echo(body.decode(), nl=False)
         return
@@ -175,8 +171,7 @@ def submit(
 
     data = SubmitInput(lang=parse_choice(Lang, lang, "lang"))
     ctx = Context()
-    with transaction(ctx.url) as session:
-        result = submit_record(session, actor=principal(by), incident_id=incident_id, data=data)
+    result = act(ctx.url, submit_record, actor=principal(by), incident_id=incident_id, data=data)
     deliver_now(ctx, incident_id)
     if json_out:
         emit_json(result)
@@ -196,8 +191,7 @@ def accept(
     from jikoflow.models.response.service import accept as accept_record
 
     ctx = Context()
-    with transaction(ctx.url) as session:
-        result = accept_record(session, actor=principal(by), incident_id=incident_id)
+    result = act(ctx.url, accept_record, actor=principal(by), incident_id=incident_id)
     deliver_now(ctx, incident_id)
     if json_out:
         emit_json(result)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, or_, select
 
-from jikoflow.models.access import Act, Principal
+from jikoflow.models.access import WHO_MAY, Act, Principal, allows, standings
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.db import lock_row
 from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
@@ -91,6 +91,7 @@ def declare(
 
 
 def _authorize_declaration(session: Session, actor: Principal, chain: Chain, org_id: str) -> None:
+    """A person declares at their own organisation, or as a manager at one below it (§8)."""
     person = acting_person(session, actor)
     if person is None:
         return
@@ -98,7 +99,10 @@ def _authorize_declaration(session: Session, actor: Principal, chain: Chain, org
         raise NotFound("contract", f"unknown contract {chain.contract_id!r}")
     if org_id not in chain.members():
         raise BadInput("org", f"{org_id} is not in the chain of contract {chain.contract_id}")
-    authorize(session, actor, Act.DECLARE, Subject("(new)", chain.contract_id, org_id), chain=chain)
+    if not allows(Act.DECLARE, standings(chain, org_id, person.org_id), person.role):
+        raise Forbidden(
+            "by", f"{person.id} may not declare at {org_id}: only {WHO_MAY[Act.DECLARE]} may"
+        )
 
 
 def incident_status(

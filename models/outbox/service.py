@@ -417,3 +417,15 @@ def _stuck_row(session: Session, row_id: int) -> Notification:
     if row.status not in _STUCK:
         raise BadInput("ID", f"notification {row_id} is {row.status}, not failed or unreachable")
     return row
+
+
+def pending_messages(session: Session, subject: str | None = None) -> int:
+    """Rows (of one incident or drill, or all) still waiting for delivery."""
+    query = (
+        select(func.count())
+        .select_from(Notification)
+        .where(col(Notification.status).in_(_OPEN))
+    )
+    if subject is not None:
+        query = query.where(Notification.incident_id == subject)
+    return int(session.exec(query).one())

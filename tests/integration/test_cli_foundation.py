@@ -91,19 +91,22 @@ def test_parties_show_draws_the_chain(loaded: Env, cli: Cli) -> None:
     assert "ゼータ" not in shown.out
 
 
-def test_parties_show_json_nests_the_tree(loaded: Env, cli: Cli) -> None:
+def test_parties_show_json_lists_each_tree_in_order(loaded: Env, cli: Cli) -> None:
     views = cli("parties", "show", "--json").json()
     assert [v["id"] for v in views] == [SAMPLE_CONTRACT, "C-2026-002"]
-    node = views[0]["tree"]
-    path = []
-    while node:
-        path.append(node["id"])
-        node = node["children"][0] if node["children"] else None
-    assert path == ["nerima", "acme", "beta", "gamma", "delta"]
-    acme = views[0]["tree"]["children"][0]
-    assert acme["managers"] == ["suzuki"]
-    assert acme["children"][0]["approved_at"] == "2026-04-01"
-    assert views[1]["tree"]["children"][0]["children"][0]["id"] == "delta"
+    # Flat, parent before children, each with its parent and depth: any depth serialises.
+    orgs = views[0]["organizations"]
+    assert [(o["id"], o["parent"], o["depth"]) for o in orgs] == [
+        ("nerima", None, 0),
+        ("acme", "nerima", 1),
+        ("beta", "acme", 2),
+        ("gamma", "beta", 3),
+        ("delta", "gamma", 4),
+    ]
+    assert orgs[1]["managers"] == ["suzuki"]
+    assert orgs[2]["approved_at"] == "2026-04-01"
+    second = {o["id"]: o for o in views[1]["organizations"]}
+    assert (second["delta"]["parent"], second["delta"]["depth"]) == ("zeta", 2)
 
 
 # --- declare, status, list -------------------------------------------------------------------
@@ -172,6 +175,21 @@ def test_list_open_json_lists_incidents_newest_first(
     assert only_second == []
 
 
+@pytest.mark.parametrize("columns", ["80", "60"])
+def test_list_shows_every_id_whole_on_a_narrow_terminal(
+    loaded: Env, cli: Cli, declare: Declare, monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    ids = [declare(org="delta")["id"], declare(org="acme")["id"]]
+    from jikoflow.cli import common
+
+    monkeypatch.setattr(common.out, "_width", int(columns))
+    shown = cli("list")
+    assert shown.code == 0, shown.err
+    for incident in ids:
+        assert incident in shown.out
+
+
 def test_list_overdue_uses_the_time_given(loaded: Env, cli: Cli, declare: Declare) -> None:
     incident = declare(org="delta")["id"]
     soon = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
@@ -198,11 +216,13 @@ def test_ack_records_who_and_when_with_an_audit_event(
     [nerima] = [r for r in status["reports"] if r["to"] == "nerima"]
     assert nerima["acknowledged_by"] == "tanaka"
     assert before <= datetime.fromisoformat(nerima["acknowledged_at"]) <= after
-    assert [r["status"] for r in status["reports"] if r["to"] != "nerima"] == ["pending"] * 3
+    others = [r for r in status["reports"] if r["to"] != "nerima"]
+    assert [r["acknowledged_at"] for r in others] == [None] * 3
     with reading(loaded.url) as session:
         events = events_of(session, incident)
-    assert [e.action for e in events] == ["declared", "acknowledged"]
-    assert (events[1].actor, events[1].detail) == ("tanaka", {"org": "nerima"})
+    acts = [e for e in events if not e.action.startswith("report_")]
+    assert [e.action for e in acts] == ["declared", "acknowledged"]
+    assert (acts[1].actor, acts[1].detail) == ("tanaka", {"org": "nerima"})
     assert verify_chain(events)
 
 
@@ -219,7 +239,8 @@ def test_the_last_acknowledgement_completes_the_report_step(
     with reading(loaded.url) as session:
         events = events_of(session, incident)
     # Acknowledging twice is recorded once.
-    assert [e.action for e in events] == ["declared", "acknowledged", "acknowledged", "step_done"]
+    acts = [e.action for e in events if not e.action.startswith("report_")]
+    assert acts == ["declared", "acknowledged", "acknowledged", "step_done"]
     assert verify_chain(events)
 
 
@@ -237,6 +258,10 @@ def test_an_unapproved_tier_opens_a_violation_at_its_delegator(
     assert violation["linked_incident"] == declared["id"]
     assert [r["to"] for r in violation["reports"]] == ["beta", "acme", "nerima"]
     assert "delta" in violation["summary"]
+    # The incident that revealed it links to it too.
+    cause = cli("status", declared["id"], "--json").json()
+    assert (cause["linked_incident"], cause["linked_incidents"]) == (violation_id, [violation_id])
+    assert declared["linked_incident"] == violation_id
     rows = cli("list", "--json").json()
     assert {r["id"] for r in rows} == {declared["id"], violation_id}
 

@@ -16,12 +16,11 @@ from hypothesis import strategies as st
 
 from jikoflow.models.db import transaction
 from jikoflow.models.enums import IncidentKind
-from jikoflow.models.incidents.service import declare_incident
 from jikoflow.models.incidents.sweep import sweep_clocks
-from jikoflow.models.response.service import add_measure, record_cause, record_containment
 from jikoflow.models.types import utcnow
 from jikoflow.notifications.dispatch import ChannelPacer, deliver_due
 from jikoflow.notifications.slack import SlackNotifier
+from tests import acts
 from tests.conftest import CliResult, Env
 from tests.slack_fixtures import SLACK_TOKEN
 from tests.slack_server import SlackServer
@@ -104,18 +103,12 @@ def test_personal_data_in_an_incident_never_reaches_slack(
     url = parties_loaded.url
     now = utcnow()
     with transaction(url) as session:
-        incident = declare_incident(
-            session,
-            contract_id="C-2026-001",
-            org_id="delta",
-            kind=kind,
-            summary=person.sentence(),
-            by="watanabe",
-            now=now,
+        incident = acts.declare(
+            session, kind=kind, summary=person.sentence(), by="watanabe", now=now
         ).incident.id
-        record_containment(session, incident, action=other.sentence(), by="watanabe", now=now)
-        record_cause(session, incident, text=person.sentence(), now=now)
-        add_measure(session, incident, measure=other.sentence(), now=now)
+        acts.contain(session, incident, other.sentence(), by="watanabe", now=now)
+        acts.cause(session, incident, person.sentence(), now=now)
+        acts.measure(session, incident, other.sentence(), now=now)
         # A month later every remaining clock has warned and run out.
         sweep_clocks(session, now + timedelta(days=60), incident_id=incident)
     stats = deliver_due(

@@ -65,11 +65,11 @@ class DiesAfterPost:
 
 def contain_all(world: OutboxWorld, incidents: list[str]) -> None:
     from jikoflow.models.db import transaction
-    from jikoflow.models.response.service import record_containment
+    from tests import acts
 
     with transaction(world.url) as session:
         for incident in incidents:
-            record_containment(session, incident, action="端末を隔離", now=world.at(minutes=5))
+            acts.contain(session, incident, "端末を隔離", now=world.at(minutes=5))
 
 
 def assert_each_key_posted_once_in_its_thread(world: OutboxWorld) -> None:

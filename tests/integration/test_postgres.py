@@ -119,7 +119,7 @@ def test_the_console_script_takes_a_plain_postgresql_url(
     assert cli_subprocess("parties", "load", parties_file).code == 0
     shown = cli_subprocess("parties", "show", "--json")
     assert shown.code == 0, shown.err
-    assert shown.json()[0]["tree"]["id"] == "nerima"
+    assert shown.json()[0]["organizations"][0]["id"] == "nerima"
     again = cli_subprocess("init", "--json").json()
     assert again["from"] == again["to"]
     # Nothing was written to a SQLite file in the home directory.

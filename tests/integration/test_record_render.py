@@ -10,23 +10,18 @@ import pypdf
 import pytest
 from sqlmodel import Session, select
 
+from jikoflow.models.access import person
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.db import transaction
 from jikoflow.models.enums import IncidentKind, IncidentState, Lang, ReportStatus
 from jikoflow.models.errors import NotFound
-from jikoflow.models.incidents.service import acknowledge_report, declare_incident
 from jikoflow.models.incidents.tables import Incident, Report
 from jikoflow.models.parties.file import read_parties
 from jikoflow.models.parties.service import load_parties
-from jikoflow.models.response.service import (
-    add_measure,
-    implement_measure,
-    record_cause,
-    record_containment,
-    submit_record,
-)
+from jikoflow.models.response.service import implement_measure
 from jikoflow.records.data import Actor, MeasureState, record_data
 from jikoflow.records.render import RecordFormat, render_record, render_text
+from tests import acts
 from tests.conftest import SAMPLE_PARTIES
 
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # 18:30 in Tokyo
@@ -34,10 +29,9 @@ T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # 18:30 in Tokyo
 
 def _declare(session: Session) -> str:
     load_parties(session, read_parties(SAMPLE_PARTIES))
-    declared = declare_incident(
+    declared = acts.declare(
         session,
-        contract_id="C-2026-001",
-        org_id="gamma",
+        org="gamma",
         kind=IncidentKind.LEAK,
         summary="バックアップテープ1本の所在不明",
         suspected=True,
@@ -54,26 +48,24 @@ def _respond(session: Session, incident_id: str) -> None:
         report.status = ReportStatus.DELIVERED
         report.sent_at = report.delivered_at = T0 + timedelta(minutes=1)
         session.add(report)
-    acknowledge_report(
-        session,
-        incident_id=incident_id,
-        org_id="nerima",
-        by="tanaka",
-        now=T0 + timedelta(minutes=9),
-    )
+    acts.ack(session, incident_id, "nerima", by="tanaka", now=T0 + timedelta(minutes=9))
     at = T0 + timedelta(minutes=20)
-    record_containment(session, incident_id, action="保管庫を施錠", by="ito", now=at)
+    acts.contain(session, incident_id, "保管庫を施錠", by="ito", now=at)
     at += timedelta(hours=2)
-    record_containment(session, incident_id, action="テープを回収", done=True, by="ito", now=at)
+    acts.contain(session, incident_id, "テープを回収", done=True, by="ito", now=at)
     at += timedelta(days=1)
-    record_cause(session, incident_id, text="搬出手順の不備", by="ito", now=at)
+    acts.cause(session, incident_id, "搬出手順の不備", by="ito", now=at)
     at += timedelta(days=1)
-    record_cause(session, incident_id, text="搬出記録の確認漏れ", by="suzuki", now=at)
-    add_measure(
-        session, incident_id, measure="二重確認", owner="suzuki", due=date(2026, 12, 1), now=at
+    acts.cause(session, incident_id, "搬出記録の確認漏れ", by="suzuki", now=at)
+    acts.measure(session, incident_id, "二重確認", owner="suzuki", due=date(2026, 12, 1), now=at)
+    acts.measure(session, incident_id, "再教育", due=date(2026, 12, 10), by="ito", now=at)
+    implement_measure(
+        session,
+        actor=person("suzuki"),
+        incident_id=incident_id,
+        number=1,
+        now=at + timedelta(hours=1),
     )
-    add_measure(session, incident_id, measure="再教育", due=date(2026, 12, 10), by="ito", now=at)
-    implement_measure(session, incident_id, number=1, by="suzuki", now=at + timedelta(hours=1))
     record_event(session, incident_id, "cron_check", actor="scheduler", at=at + timedelta(hours=2))
 
 
@@ -141,7 +133,8 @@ def test_versions_follow_submission_and_reopening(sqlite_url: str, incident_id: 
         frozen = record_data(session, incident_id, now=at, submitting=True)
         assert (frozen.version, frozen.draft) == (1, False)
         content = render_text(frozen, fmt=RecordFormat.MD)
-        submitted = submit_record(session, incident_id, content=content, by="suzuki", now=at)
+        submitted = acts.submit(session, incident_id, by="suzuki", now=at)
+    # What was frozen is exactly what the record rendered for submission.
     assert submitted.sha256 == hashlib.sha256(content.encode()).hexdigest()
     assert "下書き" not in content
 
@@ -152,7 +145,7 @@ def test_versions_follow_submission_and_reopening(sqlite_url: str, incident_id: 
     assert submitted.sha256 in render_text(after, lang=Lang.EN, fmt=RecordFormat.MD)
 
     with transaction(sqlite_url) as session:
-        record_cause(session, incident_id, text="第三者委託先の管理不足", by="ito", now=at)
+        acts.cause(session, incident_id, "第三者委託先の管理不足", by="ito", now=at)
         reopened = record_data(session, incident_id, now=at + timedelta(hours=2))
     assert (reopened.version, reopened.draft, reopened.state) == (2, True, IncidentState.OPEN)
     assert "第2版" in render_text(reopened, fmt=RecordFormat.MD)

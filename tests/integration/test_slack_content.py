@@ -111,7 +111,7 @@ def test_an_organisation_without_a_channel_is_listed_as_unreachable_then_retried
         ("beta", "unreachable", None)
     ]
     load(cli, parties_file)  # beta now has its channel
-    retried = cli("notifications", "retry", str(listed[0]["id"]), "--by", "suzuki", "--json")
+    retried = cli("notifications", "retry", str(listed[0]["id"]), "--json")
     assert retried.code == 0, retried.err
     assert retried.json()["notifications"][0]["status"] == "sent"
     assert [m["text"][:4] for m in slack.messages("C0BETA")] == ["事故等 "]

@@ -58,16 +58,14 @@ def test_later_events_go_into_the_thread_and_the_card_is_updated(
     outbox_world: OutboxWorld,
 ) -> None:
     from jikoflow.models.db import transaction
-    from jikoflow.models.response.service import record_containment
+    from tests import acts
 
     incident = outbox_world.declare()
     outbox_world.deliver()
     cards = {p.body["channel"]: p for p in outbox_world.posts()}
     card_ts = {r.channel: r.ts for r in outbox_world.rows()}
     with transaction(outbox_world.url) as session:
-        record_containment(
-            session, incident, action="該当端末を隔離", now=outbox_world.at(minutes=20)
-        )
+        acts.contain(session, incident, "該当端末を隔離", now=outbox_world.at(minutes=20))
     stats = outbox_world.deliver(outbox_world.at(minutes=21))
     assert stats.sent == 5
     assert stats.cards_updated == 5
@@ -182,11 +180,11 @@ def test_drill_cards_are_marked(outbox_world: OutboxWorld, lang: str) -> None:
 
 def test_card_and_its_thread_go_out_in_one_pass(outbox_world: OutboxWorld) -> None:
     from jikoflow.models.db import transaction
-    from jikoflow.models.response.service import record_containment
+    from tests import acts
 
     incident = outbox_world.declare()
     with transaction(outbox_world.url) as session:
-        record_containment(session, incident, action="隔離", now=outbox_world.at(minutes=1))
+        acts.contain(session, incident, "隔離", now=outbox_world.at(minutes=1))
     stats = outbox_world.deliver(outbox_world.at(minutes=2))
     assert (stats.sent, stats.cards_updated) == (10, 5)
     for channel in ALL_CHANNELS:

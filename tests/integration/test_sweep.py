@@ -8,14 +8,13 @@ import pytest
 from sqlmodel import col, select
 
 from jikoflow.models.db import transaction
-from jikoflow.models.enums import IncidentKind, StepName
-from jikoflow.models.incidents.service import acknowledge_report, declare_incident
+from jikoflow.models.enums import StepName
 from jikoflow.models.incidents.sweep import sweep_clocks
 from jikoflow.models.outbox.facts import NoticeEvent
 from jikoflow.models.outbox.tables import Notification
 from jikoflow.models.parties.file import read_parties
 from jikoflow.models.parties.service import load_parties
-from jikoflow.models.response.service import record_containment
+from tests import acts
 from tests.conftest import SAMPLE_PARTIES
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
@@ -25,14 +24,7 @@ T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 def incident(db_url: str) -> str:
     with transaction(db_url) as session:
         load_parties(session, read_parties(SAMPLE_PARTIES))
-        return declare_incident(
-            session,
-            contract_id="C-2026-001",
-            org_id="delta",
-            kind=IncidentKind.LEAK,
-            summary="紛失",
-            now=T0,
-        ).incident.id
+        return acts.declare(session, summary="紛失", now=T0).incident.id
 
 
 def sweep_at(db_url: str, when: datetime) -> tuple[int, int]:
@@ -60,7 +52,7 @@ def test_warn_time_reminds_the_org_and_the_recipients_still_to_acknowledge(
     db_url: str, incident: str
 ) -> None:
     with transaction(db_url) as session:
-        acknowledge_report(session, incident_id=incident, org_id="nerima", now=T0)
+        acts.ack(session, incident, "nerima", now=T0)
     assert sweep_at(db_url, T0 + timedelta(minutes=31)) == (2, 0)  # containment and report
     rows = queued(db_url, NoticeEvent.REMINDER)
     by_step = {(r.facts["step"], r.org_id) for r in rows}
@@ -99,7 +91,7 @@ def test_a_step_first_seen_overdue_escalates_without_a_stale_reminder(
 
 def test_a_done_step_is_never_reminded(db_url: str, incident: str) -> None:
     with transaction(db_url) as session:
-        record_containment(session, incident, action="隔離", now=T0 + timedelta(minutes=5))
+        acts.contain(session, incident, "隔離", now=T0 + timedelta(minutes=5))
     sweep_at(db_url, T0 + timedelta(hours=2))
     late = {r.facts["step"] for r in queued(db_url, NoticeEvent.ESCALATION)}
     assert StepName.CONTAINMENT.value not in late

@@ -61,3 +61,56 @@ def test_no_code_imports_a_generic_top_level_name() -> None:
             where = path.relative_to(ROOT)
             offenders += [f"{where}: {n}" for n in names if n.split(".")[0] in GENERIC]
     assert offenders == []
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+# The surfaces call services; sessions and tables belong to the domain.
+SURFACES = [
+    *sorted((ROOT / "jikoflow" / "cli").glob("*.py")),
+    *sorted((ROOT / "jikoflow" / "web").rglob("*.py")),
+    *sorted((ROOT / "flows").rglob("*.py")),
+]
+_STORAGE = ("sqlmodel", "sqlalchemy", "jikoflow.models.db")
+
+
+def _storage(module: str) -> bool:
+    return (
+        module.startswith(_STORAGE)
+        or module.endswith((".tables", ".queries"))
+        or module == "jikoflow.models.metadata"
+    )
+
+
+def test_surfaces_never_open_sessions_or_touch_tables() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in SURFACES
+        for module in sorted(_imports(path))
+        if _storage(module)
+    ]
+    assert offenders == []
+
+
+# The domain is plain: no orchestrator, chat, HTTP or scheduler library (DESIGN.md §3).
+_OUTSIDE = ("prefect", "slack_sdk", "fastapi", "starlette", "httpx", "uvicorn", "apscheduler")
+_SHELL = ("jikoflow.flows", "jikoflow.notifications", "jikoflow.cli", "jikoflow.web")
+
+
+def test_the_domain_imports_no_orchestrator_chat_http_or_scheduler() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in sorted((ROOT / "models").rglob("*.py"))
+        for module in sorted(_imports(path))
+        if module.split(".")[0] in _OUTSIDE or module.startswith(_SHELL)
+    ]
+    assert offenders == []

@@ -59,7 +59,7 @@ def test_depth_parent_and_children() -> None:
 def test_an_organisation_outside_the_chain_is_refused() -> None:
     with pytest.raises(BadInput) as refused:
         SAMPLE.recipients_for("stranger")
-    assert refused.value.field == "--org"
+    assert refused.value.field == "org"
 
 
 def test_approval_counts_from_its_own_day() -> None:

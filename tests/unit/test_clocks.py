@@ -10,7 +10,8 @@ import pytest
 from jikoflow.models.enums import StepName, StepStatus
 from jikoflow.models.errors import BadInput
 from jikoflow.models.incidents.clocks import deadlines, effective_status
-from jikoflow.models.incidents.service import new_incident_id, parse_when
+from jikoflow.models.incidents.service import new_incident_id
+from jikoflow.models.times import parse_when
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # Discovered 2026-05-01 10:00 in Tokyo (01:00 UTC).

@@ -1,12 +1,20 @@
-"""The incident state machine: every action in every state, allowed or refused."""
+"""The state machines of incidents, steps and reports: every event in every state."""
 
 from __future__ import annotations
 
 import pytest
 
-from jikoflow.models.enums import IncidentState
-from jikoflow.models.errors import BadInput
-from jikoflow.models.incidents.lifecycle import TRANSITIONS, Action, next_state
+from jikoflow.models.enums import IncidentState, ReportStatus, StepStatus
+from jikoflow.models.errors import BadInput, Conflict
+from jikoflow.models.incidents.lifecycle import (
+    INCIDENT,
+    Action,
+    ReportEvent,
+    StepEvent,
+    next_state,
+    report_after,
+    step_after,
+)
 
 OPEN, SUBMITTED, CLOSED = IncidentState.OPEN, IncidentState.SUBMITTED, IncidentState.CLOSED
 
@@ -41,7 +49,7 @@ EXPECTED = {
 def test_every_action_in_every_state(state: IncidentState, action: Action) -> None:
     expected = EXPECTED[state][action]
     if expected is None:
-        with pytest.raises(BadInput) as refused:
+        with pytest.raises(Conflict) as refused:
             next_state(state, action, "INC-X")
         assert "INC-X" in str(refused.value)
     else:
@@ -60,4 +68,62 @@ def test_accept_before_submit_says_nothing_was_submitted() -> None:
 
 
 def test_the_table_has_no_transition_out_of_closed() -> None:
-    assert not [key for key in TRANSITIONS if key[0] is CLOSED]
+    assert not [key for key in INCIDENT if key[0] is CLOSED]
+
+
+# Steps: `overdue` is derived from the clock, never a stored state, so it has no transitions.
+PENDING, IN_PROGRESS, DONE = StepStatus.PENDING, StepStatus.IN_PROGRESS, StepStatus.DONE
+STEP_EXPECTED = {
+    PENDING: {StepEvent.START: IN_PROGRESS, StepEvent.COMPLETE: DONE, StepEvent.REOPEN: None},
+    IN_PROGRESS: {StepEvent.START: IN_PROGRESS, StepEvent.COMPLETE: DONE, StepEvent.REOPEN: None},
+    # A done step stays done when work goes on; a returned record makes its step due again.
+    DONE: {StepEvent.START: DONE, StepEvent.COMPLETE: DONE, StepEvent.REOPEN: IN_PROGRESS},
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "event"), [(s, e) for s in (PENDING, IN_PROGRESS, DONE) for e in StepEvent]
+)
+def test_every_step_event_in_every_stored_status(status: StepStatus, event: StepEvent) -> None:
+    expected = STEP_EXPECTED[status][event]
+    if expected is None:
+        with pytest.raises(Conflict, match="cannot reopen"):
+            step_after(status, event)
+    else:
+        assert step_after(status, event) is expected
+
+
+def test_an_overdue_step_is_never_a_stored_status() -> None:
+    with pytest.raises(Conflict):
+        step_after(StepStatus.OVERDUE, StepEvent.COMPLETE)
+
+
+R_PENDING, DELIVERED = ReportStatus.PENDING, ReportStatus.DELIVERED
+FAILED, ACKED = ReportStatus.FAILED, ReportStatus.ACKNOWLEDGED
+REPORT_EXPECTED = {
+    R_PENDING: {
+        ReportEvent.DELIVERED: DELIVERED,
+        ReportEvent.FAILED: FAILED,
+        ReportEvent.RETRY: R_PENDING,
+        ReportEvent.ACKNOWLEDGE: ACKED,
+    },
+    FAILED: {
+        ReportEvent.DELIVERED: DELIVERED,  # another transport got through
+        ReportEvent.FAILED: FAILED,
+        ReportEvent.RETRY: R_PENDING,
+        ReportEvent.ACKNOWLEDGE: ACKED,
+    },
+    DELIVERED: {
+        ReportEvent.DELIVERED: DELIVERED,
+        ReportEvent.FAILED: DELIVERED,  # one transport's failure never undoes a delivery
+        ReportEvent.RETRY: DELIVERED,
+        ReportEvent.ACKNOWLEDGE: ACKED,
+    },
+    # A late delivery outcome never undoes an acknowledgement.
+    ACKED: dict.fromkeys(ReportEvent, ACKED),
+}
+
+
+@pytest.mark.parametrize(("status", "event"), [(s, e) for s in ReportStatus for e in ReportEvent])
+def test_every_report_event_in_every_status(status: ReportStatus, event: ReportEvent) -> None:
+    assert report_after(status, event) is REPORT_EXPECTED[status][event]
