@@ -21,16 +21,6 @@ if TYPE_CHECKING:
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="Incident id.")]
 
 
-def deliver_now(ctx: Context, incident_id: str | None) -> None:
-    """Send the messages a change queued; whatever fails now is retried by `sweep`."""
-    from jikoflow.notifications.dispatch import deliver_due
-    from jikoflow.notifications.factory import notifier_for
-
-    deliver_due(
-        ctx.url, notifier_for(ctx.settings), lang=ctx.settings.lang, incident_id=incident_id
-    )
-
-
 @app.command()
 @handled
 def contain(
@@ -47,7 +37,9 @@ def contain(
     with transaction(ctx.url) as session:
         row = record_containment(session, incident_id, action=action, done=done, by=by)
         result = {"id": incident_id, "at": row.at.isoformat(), "contained": row.contained}
-    deliver_now(ctx, incident_id)
+    from jikoflow.notifications.delivery import deliver
+
+    deliver(ctx.settings, subjects=[incident_id])  # what fails now, `sweep` retries
     if json_out:
         emit_json(result)
     else:
@@ -69,7 +61,9 @@ def cause(
     with transaction(ctx.url) as session:
         row = record_cause(session, incident_id, text=text, by=by)
         result = {"id": incident_id, "revision": row.revision, "at": row.at.isoformat()}
-    deliver_now(ctx, incident_id)
+    from jikoflow.notifications.delivery import deliver
+
+    deliver(ctx.settings, subjects=[incident_id])  # what fails now, `sweep` retries
     if json_out:
         emit_json(result)
     else:
@@ -116,7 +110,9 @@ def prevent(
             "number": row.number,
             "implemented": row.implemented_at is not None,
         }
-    deliver_now(ctx, incident_id)
+    from jikoflow.notifications.delivery import deliver
+
+    deliver(ctx.settings, subjects=[incident_id])  # what fails now, `sweep` retries
     if json_out:
         emit_json(result)
     else:
@@ -221,7 +217,9 @@ def submit(
         submitted = submit_record(
             session, incident_id, content=content, lang=language.value, by=by, now=now
         )
-    deliver_now(ctx, incident_id)
+    from jikoflow.notifications.delivery import deliver
+
+    deliver(ctx.settings, subjects=[incident_id])  # what fails now, `sweep` retries
     result = {
         "id": incident_id,
         "version": submitted.version,
@@ -252,7 +250,9 @@ def accept(
     with transaction(ctx.url) as session:
         row = accept_record(session, incident_id, by=by)
         result = {"id": incident_id, "version": row.version, "state": "closed", "accepted_by": by}
-    deliver_now(ctx, incident_id)
+    from jikoflow.notifications.delivery import deliver
+
+    deliver(ctx.settings, subjects=[incident_id])  # what fails now, `sweep` retries
     if json_out:
         emit_json(result)
     else:
@@ -264,14 +264,13 @@ def accept(
 def sweep(now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """One pass of everything due: reminders, escalations and undelivered messages."""
     from jikoflow.models.incidents.sweep import sweep_clocks
-    from jikoflow.notifications.dispatch import deliver_due
-    from jikoflow.notifications.factory import notifier_for
+    from jikoflow.notifications.delivery import deliver
 
     moment = now_from(now)
     ctx = Context()
     with transaction(ctx.url) as session:
         clocks = sweep_clocks(session, moment)
-    stats = deliver_due(ctx.url, notifier_for(ctx.settings), lang=ctx.settings.lang, now=moment)
+    stats = deliver(ctx.settings, now=moment)
     result = {
         "now": moment.isoformat(),
         "reminders": clocks.reminders,
