@@ -61,3 +61,37 @@ def test_no_code_imports_a_generic_top_level_name() -> None:
             where = path.relative_to(ROOT)
             offenders += [f"{where}: {n}" for n in names if n.split(".")[0] in GENERIC]
     assert offenders == []
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append(node.module)
+    return found
+
+
+def test_messages_leave_by_one_delivery_path() -> None:
+    # The flows, the scheduler's jobs and the commands deliver through `delivery.deliver`;
+    # the dispatcher and the transports are the delivery package's own business.
+    inner = ("jikoflow.notifications.dispatch", "jikoflow.notifications.slack")
+    offenders = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _sources()
+        if path.parent != ROOT / "notifications"
+        for name in _imports(path)
+        if name.startswith(inner) and not name.startswith("jikoflow.notifications.slack_")
+    ]
+    assert offenders == []
+
+
+def test_only_the_slack_channel_imports_slack_sdk() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in _sources()
+        if any(name.split(".")[0] == "slack_sdk" for name in _imports(path))
+    ]
+    assert offenders == ["notifications/slack.py"]
