@@ -1,7 +1,7 @@
 """The dispatcher: one pass over one transport's outbox — claim, send address by address, settle.
 
-Addresses are resolved by the channel from the parties as they are now. Addresses are served
-side by side by a small pool of workers, each within the service's pace (Slack: about one
+Addresses are resolved by the channel from the parties as they are now, and served side by
+side by a small pool of workers, each within the service's pace (Slack: about one
 message per second per channel, see `pacing`). Workers only talk to the service; the calling
 thread does every database write, in short batched transactions, and the channel's ledger
 records where each message landed in the same transaction that marks its row sent.
@@ -13,17 +13,14 @@ thread and, when found, records it as sent instead of sending again. A channel t
 look messages up sends again. What remains is the service's own delay in listing a message it
 has just accepted, against a claim that goes stale only after five minutes.
 
-Cards: per subject and address the first message opens the conversation as a summary card,
-built from the facts of its row with every report's state as it is when it is sent (the report
-it delivers itself counted as delivered). After the pass, a channel that can update messages
-brings each card up to date: to its newest row's facts, and to its reports' states when a
-report of its subject changed in the pass.
+Cards: per subject and address the first message opens the conversation as a summary card
+(see `cards`); after the pass, a channel that can update messages brings each card up to date:
+to its newest row's facts, and to its reports' states when a report of its subject changed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import queue
 import random
 import threading
@@ -35,9 +32,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from jikoflow.models.db import reading, transaction
+from jikoflow.models.db import reading
 from jikoflow.models.enums import Lang, ReportStatus
-from jikoflow.models.outbox.facts import NoticeFacts, OutboxStatus, with_reports
+from jikoflow.models.outbox.facts import OutboxStatus
 from jikoflow.models.outbox.service import (
     Claim,
     Settlement,
@@ -50,7 +47,6 @@ from jikoflow.models.outbox.tables import Transport
 from jikoflow.models.types import utcnow
 from jikoflow.notifications.addresses import Who, addressees
 from jikoflow.notifications.base import (
-    Card,
     Channel,
     DeliveryError,
     Finding,
@@ -58,8 +54,8 @@ from jikoflow.notifications.base import (
     Pair,
     Receipt,
     Sent,
-    Updating,
 )
+from jikoflow.notifications.cards import card_digest, opening_facts, refresh_cards
 from jikoflow.notifications.messages import build_card, build_message
 from jikoflow.notifications.pacing import ChannelPacer, Lanes
 from jikoflow.notifications.plan import choose
@@ -155,11 +151,6 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
     return timedelta(seconds=delay)
 
 
-def card_digest(facts: NoticeFacts) -> str:
-    """A short digest of what a card built from `facts` shows."""
-    return hashlib.blake2b(facts.model_dump_json().encode(), digest_size=16).hexdigest()
-
-
 def deliver_due(
     url: str,
     channel: Channel,
@@ -175,7 +166,15 @@ def deliver_due(
     for _ in range(MAX_ROUNDS):
         if not run.round(subjects):
             break
-    run.refresh_cards(subjects)
+    refresh_cards(
+        url,
+        channel,
+        run.stats,
+        lang=lang,
+        subjects=subjects,
+        touched=run.touched,
+        workers=run.workers,
+    )
     return run.stats
 
 
@@ -353,17 +352,8 @@ class _Pass:
     def _message(self, claim_: Claim, thread: str | None) -> tuple[Message, str | None]:
         if thread is not None:
             return build_message(claim_.facts, self.lang, key=claim_.key), None
-        facts = self._card_facts(claim_)
+        facts = opening_facts(claim_, self.reports.get(claim_.subject_id, {}))
         return build_card(facts, self.lang, key=claim_.key), card_digest(facts)
-
-    def _card_facts(self, claim_: Claim) -> NoticeFacts:
-        """The row's facts with the reports as they are now; the one it delivers as delivered."""
-        states = dict(self.reports.get(claim_.subject_id, {}))
-        own = claim_.org_id
-        delivering = claim_.report_id is not None and own is not None
-        if delivering and states.get(own or "") is not ReportStatus.ACKNOWLEDGED:
-            states[own or ""] = ReportStatus.DELIVERED
-        return with_reports(claim_.facts, states)
 
     def _failed(self, claim_: Claim, exc: DeliveryError, *, looked: bool) -> Outcome:
         if exc.permanent:
@@ -376,59 +366,3 @@ class _Pass:
             # Not knowing whether an earlier attempt landed stays unknown until we look.
             maybe_posted=exc.maybe_delivered or (claim_.maybe_posted and not looked),
         )
-
-    def refresh_cards(self, subjects: Collection[str] | None) -> None:
-        """Update each card behind its newest facts; what fails waits for the next pass."""
-        if not isinstance(self.channel, Updating):
-            return
-        with reading(self.url) as session:
-            found = self.channel.ledger.cards(session, subjects=subjects, touched=self.touched)
-            states = report_states(session, {c.subject_id for c in found if c.facts.reports})
-        due: list[tuple[Card, NoticeFacts, str]] = []
-        for card in found:
-            facts = with_reports(card.facts, states.get(card.subject_id, {}))
-            digest = card_digest(facts)
-            if card.shown != digest or card.shown_row < card.row_id:
-                due.append((card, facts, digest))
-        if not due:
-            return
-        shown = self._update_all(self.channel, due)
-        with transaction(self.url) as session:
-            self.channel.ledger.shown(session, shown)
-        self.stats.cards_updated += len(shown)
-
-    def _update_all(
-        self, channel: Updating, due: list[tuple[Card, NoticeFacts, str]]
-    ) -> list[tuple[Card, str]]:
-        shown: list[tuple[Card, str]] = []
-        limited = threading.Event()
-        lanes = Lanes(((c.address, (c, f, d)) for c, f, d in due), ChannelPacer(0))
-
-        def work() -> None:
-            """Update cards until none is left; after a 429 only take them off the lanes."""
-            while (taken := lanes.take()) is not None:
-                card, facts, digest = taken[1]
-                try:
-                    if not limited.is_set() and self._update(channel, card, facts, limited):
-                        shown.append((card, digest))
-                finally:
-                    lanes.finish(taken[0])
-
-        size = min(self.workers, len({c.address for c, _, _ in due}))
-        with ThreadPoolExecutor(max_workers=size) as pool:
-            for future in [pool.submit(work) for _ in range(size)]:
-                future.result()
-        return shown
-
-    def _update(
-        self, channel: Updating, card: Card, facts: NoticeFacts, limited: threading.Event
-    ) -> bool:
-        """Whether the card is settled: updated, or beyond repair (not retried forever)."""
-        try:
-            channel.update(card.address, card.ref, build_card(facts, self.lang, mention=False))
-        except DeliveryError as exc:
-            self.stats.errors.append(f"card {card.address}: {exc.reason}")
-            if exc.retry_after:
-                limited.set()  # chat.update is limited per workspace: stop until the next pass
-            return exc.permanent
-        return True

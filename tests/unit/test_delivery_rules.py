@@ -9,9 +9,10 @@ import pytest
 
 from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus
 from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, ReportFact, with_reports
-from jikoflow.models.outbox.service import Candidate
+from jikoflow.models.outbox.service import Candidate, Claim
 from jikoflow.notifications.addresses import chat_address
 from jikoflow.notifications.base import Addressee, Finding, Updating
+from jikoflow.notifications.cards import card_digest, opening_facts
 from jikoflow.notifications.console import ConsoleChannel
 from jikoflow.notifications.plan import choose
 from jikoflow.notifications.stats import DeliveryStats
@@ -104,6 +105,26 @@ def test_a_card_shows_each_report_as_it_is_now() -> None:
     assert [r.status for r in now.reports] == [ReportStatus.DELIVERED, pending, pending]
     assert queued.reports[0].status is pending  # the queued facts stay as they were
     assert with_reports(facts(), {"nerima": ReportStatus.DELIVERED}) == facts()
+
+
+def test_a_new_card_counts_the_report_it_carries_as_delivered() -> None:
+    pending, delivered = ReportStatus.PENDING, ReportStatus.DELIVERED
+    queued = facts(
+        ReportFact(org_name="練馬区", status=pending, org_id="nerima"),
+        ReportFact(org_name="アクメ", status=pending, org_id="acme"),
+    )
+
+    def card(report_id: int | None, now: dict[str, ReportStatus]) -> list[ReportStatus]:
+        claim = Claim(1, "k", "INC-1", "nerima", None, report_id, queued, False)
+        return [r.status for r in opening_facts(claim, now).reports]
+
+    assert card(7, {"nerima": pending, "acme": pending}) == [delivered, pending]
+    acknowledged = ReportStatus.ACKNOWLEDGED
+    assert card(7, {"nerima": acknowledged, "acme": delivered}) == [acknowledged, delivered]
+    assert card(None, {"nerima": pending, "acme": delivered}) == [pending, delivered]
+    # What a card shows is summed up with the reports' states: a changed state shows.
+    assert card_digest(queued) == card_digest(with_reports(queued, {"acme": pending}))
+    assert card_digest(queued) != card_digest(with_reports(queued, {"acme": delivered}))
 
 
 def test_stats_add_up_every_field() -> None:
