@@ -12,7 +12,7 @@ from jikoflow.models.incidents.sweep import sweep_clocks
 from jikoflow.models.outbox.service import waiting
 from jikoflow.models.settings import load_settings
 from jikoflow.models.types import utcnow
-from jikoflow.notifications.delivery import deliver
+from jikoflow.notifications.delivery import channels_for, deliver
 
 
 class StillPending(RuntimeError):
@@ -25,7 +25,9 @@ def deliver_notifications(subject_id: str | None = None) -> int:
     settings = load_settings()
     subjects = None if subject_id is None else [subject_id]
     stats = deliver(settings, subjects=subjects)
-    left = waiting(settings.database_url, subjects)
+    # Only what a configured transport can deliver is worth a retry of the task.
+    transports = {channel.transport for channel in channels_for(settings)}
+    left = waiting(settings.database_url, subjects, transports=transports)
     if left:
         raise StillPending(f"{left} message(s) wait for another attempt")
     return stats.sent

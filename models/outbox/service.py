@@ -288,8 +288,13 @@ def report_states(
     return states
 
 
-def waiting(url: str, subjects: Collection[str] | None = None) -> int:
-    """Outbox rows (of some subjects, or all) that still wait for delivery."""
+def waiting(
+    url: str,
+    subjects: Collection[str] | None = None,
+    *,
+    transports: Collection[Transport] | None = None,
+) -> int:
+    """Outbox rows (of some subjects and transports, or all) that still wait for delivery."""
     query = (
         select(func.count())
         .select_from(Notification)
@@ -297,6 +302,8 @@ def waiting(url: str, subjects: Collection[str] | None = None) -> int:
     )
     if subjects is not None:
         query = query.where(_about(subjects))
+    if transports is not None:
+        query = query.where(col(Notification.transport).in_(sorted(transports)))
     with reading(url) as session:
         return int(session.exec(query).one())
 

@@ -15,6 +15,7 @@ from jikoflow.models.db import reading, transaction
 from jikoflow.models.enums import ReportStatus
 from jikoflow.models.incidents.tables import Report
 from jikoflow.models.outbox.facts import OutboxStatus
+from jikoflow.models.outbox.service import waiting
 from jikoflow.models.outbox.tables import Notification, Transport
 from jikoflow.models.parties.tables import Organization
 from jikoflow.notifications.base import Addressee, DeliveryError, Message, Sent
@@ -76,6 +77,9 @@ def test_a_report_chat_cannot_deliver_is_delivered_by_mail(outbox_world: OutboxW
     assert (chat.sent, chat.failed) == (4, 1)
     # Chat failed for beta for good, but mail may still deliver it: not failed yet.
     assert reports(world, incident)["beta"] is ReportStatus.PENDING
+    # Nothing waits for chat any more; all five wait for mail.
+    assert waiting(world.url, [incident], transports={Transport.CHAT}) == 0
+    assert waiting(world.url, [incident]) == 5
     mail = Mail()
     stats = deliver_due(world.url, mail, now=world.t0)
     assert (stats.sent, stats.failed) == (5, 0)
