@@ -9,7 +9,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from jikoflow.drills import tables as _drills  # noqa: F401  (foreign keys)
 from jikoflow.models.incidents import tables as _incidents  # noqa: F401  (foreign keys)
 from jikoflow.models.parties import tables as _parties  # noqa: F401  (foreign keys)
 from jikoflow.models.types import UTCDateTime, enum_type, json_type, utcnow
@@ -48,7 +47,9 @@ class Notification(SQLModel, table=True):
     incident_id: str | None = Field(
         default=None, foreign_key="incident.id", index=True, max_length=40
     )
-    drill_id: str | None = Field(default=None, foreign_key="drill.id", index=True, max_length=40)
+    # A foreign key to `drill.id`, declared beside the drill table (drills/tables.py): `status`
+    # and `list` read the outbox and never need the drill tables loaded.
+    drill_id: str | None = Field(default=None, index=True, max_length=40)
     org_id: str | None = Field(default=None, foreign_key="organization.id", max_length=64)
     person_id: str | None = Field(default=None, foreign_key="person.id", max_length=64)
     report_id: int | None = Field(default=None, foreign_key="report.id", index=True)

@@ -323,3 +323,27 @@ def test_downgrade_and_upgrade_again_keep_every_message(
     assert rows_of(fresh_url, "slack_thread", drop=("card_digest",)) == threads
     with reading(fresh_url) as session:
         assert session.get_one(Notification, outbox[-1]["id"]).transport is Transport.CHAT
+
+
+REFUSED = [
+    {"drill_id": "DRL-20261102-NOSUCH"},  # no such drill
+    {"incident_id": "INC-20261102-NOSUCH"},  # no such incident
+    {"incident_id": INC, "drill_id": DRL},  # two subjects
+    {},  # none
+    {"incident_id": INC, "org_id": None},  # nobody to address
+]
+
+
+def test_an_outbox_row_is_about_one_real_subject_for_someone(fresh_url: str) -> None:
+    migrate(fresh_url, "0002")
+    write_0002_outbox(fresh_url, "1.000001", "1.000002")
+    upgrade(fresh_url)
+    table = tables(fresh_url)["notification"]
+    row = {"key": "k", "transport": "chat", "org_id": "nerima", "event": "report", "facts": {}}
+    row |= {"status": "pending", "attempts": 0, "created_at": T0, "next_attempt_at": T0}
+    row |= {"maybe_posted": False}
+    with get_engine(fresh_url).begin() as conn:
+        conn.execute(table.insert(), [row | {"key": "fine", "drill_id": DRL}])
+    for refused in REFUSED:
+        with pytest.raises(sa.exc.IntegrityError), get_engine(fresh_url).begin() as conn:
+            conn.execute(table.insert(), [row | refused])
