@@ -3,8 +3,9 @@
 Both send the same messages to the fake Slack server (tests/slack_server.py), which runs in
 its own process with rate limiting off. The bare loop posts pre-built payloads one after
 another; the dispatcher runs `deliver_due` over an outbox of the same messages in SQLite —
-claiming, building Block Kit, posting (channels side by side), writing every result back, and
-updating the summary cards. The figure is dispatcher throughput / bare-loop throughput.
+claiming, resolving each organisation's channel, building Block Kit, posting (channels side by
+side), writing every result and Slack's ids back, and updating the summary cards. The figure
+is dispatcher throughput / bare-loop throughput.
 
 Usage: python benchmarks/dispatch.py [MESSAGES] [CHANNELS] [--repeats N] [--workers N]
 """
@@ -29,9 +30,10 @@ from jikoflow.database import upgrade  # noqa: E402
 from jikoflow.models.db import get_engine, reading  # noqa: E402
 from jikoflow.models.outbox.facts import NoticeFacts  # noqa: E402
 from jikoflow.models.outbox.tables import Notification  # noqa: E402
+from jikoflow.models.parties.tables import Organization  # noqa: E402
 from jikoflow.notifications.dispatch import MAX_WORKERS, ChannelPacer, deliver_due  # noqa: E402
 from jikoflow.notifications.messages import build_card  # noqa: E402
-from jikoflow.notifications.slack import METADATA_EVENT, SlackNotifier, slack_blocks  # noqa: E402
+from jikoflow.notifications.slack import METADATA_EVENT, SlackChannel, slack_blocks  # noqa: E402
 from tests.slack_fixtures import SLACK_TOKEN, fill_outbox  # noqa: E402
 
 
@@ -59,13 +61,17 @@ def outbox(workdir: Path, name: str, channels: int, incidents: int, events: int)
 def bare_payloads(url: str) -> list[dict[str, object]]:
     """The same messages the dispatcher sends, built in advance."""
     with reading(url) as session:
-        rows = session.exec(select(Notification).order_by(col(Notification.id))).all()
+        rows = session.exec(
+            select(Notification, Organization.slack_channel)
+            .join(Organization, col(Organization.id) == Notification.org_id)
+            .order_by(col(Notification.id))
+        ).all()
     payloads: list[dict[str, object]] = []
-    for row in rows:
+    for row, channel in rows:
         message = build_card(NoticeFacts.model_validate(row.facts), key=row.key)
         payloads.append(
             {
-                "channel": row.channel,
+                "channel": channel,
                 "text": message.text,
                 "blocks": slack_blocks(message),
                 "metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": row.key}},
@@ -85,9 +91,9 @@ def bare_loop(base_url: str, payloads: list[dict[str, object]]) -> float:
 
 def dispatcher(url: str, base_url: str, workers: int) -> tuple[float, int, int]:
     """Seconds for `deliver_due` to drain the outbox; (seconds, sent, cards updated)."""
-    notifier = SlackNotifier(SLACK_TOKEN, base_url)
+    channel = SlackChannel(SLACK_TOKEN, base_url)
     started = time.perf_counter()
-    stats = deliver_due(url, notifier, pacer=ChannelPacer(0), workers=workers)
+    stats = deliver_due(url, channel, pacer=ChannelPacer(0), workers=workers)
     elapsed = time.perf_counter() - started
     get_engine(url).dispose()
     return elapsed, stats.sent, stats.cards_updated

@@ -1,6 +1,6 @@
 """Benchmark: a contact-tree check over a 500-organisation chain, its report, and `serve` at rest.
 
-1. Sends: the drill a plan would start (`drills.jobs` path: open the drill, deliver its outbox)
+1. Sends: the drill a plan would start (as `drills.jobs` does: open the drill, deliver its outbox)
    through the real WebClient to the fake Slack with Slack's per-channel limit switched on
    (1 post/s per channel). Twice: every organisation in its own channel, and the same chain
    sharing 25 channels. Counted: wall time, messages sent, HTTP 429 answers (target 0).
@@ -35,7 +35,6 @@ from jikoflow.database import upgrade  # noqa: E402
 from jikoflow.drills.contact import acknowledge, start_contact_drill  # noqa: E402
 from jikoflow.drills.core import close_drill, get_drill  # noqa: E402
 from jikoflow.drills.evidence import report_data  # noqa: E402
-from jikoflow.drills.jobs import deliver  # noqa: E402
 from jikoflow.drills.report import ReportFormat, render_report  # noqa: E402
 from jikoflow.models.db import transaction  # noqa: E402
 from jikoflow.models.enums import Lang  # noqa: E402
@@ -43,6 +42,7 @@ from jikoflow.models.parties.file import PartiesFile  # noqa: E402
 from jikoflow.models.parties.service import load_parties  # noqa: E402
 from jikoflow.models.settings import load_settings  # noqa: E402
 from jikoflow.models.types import utcnow  # noqa: E402
+from jikoflow.notifications.delivery import deliver  # noqa: E402
 from tests.slack_fixtures import SLACK_TOKEN  # noqa: E402
 from tests.slack_server import SlackServer  # noqa: E402
 
@@ -120,10 +120,10 @@ def send(workdir: Path, orgs: int, channels: int | None) -> tuple[str, str]:
         with transaction(url) as session:
             drill = start_contact_drill(session, contract_id="C-BENCH", now=utcnow())
         opened = time.perf_counter() - started
-        stats = deliver(load_settings(), drill.id)
+        stats = deliver(load_settings(), subjects=[drill.id])
         rounds = 1
         while stats.retrying:  # what the sweep would pick up next minute
-            stats = deliver(load_settings(), drill.id)
+            stats = deliver(load_settings(), subjects=[drill.id])
             rounds += 1
         elapsed = time.perf_counter() - started
         statuses = slack.statuses("chat.postMessage")

@@ -1,4 +1,4 @@
-"""Benchmark: one `sweep` pass over 10,000 open incidents (SQLite file, console notifier off).
+"""Benchmark: one `sweep` pass over 10,000 open incidents (SQLite file, console channel off).
 
 Prints the time of a pass when nothing is due (the every-minute case), when every incident's
 containment and report steps reach their warn time at once (worst case), and a repeat pass.

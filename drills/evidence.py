@@ -83,7 +83,7 @@ def acknowledgements(
     if drill.type is DrillType.CONTACT:
         notes = session.exec(
             select(Notification).where(
-                Notification.incident_id == drill.id, Notification.event == "drill_check"
+                Notification.drill_id == drill.id, Notification.event == "drill_check"
             )
         ).all()
         status = {n.org_id: str(n.status) for n in notes}

@@ -1,7 +1,7 @@
 """The scheduler's jobs: module-level callables with simple arguments, as APScheduler stores them.
 
 Each reads its settings from the environment, works through the database and delivers through
-the configured notifier, so a job written by one process can be run by another.
+the configured transports, so a job written by one process can be run by another.
 """
 
 from __future__ import annotations
@@ -18,25 +18,11 @@ from jikoflow.drills.run import start_from_plan
 from jikoflow.drills.tabletop import release_due
 from jikoflow.models.db import transaction
 from jikoflow.models.errors import BadInput
-from jikoflow.models.settings import Settings, load_settings
+from jikoflow.models.settings import load_settings
 from jikoflow.models.types import utcnow
-from jikoflow.notifications.dispatch import DeliveryStats, deliver_due
-from jikoflow.notifications.factory import notifier_for
+from jikoflow.notifications.delivery import deliver
 
 log = logging.getLogger("jikoflow.serve")
-
-
-def deliver(settings: Settings, *ids: str | None) -> DeliveryStats:
-    """Deliver the due messages of each drill or incident id (all of them for None)."""
-    notifier = notifier_for(settings)
-    total = DeliveryStats()
-    for ident in ids:
-        stats = deliver_due(settings.database_url, notifier, lang=settings.lang, incident_id=ident)
-        total.sent += stats.sent
-        total.retrying += stats.retrying
-        total.failed += stats.failed
-        total.unreachable += stats.unreachable
-    return total
 
 
 def fire_plan(plan_id: int) -> str | None:
@@ -51,7 +37,7 @@ def fire_plan(plan_id: int) -> str | None:
     if drill is None:
         log.warning("plan %s was removed; nothing to run", plan_id)
         return None
-    stats = deliver(settings, drill.id, drill.incident_id)
+    stats = deliver(settings, subjects=[drill.id, drill.incident_id])
     log.info("plan %s started %s: %d message(s) sent", plan_id, drill.id, stats.sent)
     return drill.id
 
@@ -77,7 +63,7 @@ def drill_tick(now: datetime | None = None) -> TickResult:
     result = TickResult(released, reminded, closed)
     queued = dict.fromkeys([*(d for d, _ in released), *reminded])
     if queued:
-        result.sent = deliver(settings, *queued).sent
+        result.sent = deliver(settings, subjects=queued).sent
     for drill_id in reminded:
         log.info("drill %s reminded the organisations that have not confirmed", drill_id)
     for drill_id in closed:

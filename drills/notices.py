@@ -15,7 +15,13 @@ from sqlmodel import Session
 from jikoflow.drills.rules import report_deadline
 from jikoflow.drills.tables import Drill, DrillParticipant
 from jikoflow.models.enums import IncidentState, StepName
-from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, Variant, enqueue_many
+from jikoflow.models.outbox.facts import (
+    NoticeEvent,
+    NoticeFacts,
+    Subject,
+    Variant,
+    enqueue_many,
+)
 from jikoflow.models.parties.queries import managers_of, organizations_by_id
 from jikoflow.models.parties.tables import Contract, Organization
 
@@ -28,7 +34,8 @@ def drill_facts(
     """What every message of one drill event says: names, kind, marker — nothing typed."""
     return NoticeFacts(
         event=event,
-        incident_id=drill.id,
+        subject=Subject.DRILL,
+        subject_id=drill.id,
         contract_id=contract.id,
         contract_title=contract.title,
         org_id=origin.id,

@@ -20,6 +20,7 @@ from jikoflow.drills.rules import (
 )
 from jikoflow.models.enums import IncidentKind
 from jikoflow.models.incidents import tables as _incidents  # noqa: F401  (foreign keys)
+from jikoflow.models.outbox import tables as _outbox  # noqa: F401  (its drill key, below)
 from jikoflow.models.parties import tables as _parties  # noqa: F401  (foreign keys)
 from jikoflow.models.types import UTCDateTime, enum_type, json_type
 
@@ -125,4 +126,10 @@ jobs_table = sa.Table(
     sa.Column("id", sa.Unicode(191), primary_key=True),
     sa.Column("next_run_time", sa.Float(25), index=True),
     sa.Column("job_state", sa.LargeBinary, nullable=False),
+)
+
+# The outbox's drill key refers to the drill table from here, so that reading the outbox
+# (`status`, `list`) does not load the drill tables; the database holds the constraint always.
+SQLModel.metadata.tables["notification"].append_constraint(
+    sa.ForeignKeyConstraint(["drill_id"], ["drill.id"])
 )

@@ -7,9 +7,11 @@ from datetime import datetime
 from prefect import task
 
 from jikoflow.models.enums import StepName
+from jikoflow.models.outbox.service import waiting
 from jikoflow.models.settings import load_settings
 from jikoflow.models.types import utcnow
-from jikoflow.sweep import deliver, pending, queue_due
+from jikoflow.notifications.delivery import channels_for, deliver
+from jikoflow.sweep import queue_due
 
 
 class StillPending(RuntimeError):
@@ -17,14 +19,17 @@ class StillPending(RuntimeError):
 
 
 @task(retries=3, retry_delay_seconds=[2, 5, 15], timeout_seconds=300)
-def deliver_notifications(subject: str | None = None) -> int:
+def deliver_notifications(subject_id: str | None = None) -> int:
     """Deliver every due message of the incident or drill (or all); retried while any waits."""
     settings = load_settings()
-    sent = deliver(settings, subjects=[subject])["sent"]
-    left = pending(settings.database_url, subject)
+    subjects = None if subject_id is None else [subject_id]
+    stats = deliver(settings, subjects=subjects)
+    # Only what a configured transport can deliver is worth a retry of the task.
+    transports = {channel.transport for channel in channels_for(settings)}
+    left = waiting(settings.database_url, subjects, transports=transports)
     if left:
         raise StillPending(f"{left} message(s) wait for another attempt")
-    return sent
+    return stats.sent
 
 
 @task(retries=2, retry_delay_seconds=1, timeout_seconds=120)

@@ -1,4 +1,8 @@
-"""Every table of the application on one SQLAlchemy MetaData (for migrations and foreign keys)."""
+"""Every table of the application on one SQLAlchemy MetaData (for migrations and foreign keys).
+
+The transports' own tables (Slack's messages and threads) live beside their code in
+`notifications/` and are registered here with the domain's.
+"""
 
 from __future__ import annotations
 
@@ -10,5 +14,6 @@ from jikoflow.models.incidents import tables as _incidents  # noqa: F401
 from jikoflow.models.outbox import tables as _outbox  # noqa: F401
 from jikoflow.models.parties import tables as _parties  # noqa: F401
 from jikoflow.models.response import tables as _response  # noqa: F401
+from jikoflow.notifications import slack_tables as _slack  # noqa: F401
 
 metadata = SQLModel.metadata

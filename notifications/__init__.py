@@ -1,1 +1,2 @@
-"""Outbound chat: a small Notifier interface with Slack and console implementations."""
+"""Outbound messages: transports behind one outbox (Slack and the console for chat), one delivery
+path (`delivery.deliver`), and the pure builders of what a message says."""

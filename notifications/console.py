@@ -1,4 +1,4 @@
-"""The console notifier: with no Slack token, notifications are printed to stderr."""
+"""The console channel: with no Slack token, chat messages are printed to stderr."""
 
 from __future__ import annotations
 
@@ -7,38 +7,43 @@ import sys
 import threading
 from typing import TextIO
 
-from jikoflow.notifications.base import Message, Posted
+from jikoflow.models.outbox.tables import Transport
+from jikoflow.notifications.addresses import chat_address
+from jikoflow.notifications.base import Addressee, Message, Sent
+from jikoflow.notifications.memory import MemoryLedger
 
 
-class ConsoleNotifier:
-    """Prints each message; printed counts as delivered."""
+class ConsoleChannel:
+    """Prints each chat message; printed counts as delivered. Cards are never reprinted."""
 
-    needs_channel = False
-    min_interval = 0.0
+    transport = Transport.CHAT
+    interval = 0.0
 
     def __init__(self, stream: TextIO | None = None) -> None:
+        self.ledger = MemoryLedger()
         self._stream = stream
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
-        self._printed: dict[str, Posted] = {}
+        self._printed: dict[str, Sent] = {}
 
     def _out(self) -> TextIO:
         return self._stream or sys.stderr
 
-    def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> Posted:
-        """Print the message's text fallback under its channel."""
-        where = f"{channel} (thread {thread_ts})" if thread_ts else channel
+    def resolve(self, to: Addressee) -> str:
+        """The chat address Slack would use; a terminal reaches everyone, by id if need be."""
+        return chat_address(to) or f"#{to.org_id or to.person_id}"
+
+    def send(self, address: str, message: Message, *, thread: str | None = None) -> Sent:
+        """Print the message's text fallback under its address."""
+        where = f"{address} (thread {thread})" if thread else address
         with self._lock:
-            posted = Posted(channel, f"console.{next(self._counter)}")
+            sent = Sent(address, f"console.{next(self._counter)}")
             print(f"── chat → {where}\n{message.text}\n", file=self._out(), flush=True)
             if message.key:
-                self._printed[message.key] = posted
-        return posted
+                self._printed[message.key] = sent
+        return sent
 
-    def update(self, channel: str, ts: str, message: Message) -> None:
-        """Updates are not echoed: the console already shows each event as it happens."""
-
-    def find(self, channel: str, key: str, *, thread_ts: str | None = None) -> Posted | None:
+    def find(self, address: str, key: str, *, thread: str | None = None) -> Sent | None:
         """What this process printed under `key`; a terminal keeps no history beyond that."""
         with self._lock:
             return self._printed.get(key)

@@ -1,15 +1,21 @@
-"""Delivering the outbox: claim due rows, send them channel by channel, write back what happened.
+"""The dispatcher: one pass over one transport's outbox — claim, send address by address, settle.
 
-Channels are served side by side by a small pool of workers, each channel within the chat
-service's pace (Slack: about one message per second per channel, see `pacing`). Workers only
-talk HTTP; the calling thread does every database write, in short batched transactions.
+Addresses are resolved by the channel from the parties as they are now, and served side by
+side by a small pool of workers, each within the service's pace (Slack: about one
+message per second per channel, see `pacing`). Workers only talk to the service; the calling
+thread does every database write, in short batched transactions, and the channel's ledger
+records where each message landed in the same transaction that marks its row sent.
 
 Crash safety: a row is `sending` from its claim until its outcome is written. A message carries
 its outbox key (Slack: message metadata), and an attempt whose predecessor may have reached the
-service (a stale claim, a timeout, a 5xx) first looks for that key in the channel or thread and,
-when found, records it as sent instead of posting again. What remains is the service's own
-delay in listing a message it has just accepted, against a claim that goes stale only after
-five minutes.
+service (a stale claim, a timeout, a 5xx) first looks for that key at its address or in its
+thread and, when found, records it as sent instead of sending again. A channel that cannot
+look messages up sends again. What remains is the service's own delay in listing a message it
+has just accepted, against a claim that goes stale only after five minutes.
+
+Cards: per subject and address the first message opens the conversation as a summary card
+(see `cards`); after the pass, a channel that can update messages brings each card up to date:
+to its newest row's facts, and to its reports' states when a report of its subject changed.
 """
 
 from __future__ import annotations
@@ -19,26 +25,41 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from jikoflow.models.enums import Lang
+from sqlmodel import Session
+
+from jikoflow.models.db import reading
+from jikoflow.models.enums import Lang, ReportStatus
 from jikoflow.models.outbox.facts import OutboxStatus
 from jikoflow.models.outbox.service import (
-    CardDue,
     Claim,
-    Outcome,
-    cards_due,
-    claim_due,
-    mark_cards_shown,
+    Settlement,
+    candidates,
+    claim,
+    report_states,
     settle,
 )
+from jikoflow.models.outbox.tables import Transport
 from jikoflow.models.types import utcnow
-from jikoflow.notifications.base import DeliveryError, Message, Notifier
+from jikoflow.notifications.addresses import Who, addressees
+from jikoflow.notifications.base import (
+    Channel,
+    DeliveryError,
+    Finding,
+    Message,
+    Pair,
+    Receipt,
+    Sent,
+)
+from jikoflow.notifications.cards import card_digest, opening_facts, refresh_cards
 from jikoflow.notifications.messages import build_card, build_message
 from jikoflow.notifications.pacing import ChannelPacer, Lanes
+from jikoflow.notifications.plan import choose
+from jikoflow.notifications.stats import DeliveryStats
 
 __all__ = ["ChannelPacer", "DeliveryStats", "backoff", "deliver_due"]
 
@@ -47,54 +68,82 @@ MAX_WORKERS = 8
 MAX_ROUNDS = 100
 SETTLE_BATCH = 200
 SETTLE_EVERY = 0.25  # seconds between batched writes while workers run
+_CHANGED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.UNREACHABLE)
 
 
-@dataclass
-class DeliveryStats:
-    """What one pass over the outbox did."""
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to, to be written back."""
 
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    unreachable: int = 0
-    recovered: int = 0  # found already posted after a crash, not posted again
-    cards_updated: int = 0
-    errors: list[str] = field(default_factory=list)
+    claim: Claim
+    status: OutboxStatus
+    error: str | None = None
+    retry_at: datetime | None = None
+    maybe_posted: bool = False
+    released: bool = False  # not attempted after all (its address was paused)
+    sent: Sent | None = None
+    address: str | None = None
+    thread: str | None = None  # the conversation it replied in; None when it opened one
+    recovered: bool = False  # found already sent (after a crash), not sent again
+    shown: str | None = None  # opening a card: the digest of the facts it shows
 
-    @property
-    def remaining(self) -> int:
-        """Messages that still need another attempt."""
-        return self.retrying
+    def settlement(self) -> Settlement:
+        """The outbox row's side of it."""
+        return Settlement(
+            self.claim.id,
+            self.status,
+            error=self.error,
+            retry_at=self.retry_at,
+            maybe_posted=self.maybe_posted,
+            released=self.released,
+        )
 
-    def count(self, outcome: Outcome) -> None:
-        """Add one outcome."""
-        if outcome.released:
-            return
-        if outcome.status is OutboxStatus.SENT:
-            self.sent += 1
-            self.recovered += outcome.recovered
-        elif outcome.status is OutboxStatus.PENDING:
-            self.retrying += 1
-        elif outcome.status is OutboxStatus.FAILED:
-            self.failed += 1
-        elif outcome.status is OutboxStatus.UNREACHABLE:
-            self.unreachable += 1
-        if outcome.error:
-            self.errors.append(outcome.error)
+    def receipt(self) -> Receipt | None:
+        """The ledger's side of it, when the message was accepted."""
+        if self.status is not OutboxStatus.SENT or self.sent is None or self.address is None:
+            return None
+        claim = self.claim
+        return Receipt(
+            claim.id,
+            claim.subject_id,
+            self.address,
+            self.sent,
+            self.thread,
+            claim.facts,
+            self.shown,
+        )
 
 
-_pacers: dict[float, ChannelPacer] = {}
+def count(stats: DeliveryStats, outcome: Outcome) -> None:
+    """Add one outcome to `stats`."""
+    if outcome.released:
+        return
+    if outcome.status is OutboxStatus.SENT:
+        stats.sent += 1
+        stats.recovered += outcome.recovered
+    elif outcome.status is OutboxStatus.PENDING:
+        stats.retrying += 1
+    elif outcome.status is OutboxStatus.FAILED:
+        stats.failed += 1
+    elif outcome.status is OutboxStatus.UNREACHABLE:
+        stats.unreachable += 1
+    if outcome.error:
+        stats.errors.append(outcome.error)
+
+
+_pacers: dict[tuple[Transport, float], ChannelPacer] = {}
 _pacers_lock = threading.Lock()
 
 
-def pacer_for(notifier: Notifier) -> ChannelPacer:
-    """The process-wide pacer for the notifier's interval, so successive passes share it."""
+def pacer_for(channel: Channel) -> ChannelPacer:
+    """The process-wide pacer for the channel's transport and pace: successive passes share it."""
+    key = (channel.transport, channel.interval)
     with _pacers_lock:
-        return _pacers.setdefault(notifier.min_interval, ChannelPacer(notifier.min_interval))
+        return _pacers.setdefault(key, ChannelPacer(channel.interval))
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
-    """Exponential backoff with full jitter; Slack's Retry-After wins when it is longer."""
+    """Exponential backoff with full jitter; the service's Retry-After wins when it is longer."""
     base = min(MAX_BACKOFF.total_seconds(), 2.0 ** min(attempts, 20))
     delay = random.uniform(base / 2, base)
     if retry_after is not None:
@@ -104,22 +153,28 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
 
 def deliver_due(
     url: str,
-    notifier: Notifier,
+    channel: Channel,
     *,
     lang: Lang = Lang.JA,
-    incident_id: str | None = None,
+    subjects: Collection[str] | None = None,
     now: datetime | None = None,
     pacer: ChannelPacer | None = None,
     workers: int = MAX_WORKERS,
 ) -> DeliveryStats:
-    """One pass: deliver every due outbox row (of one incident, or all), then refresh cards."""
-    run = _Pass(url, notifier, lang, pacer or pacer_for(notifier), workers, now)
+    """One pass over the channel's transport: every due row (of `subjects`, or all), then cards."""
+    run = _Pass(url, channel, lang, pacer or pacer_for(channel), workers, now)
     for _ in range(MAX_ROUNDS):
-        claims = claim_due(url, run.now(), incident_id=incident_id)
-        if not claims:
+        if not run.round(subjects):
             break
-        run.deliver(claims)
-    run.refresh_cards(cards_due(url, incident_id=incident_id))
+    refresh_cards(
+        url,
+        channel,
+        run.stats,
+        lang=lang,
+        subjects=subjects,
+        touched=run.touched,
+        workers=run.workers,
+    )
     return run.stats
 
 
@@ -129,32 +184,67 @@ class _Pass:
     def __init__(
         self,
         url: str,
-        notifier: Notifier,
+        channel: Channel,
         lang: Lang,
         pacer: ChannelPacer,
         workers: int,
         now: datetime | None,
     ) -> None:
         self.url = url
-        self.notifier = notifier
+        self.channel = channel
         self.lang = lang
         self.pacer = pacer
         self.workers = max(1, workers)
         self.fixed_now = now
         self.stats = DeliveryStats()
+        self.touched: set[str] = set()  # subjects whose reports changed in this pass
+        self.opened: dict[Pair, str] = {}
+        self.reports: dict[str, dict[str, ReportStatus]] = {}
 
     def now(self) -> datetime:
         """The pass's time: the injected one, or the clock."""
         return self.fixed_now or utcnow()
 
-    def deliver(self, claims: Sequence[Claim]) -> None:
-        """Send the claimed rows, channels side by side, writing outcomes as they come."""
-        lanes = Lanes(((c.channel or f"#{c.org_id}", c) for c in claims), self.pacer)
+    def round(self, subjects: Collection[str] | None) -> bool:
+        """Claim what is due now and send it; False when nothing was claimed."""
+        now = self.now()
+        rows = candidates(self.url, now, transport=self.channel.transport, subjects=subjects)
+        if not any(row.due for row in rows):
+            return False
+        with reading(self.url) as session:
+            people = addressees(session, {(r.org_id, r.person_id) for r in rows})
+            addresses = {who: self.channel.resolve(to) for who, to in people.items()}
+            pairs = {
+                (r.subject_id, a)
+                for r in rows
+                if (a := addresses[(r.org_id, r.person_id)]) is not None
+            }
+            self.opened = self.channel.ledger.threads(session, pairs)
+        claims = claim(self.url, choose(rows, addresses, self.opened), now)
+        if not claims:
+            return False
+        self.deliver(claims, addresses)
+        return True
+
+    def deliver(self, claims: Sequence[Claim], addresses: Mapping[Who, str | None]) -> None:
+        """Send the claimed rows, addresses side by side, writing outcomes as they come."""
         results: queue.Queue[Outcome] = queue.Queue()
-        cards: dict[tuple[str | None, str], str] = {}
-        count = min(self.workers, len({c.channel or c.org_id for c in claims}))
-        with ThreadPoolExecutor(max_workers=count) as pool:
-            futures = [pool.submit(self._work, lanes, cards, results.put) for _ in range(count)]
+        reachable: list[tuple[str, Claim]] = []
+        for c in claims:
+            address = addresses.get((c.org_id, c.person_id))
+            if address is None:
+                error = f"no {self.channel.transport} address"
+                results.put(Outcome(c, OutboxStatus.UNREACHABLE, error=error))
+            else:
+                reachable.append((address, c))
+        with reading(self.url) as session:
+            wanted = {c.subject_id for _, c in reachable if c.facts.reports}
+            self.reports = report_states(session, wanted)
+        lanes = Lanes(reachable, self.pacer)
+        cards: dict[Pair, str] = {}
+        size = min(self.workers, len({a for a, _ in reachable}))
+        with ThreadPoolExecutor(max_workers=max(1, size)) as pool:
+            futures = [pool.submit(self._work, lanes, cards, results.put) for _ in range(size)]
             self._collect(results, lambda: all(f.done() for f in futures))
             for future in futures:
                 future.result()  # a worker's unexpected error surfaces after the rest is written
@@ -170,130 +260,109 @@ class _Pass:
                 batch.append(results.get_nowait())
             due = time.monotonic() - flushed >= SETTLE_EVERY
             if batch and (len(batch) >= SETTLE_BATCH or due or done):
-                settle(self.url, batch, self.now())
-                for outcome in batch:
-                    self.stats.count(outcome)
+                self._settle(batch)
                 batch, flushed = [], time.monotonic()
             if done and results.empty() and not batch:
                 return
 
+    def _settle(self, batch: list[Outcome]) -> None:
+        by_id = {o.claim.id: o for o in batch}
+
+        def record(session: Session, ids: list[int]) -> None:
+            receipts = [r for i in ids if (r := by_id[i].receipt()) is not None]
+            self.channel.ledger.record(session, receipts)
+
+        settle(self.url, [o.settlement() for o in batch], self.now(), record=record)
+        for outcome in batch:
+            count(self.stats, outcome)
+            if outcome.claim.report_id is not None and outcome.status in _CHANGED:
+                self.touched.add(outcome.claim.subject_id)
+
     def _work(
-        self,
-        lanes: Lanes[Claim],
-        cards: dict[tuple[str | None, str], str],
-        report: Callable[[Outcome], None],
+        self, lanes: Lanes[Claim], cards: dict[Pair, str], report: Callable[[Outcome], None]
     ) -> None:
         while (taken := lanes.take()) is not None:
-            channel, claim = taken
+            address, claim_ = taken
             try:
-                outcome = self._attempt(channel, claim, cards)
+                outcome = self._attempt(address, claim_, cards)
                 report(outcome)
                 refused = outcome.status is OutboxStatus.PENDING and not outcome.released
                 if refused and not outcome.maybe_posted:
-                    # Rate limited or unreachable: the rest of this channel waits as well.
-                    for rest in lanes.drain(channel):
+                    # Rate limited or unreachable: the rest of this address waits as well.
+                    for rest in lanes.drain(address):
                         retry_at = outcome.retry_at
                         report(
                             Outcome(rest, OutboxStatus.PENDING, retry_at=retry_at, released=True)
                         )
             finally:
-                lanes.finish(channel)
+                lanes.finish(address)
 
-    def _attempt(
-        self, channel: str, claim: Claim, cards: dict[tuple[str | None, str], str]
-    ) -> Outcome:
-        if claim.channel is None and self.notifier.needs_channel:
-            return Outcome(claim, OutboxStatus.UNREACHABLE, error="no chat channel")
-        pair = (claim.incident_id, channel)
+    def _attempt(self, address: str, claim_: Claim, cards: dict[Pair, str]) -> Outcome:
+        pair = (claim_.subject_id, address)
         known = cards.get(pair)
-        if claim.threaded and claim.thread_ts is None and known == "":
-            return Outcome(claim, OutboxStatus.PENDING, released=True)  # its card failed
-        thread_ts = claim.thread_ts or known or None
+        thread = self.opened.get(pair)
+        if thread is None and known == "":
+            return Outcome(claim_, OutboxStatus.PENDING, released=True)  # its card failed
+        thread = thread or known or None
         try:
-            found = self._find(channel, claim, thread_ts)
+            found = self._find(address, claim_, thread)
             if found is not None:
-                return self._sent(claim, found, thread_ts, cards, recovered=True)
+                return self._sent(claim_, address, found, thread, cards, recovered=True)
         except DeliveryError as exc:
-            return self._failed(claim, exc, looked=False)
-        message = self._message(claim, thread_ts)
+            return self._failed(claim_, exc, looked=False)
+        message, shown = self._message(claim_, thread)
         try:
-            posted = self.notifier.post(channel, message, thread_ts=thread_ts).ts
+            sent = self.channel.send(address, message, thread=thread)
         except DeliveryError as exc:
-            self.pacer.done(channel, pause=exc.retry_after or 0.0)
-            if claim.threaded and thread_ts is None:
+            self.pacer.done(address, pause=exc.retry_after or 0.0)
+            if thread is None:
                 cards[pair] = ""  # the card did not make it: the rest of its thread waits
-            return self._failed(claim, exc, looked=True)
-        self.pacer.done(channel)
-        return self._sent(claim, posted, thread_ts, cards)
+            return self._failed(claim_, exc, looked=True)
+        self.pacer.done(address)
+        return self._sent(claim_, address, sent, thread, cards, shown=shown)
 
-    def _find(self, channel: str, claim: Claim, thread_ts: str | None) -> str | None:
-        if not claim.maybe_posted:
+    def _find(self, address: str, claim_: Claim, thread: str | None) -> Sent | None:
+        if not claim_.maybe_posted or not isinstance(self.channel, Finding):
             return None
-        found = self.notifier.find(channel, claim.key, thread_ts=thread_ts)
-        return found.ts if found is not None else None
+        return self.channel.find(address, claim_.key, thread=thread)
 
     @staticmethod
     def _sent(
-        claim: Claim,
-        ts: str,
-        thread_ts: str | None,
-        cards: dict[tuple[str | None, str], str],
+        claim_: Claim,
+        address: str,
+        sent: Sent,
+        thread: str | None,
+        cards: dict[Pair, str],
         *,
         recovered: bool = False,
+        shown: str | None = None,
     ) -> Outcome:
-        if claim.threaded and thread_ts is None:
-            cards[(claim.incident_id, claim.channel or "")] = ts
-        return Outcome(claim, OutboxStatus.SENT, ts=ts, thread_ts=thread_ts, recovered=recovered)
-
-    def _message(self, claim: Claim, thread_ts: str | None) -> Message:
-        if claim.threaded and thread_ts is None:
-            return build_card(claim.facts, self.lang, key=claim.key)
-        return build_message(claim.facts, self.lang, key=claim.key)
-
-    def _failed(self, claim: Claim, exc: DeliveryError, *, looked: bool) -> Outcome:
-        if exc.permanent:
-            return Outcome(claim, OutboxStatus.FAILED, error=exc.reason)
+        if thread is None:
+            cards[(claim_.subject_id, address)] = sent.ref
         return Outcome(
-            claim,
-            OutboxStatus.PENDING,
-            error=exc.reason,
-            retry_at=self.now() + backoff(claim.attempts, exc.retry_after),
-            # Not knowing whether an earlier attempt landed stays unknown until we look.
-            maybe_posted=exc.maybe_delivered or (claim.maybe_posted and not looked),
+            claim_,
+            OutboxStatus.SENT,
+            sent=sent,
+            address=address,
+            thread=thread,
+            recovered=recovered,
+            shown=shown,
         )
 
-    def refresh_cards(self, due: list[CardDue]) -> None:
-        """Update each card behind its newest facts; what fails waits for the next pass."""
-        if not due:
-            return
-        shown: list[CardDue] = []
-        limited = threading.Event()
-        lanes = Lanes(((c.channel, c) for c in due), ChannelPacer(0))
+    def _message(self, claim_: Claim, thread: str | None) -> tuple[Message, str | None]:
+        if thread is not None:
+            return build_message(claim_.facts, self.lang, key=claim_.key), None
+        facts = opening_facts(claim_, self.reports.get(claim_.subject_id, {}))
+        return build_card(facts, self.lang, key=claim_.key), card_digest(facts)
 
-        def work() -> None:
-            """Update cards until none is left; after a 429 only take them off the lanes."""
-            while (taken := lanes.take()) is not None:
-                try:
-                    if not limited.is_set() and self._update(taken[1], limited):
-                        shown.append(taken[1])
-                finally:
-                    lanes.finish(taken[0])
-
-        count = min(self.workers, len({c.channel for c in due}))
-        with ThreadPoolExecutor(max_workers=count) as pool:
-            for future in [pool.submit(work) for _ in range(count)]:
-                future.result()
-        mark_cards_shown(self.url, shown)
-        self.stats.cards_updated += len(shown)
-
-    def _update(self, card: CardDue, limited: threading.Event) -> bool:
-        """Whether the card is settled: updated, or beyond repair (not retried forever)."""
-        try:
-            message = build_card(card.facts, self.lang, mention=False)
-            self.notifier.update(card.channel, card.ts, message)
-        except DeliveryError as exc:
-            self.stats.errors.append(f"card {card.channel}: {exc.reason}")
-            if exc.retry_after:
-                limited.set()  # chat.update is limited per workspace: stop until the next pass
-            return exc.permanent
-        return True
+    def _failed(self, claim_: Claim, exc: DeliveryError, *, looked: bool) -> Outcome:
+        if exc.permanent:
+            return Outcome(claim_, OutboxStatus.FAILED, error=exc.reason)
+        return Outcome(
+            claim_,
+            OutboxStatus.PENDING,
+            error=exc.reason,
+            retry_at=self.now() + backoff(claim_.attempts, exc.retry_after),
+            # Not knowing whether an earlier attempt landed stays unknown until we look.
+            maybe_posted=exc.maybe_delivered or (claim_.maybe_posted and not looked),
+        )

@@ -1,4 +1,4 @@
-"""Pure builders of chat messages from `NoticeFacts` — the only input they accept (§5).
+"""Pure builders of messages from `NoticeFacts` — the only input they accept (§5).
 
 Two shapes: the summary *card* that opens an incident's thread in a channel (and is updated to
 show every step's current state), and the *event* message that goes into that thread. Names
@@ -12,9 +12,8 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from jikoflow.drills.rules import is_drill_id
 from jikoflow.models.enums import Lang, ReportStatus
-from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts
+from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, Subject
 from jikoflow.models.terms import label, suspected_label
 from jikoflow.notifications.base import Context, Header, Message, Part, Section
 from jikoflow.notifications.wording import DRILL_ORIGIN_LEADS, HEADINGS, LEADS, WORDS
@@ -56,7 +55,7 @@ def mentions(facts: NoticeFacts) -> str:
 def heading(facts: NoticeFacts, lang: Lang = Lang.JA) -> str:
     """The first line of an event message: drill marker, event and incident id."""
     marker = WORDS[lang]["drill"] if facts.drill else ""
-    return clip(f"{marker}{HEADINGS[lang][facts.event]} {facts.incident_id}", HEADER_MAX)
+    return clip(f"{marker}{HEADINGS[lang][facts.event]} {facts.subject_id}", HEADER_MAX)
 
 
 def card_title(facts: NoticeFacts, lang: Lang = Lang.JA) -> str:
@@ -64,7 +63,7 @@ def card_title(facts: NoticeFacts, lang: Lang = Lang.JA) -> str:
     w = WORDS[lang]
     marker = w["drill"] if facts.drill else ""
     what = f"{label(facts.kind, lang)}（{suspected_label(facts.suspected, lang)}）"
-    return clip(f"{marker}{w['incident_title']} {facts.incident_id} {what}", HEADER_MAX)
+    return clip(f"{marker}{w['incident_title']} {facts.subject_id} {what}", HEADER_MAX)
 
 
 def lead(facts: NoticeFacts, lang: Lang = Lang.JA) -> str:
@@ -94,7 +93,7 @@ def _field(name: str, value: str) -> str:
 def _event_fields(facts: NoticeFacts, lang: Lang) -> list[tuple[str, str]]:
     w = WORDS[lang]
     rows = [
-        (w["incident"], f"`{escape_mrkdwn(facts.incident_id)}`"),
+        (w["incident"], f"`{escape_mrkdwn(facts.subject_id)}`"),
         (w["contract"], f"{escape_mrkdwn(facts.contract_id)} {_name(facts.contract_title)}"),
         (w["org"], _name(facts.org_name)),
         (w["kind"], f"{label(facts.kind, lang)}（{suspected_label(facts.suspected, lang)}）"),
@@ -116,7 +115,7 @@ def _event_fields(facts: NoticeFacts, lang: Lang) -> list[tuple[str, str]]:
 def commands(facts: NoticeFacts, lang: Lang = Lang.JA) -> tuple[str, ...]:
     """How to see more, and how the recipient confirms receipt while that is still open."""
     w = WORDS[lang]
-    incident = escape_mrkdwn(facts.incident_id)
+    incident = escape_mrkdwn(facts.subject_id)
     drill = _about_drill(facts)
     lines = [f"{w['see']}: `jikoflow {'drill status' if drill else 'status'} {incident}`"]
     if facts.recipient_id and _awaits_ack(facts):
@@ -133,7 +132,7 @@ _DRILL_ACKS = frozenset({NoticeEvent.DRILL_CHECK, NoticeEvent.REMINDER})
 
 def _about_drill(facts: NoticeFacts) -> bool:
     """A drill's own message (not one of a tabletop's incident) points at the drill commands."""
-    return facts.event in _DRILL_EVENTS or is_drill_id(facts.incident_id)
+    return facts.event in _DRILL_EVENTS or facts.subject is Subject.DRILL
 
 
 def _awaits_ack(facts: NoticeFacts) -> bool:

@@ -1,4 +1,4 @@
-"""The Slack notifier: slack-sdk's WebClient and typed Block Kit models; the only slack_sdk import.
+"""The Slack channel: slack-sdk's WebClient and typed Block Kit models; the only slack_sdk import.
 
 Retries are mostly the outbox's job: a 429 with a long `Retry-After` comes back as a
 `DeliveryError`, so the dispatcher can pause the channel and record when to try again, and no
@@ -31,16 +31,20 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from jikoflow.models.outbox.tables import Transport
+from jikoflow.notifications.addresses import chat_address
 from jikoflow.notifications.base import (
+    Addressee,
     Context,
     DeliveryError,
     Divider,
     Header,
     Message,
     Part,
-    Posted,
     Section,
+    Sent,
 )
+from jikoflow.notifications.slack_ledger import SlackLedger
 
 # Errors that no retry can fix: the message is marked failed and shown to an operator.
 PERMANENT_ERRORS = frozenset(
@@ -116,13 +120,18 @@ class RefusedConnectionRetry(ConnectionErrorRetryHandler):
         return response is None and isinstance(reason, ConnectionRefusedError)
 
 
-class SlackNotifier:
-    """Posts through slack-sdk's WebClient; in place it retries only what cannot double-post."""
+class SlackChannel:
+    """Posts through slack-sdk's WebClient; in place it retries only what cannot double-post.
 
-    needs_channel = True
-    min_interval = 1.0
+    The address is the organisation's channel (or a person's user id), read from the parties
+    when the message is sent; where each message landed is kept in the Slack tables.
+    """
+
+    transport = Transport.CHAT
+    interval = 1.0
 
     def __init__(self, token: str, base_url: str, *, timeout: int = 10) -> None:
+        self.ledger = SlackLedger()
         self.client = WebClient(
             token=token,
             base_url=base_url if base_url.endswith("/") else base_url + "/",
@@ -130,47 +139,51 @@ class SlackNotifier:
             retry_handlers=[ShortRateLimitRetry(), RefusedConnectionRetry()],
         )
 
-    def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> Posted:
+    def resolve(self, to: Addressee) -> str | None:
+        """The person's own Slack id, else the organisation's channel; None without either."""
+        return chat_address(to)
+
+    def send(self, address: str, message: Message, *, thread: str | None = None) -> Sent:
         """chat.postMessage with the outbox key as metadata; DeliveryError when not accepted."""
         kwargs: dict[str, Any] = {
-            "channel": channel,
+            "channel": address,
             "text": message.text,
             "blocks": slack_blocks(message),
         }
-        if thread_ts:
-            kwargs["thread_ts"] = thread_ts
+        if thread:
+            kwargs["thread_ts"] = thread
         if message.key:
             kwargs["metadata"] = {
                 "event_type": METADATA_EVENT,
                 "event_payload": {"key": message.key},
             }
         response = self._call(self.client.chat_postMessage, posting=True, **kwargs)
-        return Posted(str(response.get("channel") or channel), str(response["ts"]))
+        return Sent(str(response.get("channel") or address), str(response["ts"]))
 
-    def update(self, channel: str, ts: str, message: Message) -> None:
+    def update(self, address: str, ref: str, message: Message) -> None:
         """chat.update of an earlier message (repeating it changes nothing)."""
         self._call(
             self.client.chat_update,
-            channel=channel,
-            ts=ts,
+            channel=address,
+            ts=ref,
             text=message.text,
             blocks=slack_blocks(message),
         )
 
-    def find(self, channel: str, key: str, *, thread_ts: str | None = None) -> Posted | None:
+    def find(self, address: str, key: str, *, thread: str | None = None) -> Sent | None:
         """Look through the channel (or the thread) for a message carrying outbox key `key`."""
-        if thread_ts:
+        if thread:
             pages = self._call(
                 self.client.conversations_replies,
-                channel=channel,
-                ts=thread_ts,
+                channel=address,
+                ts=thread,
                 include_all_metadata=True,
                 limit=FIND_PAGE_SIZE,
             )
         else:
             pages = self._call(
                 self.client.conversations_history,
-                channel=channel,
+                channel=address,
                 include_all_metadata=True,
                 limit=FIND_PAGE_SIZE,
             )
@@ -178,7 +191,7 @@ class SlackNotifier:
             for number, page in enumerate(pages, start=1):
                 for item in page.get("messages") or []:
                     if _key_of(item) == key:
-                        return Posted(channel, str(item["ts"]))
+                        return Sent(address, str(item["ts"]))
                 if number >= FIND_PAGES:
                     break
         except (SlackApiError, SlackClientError, OSError) as exc:

@@ -3,7 +3,7 @@
 - `slack_server`: a running fake Slack on 127.0.0.1 (random port).
 - `slack_env`: `SLACK_BOT_TOKEN` / `SLACK_API_URL` pointed at it (request it after `env`).
 - `outbox_world`: a database (SQLite, then PostgreSQL) with the sample parties loaded, the
-  real `SlackNotifier` on the fake server, and helpers to declare and deliver at fixed times.
+  real `SlackChannel` on the fake server, and helpers to declare and deliver at fixed times.
 """
 
 from __future__ import annotations
@@ -35,18 +35,32 @@ def slack_server() -> Iterator[SlackServer]:
 def slack_env(slack_server: SlackServer, monkeypatch: pytest.MonkeyPatch) -> SlackServer:
     """`SLACK_BOT_TOKEN` and `SLACK_API_URL` pointing at the fake Slack, which is not limited.
 
-    The fake server does not rate-limit here, so the notifier's one-second pacing per channel
+    The fake server does not rate-limit here, so the channel's one-second pacing per address
     is switched off; pacing is tested against a rate-limited server in test_slack_volume.py.
     """
     monkeypatch.setenv("SLACK_BOT_TOKEN", SLACK_TOKEN)
     monkeypatch.setenv("SLACK_API_URL", slack_server.url)
-    monkeypatch.setattr("jikoflow.notifications.slack.SlackNotifier.min_interval", 0.0)
+    monkeypatch.setattr("jikoflow.notifications.slack.SlackChannel.interval", 0.0)
     return slack_server
+
+
+@dataclass(frozen=True)
+class SlackRow:
+    """An outbox row with where Slack has it: channel (for a row not posted yet, the one it
+    would go to now), `ts` and the card's `ts` it replied under."""
+
+    row: Any
+    channel: str | None
+    ts: str | None
+    thread_ts: str | None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, name)
 
 
 @dataclass
 class OutboxWorld:
-    """A loaded database, the fake Slack and the real Slack notifier pointed at it."""
+    """A loaded database, the fake Slack and the real Slack channel pointed at it."""
 
     url: str
     slack: SlackServer
@@ -57,19 +71,19 @@ class OutboxWorld:
         """`t0` plus a timedelta."""
         return self.t0 + timedelta(**delta)
 
-    def notifier(self) -> Any:
-        """The real Slack notifier on the fake server."""
-        from jikoflow.notifications.slack import SlackNotifier
+    def channel(self) -> Any:
+        """The real Slack channel on the fake server."""
+        from jikoflow.notifications.slack import SlackChannel
 
-        return SlackNotifier(SLACK_TOKEN, self.slack.url, timeout=5)
+        return SlackChannel(SLACK_TOKEN, self.slack.url, timeout=5)
 
     def deliver(self, at: datetime | None = None, **options: Any) -> Any:
         """One `deliver_due` pass at `at` (default `t0`), unpaced (the fake is not limited)."""
         from jikoflow.notifications.dispatch import ChannelPacer, deliver_due
 
         options.setdefault("pacer", ChannelPacer(0))
-        notifier = options.pop("notifier", None) or self.notifier()
-        return deliver_due(self.url, notifier, now=at or self.t0, **options)
+        channel = options.pop("channel", None) or self.channel()
+        return deliver_due(self.url, channel, now=at or self.t0, **options)
 
     def declare(
         self,
@@ -100,18 +114,21 @@ class OutboxWorld:
             )
             return opened[0].id
 
-    def rows(self, **where: Any) -> list[Any]:
-        """Outbox rows, oldest first, filtered by column values."""
+    def rows(self, **where: Any) -> list[SlackRow]:
+        """Outbox rows, oldest first, filtered by column values, with where Slack has them."""
         from sqlmodel import col, select
 
         from jikoflow.models.db import reading
         from jikoflow.models.outbox.tables import Notification
+        from jikoflow.notifications.delivery import destinations
 
         with reading(self.url) as session:
             query = select(Notification).order_by(col(Notification.id))
             for name, value in where.items():
                 query = query.where(getattr(Notification, name) == value)
-            return list(session.exec(query))
+            rows = list(session.exec(query))
+            found = destinations(session, rows)
+        return [SlackRow(r, *found[r.id]) for r in rows]
 
     def posts(self) -> list[Recorded]:
         """chat.postMessage requests the server accepted."""
@@ -147,8 +164,9 @@ def fill_outbox(url: str, *, channels: int, incidents: int, events: int) -> int:
     """
     from jikoflow.models.db import transaction
     from jikoflow.models.enums import IncidentKind, IncidentState, OrgKind
+    from jikoflow.models.incidents.tables import Incident
     from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, enqueue
-    from jikoflow.models.parties.tables import Organization
+    from jikoflow.models.parties.tables import Contract, Organization
     from jikoflow.models.types import utcnow
 
     now = utcnow()
@@ -164,13 +182,32 @@ def fill_outbox(url: str, *, channels: int, incidents: int, events: int) -> int:
         ]
         session.add_all(orgs)
         session.flush()
+        session.add(
+            Contract(id="C-VOL", title="負荷試験", client_id=orgs[0].id, contractor_id=orgs[0].id)
+        )
+        session.flush()
+        ids = {(org.id, i): f"INC-VOL-{org.id}-{i:03d}" for org in orgs for i in range(incidents)}
+        session.add_all(
+            Incident(
+                id=ident,
+                contract_id="C-VOL",
+                org_id=org_id,
+                kind=IncidentKind.LEAK,
+                suspected=True,
+                summary="負荷試験",
+                discovered_at=now,
+                declared_at=now,
+            )
+            for (org_id, _), ident in ids.items()
+        )
+        session.flush()
         queued = 0
         for org in orgs:
             for i in range(incidents):
                 for event in VOLUME_EVENTS[:events]:
                     facts = NoticeFacts(
                         event=NoticeEvent(event),
-                        incident_id=f"INC-VOL-{org.id}-{i:03d}",
+                        subject_id=ids[(org.id, i)],
                         contract_id="C-VOL",
                         contract_title="負荷試験",
                         org_id=org.id,
@@ -182,5 +219,5 @@ def fill_outbox(url: str, *, channels: int, incidents: int, events: int) -> int:
                         state=IncidentState.OPEN,
                         declared_at=now,
                     )
-                    queued += enqueue(session, facts, org) is not None
+                    queued += len(enqueue(session, facts, org))
     return queued

@@ -120,9 +120,10 @@ def handled(options: Mapping[str, str] | None = None) -> Callable[[F], F]:
 
 def deliver_now(ctx: Context, *subjects: str | None) -> None:
     """Send what an act queued for these incidents or drills; what fails is retried later."""
-    from jikoflow.sweep import deliver
+    from jikoflow.notifications.delivery import deliver
 
-    deliver(ctx.settings, subjects=subjects, url=ctx.url)
+    ctx.url  # noqa: B018  (the database is ready before anything is sent)
+    deliver(ctx.settings, subjects=[s for s in dict.fromkeys(subjects) if s is not None])
 
 
 def run_app(app: typer.Typer, argv: list[str]) -> int:

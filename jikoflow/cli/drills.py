@@ -51,13 +51,6 @@ def reply(data: Any, json_out: bool, line: str) -> None:
         out.print(line)
 
 
-def deliver_now(ctx: Context, *ids: str | None) -> None:
-    """Send what a change queued; anything that fails now is retried by `sweep`."""
-    from jikoflow.drills.jobs import deliver
-
-    deliver(ctx.settings, *ids)
-
-
 def parse_lang(text: str | None, default: Lang) -> Lang:
     """`--lang` as a language."""
     if text is None:
@@ -239,7 +232,9 @@ def next_inject(
     with acting(ctx, now) as (session, moment):
         number = release_next(session, drill_id, by=by, now=moment)
     if not no_flow:
-        deliver_now(ctx, drill_id)
+        from jikoflow.notifications.delivery import deliver
+
+        deliver(ctx.settings, subjects=[drill_id])  # what fails now, `sweep` retries
     view = _view(ctx, drill_id)
     inject = view["injects"][number - 1]
     if json_out:

@@ -4,7 +4,7 @@ everything due (reminders, escalations, undelivered messages)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,6 +23,9 @@ from jikoflow.models.db import reading, transaction
 from jikoflow.models.errors import BadInput
 from jikoflow.models.outbox.tables import Notification
 
+if TYPE_CHECKING:
+    from jikoflow.notifications.delivery import Where
+
 app = typer.Typer(
     help="Chat notifications: what waits, what failed, and retrying it.",
     invoke_without_command=True,
@@ -33,21 +36,23 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def row_view(row: Notification) -> dict[str, Any]:
-    """One outbox row as `notifications --json` prints it."""
+def row_view(row: Notification, where: Where) -> dict[str, Any]:
+    """One outbox row as `notifications --json` prints it, with where it went (or goes)."""
+    channel, ts, thread_ts = where
     return {
         "id": row.id,
         "key": row.key,
-        "incident": row.incident_id,
+        "transport": str(row.transport),
+        "incident": row.subject_id,
         "org": row.org_id,
-        "channel": row.channel,
+        "channel": channel,
         "event": row.event,
         "status": row.status,
         "attempts": row.attempts,
         "next_attempt_at": _iso(row.next_attempt_at) if row.status == "pending" else None,
         "last_error": row.last_error,
-        "ts": row.ts,
-        "thread_ts": row.thread_ts,
+        "ts": ts,
+        "thread_ts": thread_ts,
         "created_at": _iso(row.created_at),
         "sent_at": _iso(row.sent_at),
     }
@@ -87,9 +92,12 @@ def notifications(
     if ctx.invoked_subcommand is not None:
         return
     from jikoflow.models.outbox.service import outbox_rows
+    from jikoflow.notifications.delivery import destinations
 
     with reading(Context().url) as session:
-        rows = [row_view(r) for r in outbox_rows(session, failed_only=failed, incident_id=incident)]
+        found = outbox_rows(session, failed_only=failed, subject_id=incident)
+        where = destinations(session, found)
+        rows = [row_view(r, where.get(r.id or 0, (None, None, None))) for r in found]
     if json_out:
         emit_json(rows)
     else:
@@ -112,8 +120,7 @@ def retry(
     """Queue failed or unreachable messages again and try to deliver them now."""
     from jikoflow.models.guard import operator_only
     from jikoflow.models.outbox.service import retry_rows
-    from jikoflow.notifications.dispatch import deliver_due
-    from jikoflow.notifications.factory import notifier_for
+    from jikoflow.notifications.delivery import deliver, destinations
 
     operator_only(principal(by))
     if bool(ids) == all_failed:
@@ -122,9 +129,11 @@ def retry(
     ctx = Context()
     with transaction(ctx.url) as session:
         queued = retry_rows(session, ids=None if all_failed else ids, now=moment, by=by)
-    stats = deliver_due(ctx.url, notifier_for(ctx.settings), lang=ctx.settings.lang, now=moment)
+    stats = deliver(ctx.settings, now=moment)
     with reading(ctx.url) as session:
-        rows = [row_view(r) for i in queued if (r := session.get(Notification, i)) is not None]
+        found = [r for i in queued if (r := session.get(Notification, i)) is not None]
+        where = destinations(session, found)
+        rows = [row_view(r, where.get(r.id or 0, (None, None, None))) for r in found]
     if json_out:
         emit_json({"retried": queued, "sent": stats.sent, "notifications": rows})
         return
@@ -139,7 +148,8 @@ def sweep(now: NowOpt = None, json_out: JsonOpt = False) -> None:
 
     moment = now_from(now)
     ctx = Context()
-    result = sweep_once(ctx.settings, now=moment, url=ctx.url)
+    ctx.url  # noqa: B018  (creates or upgrades the database first)
+    result = sweep_once(ctx.settings, now=moment)
     if json_out:
         emit_json(result)
     else:

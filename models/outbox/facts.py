@@ -1,14 +1,14 @@
-"""What a chat message may say (DESIGN.md §5), and the outbox that carries it.
+"""What a message may say (DESIGN.md §5), and the outbox that carries it.
 
-`NoticeFacts` is the one place the no-content rule is enforced: it has no field for anything a
-person typed (summary, actions, causes, measures, people affected), refuses unknown fields, and
-is the only input message builders accept. `facts_for` is the only code that fills it from an
-incident, and it never reads the free-text columns.
+`NoticeFacts` is the one place the no-content rule is enforced, for every transport: it has no
+field for anything a person typed (summary, actions, causes, measures, people affected), refuses
+unknown fields, and is the only input message builders accept. `facts_for` is the only code that
+fills it from an incident, and it never reads the free-text columns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel, col, select
 from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
 from jikoflow.models.incidents.clocks import effective_status
 from jikoflow.models.incidents.tables import Incident, Report, Step
-from jikoflow.models.outbox.tables import Notification
+from jikoflow.models.outbox.tables import Notification, Transport
 from jikoflow.models.parties.tables import Contract, Organization
 from jikoflow.models.types import utcnow
 
@@ -37,6 +37,13 @@ class NoticeEvent(StrEnum):
     CLOSED = "closed"  # 甲 accepted the record
     DRILL_CHECK = "drill_check"  # a contact-tree check (Art. 24 (3)) asking for confirmation
     DRILL_INJECT = "drill_inject"  # a tabletop inject is available (its text stays out of chat)
+
+
+class Subject(StrEnum):
+    """What a message is about."""
+
+    INCIDENT = "incident"  # a 事故等, real or a tabletop's drill incident (INC-…)
+    DRILL = "drill"  # a drill itself, e.g. its contact check (DRL-…)
 
 
 class OutboxStatus(StrEnum):
@@ -73,10 +80,11 @@ class ReportFact(_Facts):
 
 
 class NoticeFacts(_Facts):
-    """Everything a chat message may carry — names, states, times and counts, nothing typed."""
+    """Everything a message may carry, by any transport — names, states, times; nothing typed."""
 
     event: NoticeEvent
-    incident_id: str
+    subject: Subject = Subject.INCIDENT
+    subject_id: str  # the incident's or drill's id
     contract_id: str
     contract_title: str
     org_id: str
@@ -158,7 +166,7 @@ def build_facts(
     chosen = next((s for s in step_facts if s.name == step), None)
     return NoticeFacts(
         event=event,
-        incident_id=incident.id,
+        subject_id=incident.id,
         contract_id=contract.id,
         contract_title=contract.title,
         org_id=org.id,
@@ -182,29 +190,50 @@ def build_facts(
     )
 
 
+# Every message is queued for these transports; e-mail joins when its transport exists.
+QUEUED: tuple[Transport, ...] = (Transport.CHAT,)
+
+
+def subject_keys(facts: NoticeFacts) -> tuple[str | None, str | None]:
+    """The outbox row's (incident_id, drill_id): exactly one of them is set."""
+    if facts.subject is Subject.DRILL:
+        return None, facts.subject_id
+    return facts.subject_id, None
+
+
 def enqueue(
     session: Session,
     facts: NoticeFacts,
-    recipient: Organization,
+    recipient: Organization | None,
     *,
+    person_id: str | None = None,
     key_suffix: str = "",
     report_id: int | None = None,
-) -> Notification | None:
-    """Write one outbox row unless its idempotency key already exists; returns the new row."""
-    key = f"{facts.incident_id}:{facts.event}:{key_suffix or recipient.id}"
-    if session.exec(select(Notification.id).where(Notification.key == key)).first() is not None:
-        return None
-    row = Notification(
-        key=key,
-        incident_id=facts.incident_id,
-        org_id=recipient.id,
-        channel=recipient.slack_channel,
-        report_id=report_id,
-        event=str(facts.event),
-        facts=facts.model_dump(mode="json"),
-    )
-    session.add(row)
-    return row
+    transports: Sequence[Transport] | None = None,
+) -> list[Notification]:
+    """Write one outbox row per transport unless its key is queued already; returns new rows."""
+    transports = transports or QUEUED
+    org_id = recipient.id if recipient is not None else None
+    key = f"{facts.subject_id}:{facts.event}:{key_suffix or org_id or person_id}"
+    queued = set(session.exec(select(Notification.transport).where(Notification.key == key)).all())
+    incident_id, drill_id = subject_keys(facts)
+    rows = [
+        Notification(
+            key=key,
+            transport=transport,
+            incident_id=incident_id,
+            drill_id=drill_id,
+            org_id=org_id,
+            person_id=person_id,
+            report_id=report_id,
+            event=str(facts.event),
+            facts=facts.model_dump(mode="json"),
+        )
+        for transport in dict.fromkeys(transports)
+        if transport not in queued
+    ]
+    session.add_all(rows)
+    return rows
 
 
 class Variant(_Facts):
@@ -220,45 +249,63 @@ class Variant(_Facts):
 
 
 def enqueue_many(
-    session: Session, items: Sequence[tuple[NoticeFacts, Variant, Organization, str]]
+    session: Session,
+    items: Sequence[tuple[NoticeFacts, Variant, Organization, str]],
+    *,
+    transports: Sequence[Transport] | None = None,
 ) -> int:
     """Write many outbox rows (base facts, variant, recipient, key suffix), skipping queued keys.
 
     A variant only replaces fields of the validated base facts with validated typed values,
-    so every row still holds a valid `NoticeFacts`; the base is serialised once per incident.
+    so every row still holds a valid `NoticeFacts`; the base is serialised once per subject.
     """
     dumped: dict[int, dict[str, Any]] = {}
-    keyed: dict[str, tuple[dict[str, Any], Organization, NoticeEvent]] = {}
+    keyed: dict[str, tuple[NoticeFacts, dict[str, Any], Organization, NoticeEvent]] = {}
     for base, variant, org, suffix in items:
         if id(base) not in dumped:
             dumped[id(base)] = base.model_dump(mode="json")
         facts = dumped[id(base)] | variant.model_dump(mode="json")
-        keyed[f"{base.incident_id}:{variant.event}:{suffix or org.id}"] = (
-            facts,
-            org,
-            variant.event,
-        )
+        key = f"{base.subject_id}:{variant.event}:{suffix or org.id}"
+        keyed[key] = (base, facts, org, variant.event)
+    # Row ids keep the order of `items`: per subject and address the first row opens the thread.
+    wanted = {(key, t): None for key in keyed for t in dict.fromkeys(transports or QUEUED)}
     keys = list(keyed)
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         for existing in session.exec(
-            select(Notification.key).where(col(Notification.key).in_(chunk))
+            select(Notification.key, Notification.transport).where(col(Notification.key).in_(chunk))
         ):
-            keyed.pop(existing, None)
-    if keyed:
-        # A Core insert: building thousands of ORM objects costs more than the insert itself.
-        session.execute(
-            sa.insert(SQLModel.metadata.tables["notification"]),
-            [
-                {
-                    "key": key,
-                    "incident_id": facts["incident_id"],
-                    "org_id": org.id,
-                    "channel": org.slack_channel,
-                    "event": str(event),
-                    "facts": facts,
-                }
-                for key, (facts, org, event) in keyed.items()
-            ],
+            wanted.pop((existing[0], Transport(existing[1])), None)
+    values = []
+    for key, transport in wanted:
+        base, facts, org, event = keyed[key]
+        incident_id, drill_id = subject_keys(base)
+        values.append(
+            {
+                "key": key,
+                "transport": transport,
+                "incident_id": incident_id,
+                "drill_id": drill_id,
+                "org_id": org.id,
+                "person_id": None,
+                "event": str(event),
+                "facts": facts,
+            }
         )
-    return len(keyed)
+    if values:
+        # A Core insert: building thousands of ORM objects costs more than the insert itself.
+        session.execute(sa.insert(SQLModel.metadata.tables["notification"]), values)
+    return len(wanted)
+
+
+def with_reports(facts: NoticeFacts, states: Mapping[str, ReportStatus]) -> NoticeFacts:
+    """The facts with each report's state as it is now (`states` by recipient organisation)."""
+    if not facts.reports:
+        return facts
+    reports = tuple(
+        report.model_copy(update={"status": states[report.org_id]})
+        if report.org_id is not None and report.org_id in states
+        else report
+        for report in facts.reports
+    )
+    return facts.model_copy(update={"reports": reports})

@@ -1,4 +1,4 @@
-"""The outbox as the dispatcher and operators see it: claim what is due, settle what happened.
+"""The outbox as dispatchers and operators see it: what is due, claim it, settle what happened.
 
 A claim is one conditional `UPDATE … RETURNING`, the first statement of its transaction: on
 SQLite it takes the write lock before it reads, on PostgreSQL the row lock re-checks the
@@ -6,14 +6,15 @@ condition, so two dispatchers (a flow, `sweep`, `serve`) never hold the same row
 that is never settled (the process died) is taken again after `STALE_CLAIM`, marked
 `maybe_posted`, and the next attempt first looks for the message by its key.
 
-Per incident and channel the first message is the summary card; the others are claimed with it
-(or wait for it when it is not due), go into its thread and move the card's facts forward.
+Which due rows to claim, and in which order, is the dispatcher's choice: it knows the
+transport's addresses and threads. Rows of one transport succeed, retry and fail on their own;
+a report counts as delivered once any transport delivered it, and as failed only when every
+transport failed.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,18 +28,23 @@ from jikoflow.models.enums import ReportStatus, StepName, StepStatus
 from jikoflow.models.errors import BadInput
 from jikoflow.models.incidents.tables import Report, Step
 from jikoflow.models.outbox.facts import NoticeFacts, OutboxStatus
-from jikoflow.models.outbox.tables import ChatThread, Notification
-from jikoflow.models.parties.tables import Organization
+from jikoflow.models.outbox.tables import Notification, Transport
 
 STALE_CLAIM = timedelta(minutes=5)
-# Rows of one channel per claim: at Slack's ~1 message/s, well inside STALE_CLAIM.
-PER_CHANNEL = 30
-CLAIM_LIMIT = 1000
 SCAN_LIMIT = 5000
 _OPEN = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 _STUCK = (OutboxStatus.FAILED, OutboxStatus.UNREACHABLE)
 
-Pair = tuple[str | None, str | None]
+
+@dataclass(frozen=True)
+class Candidate:
+    """An open outbox row: whom it is for, and whether it may be claimed now."""
+
+    id: int
+    subject_id: str
+    org_id: str | None
+    person_id: str | None
+    due: bool
 
 
 @dataclass(frozen=True)
@@ -47,44 +53,25 @@ class Claim:
 
     id: int
     key: str
-    incident_id: str | None
-    org_id: str
-    channel: str | None
+    subject_id: str
+    org_id: str | None
+    person_id: str | None
+    report_id: int | None
     facts: NoticeFacts
     maybe_posted: bool
-    thread_ts: str | None  # the card to reply under, when it was in the channel at the claim
     attempts: int = 1
-
-    @property
-    def threaded(self) -> bool:
-        """Whether this row belongs to an incident's thread in a channel."""
-        return self.incident_id is not None and self.channel is not None
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Settlement:
     """What one attempt came to, to be written back."""
 
-    claim: Claim
+    id: int
     status: OutboxStatus
-    ts: str | None = None
     error: str | None = None
     retry_at: datetime | None = None
     maybe_posted: bool = False
-    released: bool = False  # not attempted after all (its channel was paused)
-    thread_ts: str | None = None  # the card it was posted under; None when it is the card
-    recovered: bool = False  # found already posted (after a crash), not posted again
-
-
-@dataclass(frozen=True)
-class CardDue:
-    """A summary card behind its newest facts."""
-
-    thread_id: int
-    channel: str
-    ts: str
-    row_id: int
-    facts: NoticeFacts
+    released: bool = False  # not attempted after all (its address was paused)
 
 
 def _due(now: datetime) -> sa.ColumnElement[bool]:
@@ -100,17 +87,46 @@ def _due(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-def claim_due(
-    url: str,
-    now: datetime,
-    *,
-    incident_id: str | None = None,
-    limit: int = CLAIM_LIMIT,
-    per_channel: int = PER_CHANNEL,
-) -> list[Claim]:
-    """Claim the rows due at `now`, oldest first, each card before its thread."""
+def _about(subjects: Collection[str]) -> sa.ColumnElement[bool]:
+    wanted = sorted(subjects)
+    return or_(col(Notification.incident_id).in_(wanted), col(Notification.drill_id).in_(wanted))
+
+
+def candidates(
+    url: str, now: datetime, *, transport: Transport, subjects: Collection[str] | None = None
+) -> list[Candidate]:
+    """The open rows of one transport (of some subjects, or all), oldest first."""
+    query = sa.select(
+        col(Notification.id),
+        func.coalesce(Notification.incident_id, Notification.drill_id),
+        col(Notification.org_id),
+        col(Notification.person_id),
+        sa.case((_due(now), True), else_=False),
+    ).where(col(Notification.status).in_(_OPEN), col(Notification.transport) == transport)
+    if subjects is not None:
+        query = query.where(_about(subjects))
+    query = query.order_by(col(Notification.id)).limit(SCAN_LIMIT)
     with reading(url) as session:
-        ids = _choose(session, now, incident_id, limit, per_channel)
+        rows = session.connection().execute(query).all()
+    return [Candidate(i, s, o, p, bool(d)) for i, s, o, p, d in rows]
+
+
+_CLAIMED = (
+    "id",
+    "key",
+    "incident_id",
+    "drill_id",
+    "org_id",
+    "person_id",
+    "report_id",
+    "facts",
+    "maybe_posted",
+    "attempts",
+)
+
+
+def claim(url: str, ids: Sequence[int], now: datetime) -> list[Claim]:
+    """Claim those of `ids` that are still due at `now`, in id order."""
     if not ids:
         return []
     table = SQLModel.metadata.tables["notification"]
@@ -129,76 +145,20 @@ def claim_due(
     )
     with transaction(url) as session:
         rows = sorted(session.connection().execute(claiming).mappings(), key=lambda r: r["id"])
-        threads = _threads(session, {(r["incident_id"], r["channel"]) for r in rows})
-    return [_claim_of(row, threads) for row in rows]
-
-
-_CLAIMED = ("id", "key", "incident_id", "org_id", "channel", "facts", "maybe_posted", "attempts")
-
-
-def _claim_of(row: sa.RowMapping, threads: dict[Pair, str]) -> Claim:
-    pair = (row["incident_id"], row["channel"])
-    return Claim(
-        id=row["id"],
-        key=row["key"],
-        incident_id=row["incident_id"],
-        org_id=row["org_id"],
-        channel=row["channel"],
-        facts=NoticeFacts.model_validate(row["facts"]),
-        maybe_posted=bool(row["maybe_posted"]),
-        thread_ts=threads.get(pair),
-        attempts=row["attempts"],
-    )
-
-
-def _threads(session: Session, pairs: Iterable[Pair]) -> dict[Pair, str]:
-    incidents = sorted({i for i, c in pairs if i is not None and c is not None})
-    if not incidents:
-        return {}
-    found = session.exec(
-        select(ChatThread.incident_id, ChatThread.channel, ChatThread.ts).where(
-            col(ChatThread.incident_id).in_(incidents)
+    return [
+        Claim(
+            id=row["id"],
+            key=row["key"],
+            subject_id=row["incident_id"] or row["drill_id"],
+            org_id=row["org_id"],
+            person_id=row["person_id"],
+            report_id=row["report_id"],
+            facts=NoticeFacts.model_validate(row["facts"]),
+            maybe_posted=bool(row["maybe_posted"]),
+            attempts=row["attempts"],
         )
-    )
-    return {(i, c): ts for i, c, ts in found}
-
-
-def _choose(
-    session: Session, now: datetime, incident_id: str | None, limit: int, per_channel: int
-) -> list[int]:
-    due = _due(now)
-    query = select(
-        Notification.id,
-        Notification.incident_id,
-        Notification.channel,
-        sa.case((due, True), else_=False),  # type: ignore[arg-type]
-    ).where(col(Notification.status).in_(_OPEN))
-    if incident_id is not None:
-        query = query.where(Notification.incident_id == incident_id)
-    rows = session.exec(query.order_by(col(Notification.id)).limit(SCAN_LIMIT)).all()
-    threaded = _threads(session, {(r[1], r[2]) for r in rows})
-    first: dict[Pair, int | None] = {}
-    for row in rows:
-        first.setdefault((row[1], row[2]), row[0])
-    chosen: list[int] = []
-    per: Counter[str | None] = Counter()
-    opening: set[Pair] = set()
-    for row_id, incident, channel, is_due in rows:
-        if not is_due or row_id is None:
-            continue
-        pair = (incident, channel)
-        if incident and channel and pair not in threaded:
-            if first[pair] == row_id:
-                opening.add(pair)
-            elif pair not in opening:
-                continue  # the card goes first; the rest of its thread waits for it
-        if channel is not None and per[channel] >= per_channel:
-            continue
-        per[channel] += 1
-        chosen.append(row_id)
-        if len(chosen) >= limit:
-            break
-    return chosen
+        for row in rows
+    ]
 
 
 # What settling writes back; rows of one batch are written by one executemany.
@@ -209,92 +169,71 @@ _WRITTEN = (
     "next_attempt_at",
     "last_error",
     "maybe_posted",
-    "ts",
-    "thread_ts",
     "sent_at",
 )
 
+_READ_ONLY = ("report_id", "transport")
+Recorder = Callable[[Session, list[int]], None]
 
-def settle(url: str, outcomes: Sequence[Outcome], now: datetime) -> None:
-    """Write back a batch of attempts in one short transaction."""
-    if not outcomes:
-        return
+
+def settle(
+    url: str, settlements: Sequence[Settlement], now: datetime, *, record: Recorder | None = None
+) -> list[int]:
+    """Write back a batch of attempts in one short transaction; returns the ids written.
+
+    `record` runs in the same transaction with those ids, so what a transport keeps about a
+    message (where it landed) is committed together with the row's new state.
+    """
+    if not settlements:
+        return []
     table = SQLModel.metadata.tables["notification"]
     with transaction(url) as session:
         connection = session.connection()
-        ids = [o.claim.id for o in outcomes]
-        query = sa.select(table.c.id, table.c.report_id, *(table.c[n] for n in _WRITTEN))
+        ids = [s.id for s in settlements]
+        query = sa.select(
+            table.c.id, table.c.report_id, table.c.transport, *(table.c[n] for n in _WRITTEN)
+        )
         rows = {r.id: r._asdict() for r in connection.execute(query.where(table.c.id.in_(ids)))}
-        threads = _thread_rows(session, {o.claim.incident_id for o in outcomes})
-        written: list[dict[str, Any]] = []
-        for outcome in outcomes:
-            row = rows.get(outcome.claim.id)
+        written: list[tuple[dict[str, Any], Settlement]] = []
+        for settlement in settlements:
+            row = rows.get(settlement.id)
             # Not `sending` any more: settled meanwhile by a dispatcher that took over.
             if row is not None and row["status"] == OutboxStatus.SENDING:
-                written.append(_settled(row, outcome, now))
-                _advance_thread(session, outcome, threads)
+                written.append((_settled(row, settlement, now), settlement))
         if not written:
-            return
+            return []
         connection.execute(
             sa.update(table).where(
                 table.c.id == sa.bindparam("row_id"), table.c.status == OutboxStatus.SENDING
             ),
-            [{k: v for k, v in w.items() if k != "report_id"} for w in written],
+            [{k: v for k, v in w.items() if k not in _READ_ONLY} for w, _ in written],
         )
-        for values in written:
-            if values["report_id"] is not None and values["status"] != OutboxStatus.SENDING:
-                _settle_report(session, values, OutboxStatus(values["status"]), now)
+        for values, settlement in written:
+            if values["report_id"] is not None and not settlement.released:
+                _settle_report(session, values, settlement.status, now)
+        settled = [w["row_id"] for w, _ in written]
+        if record is not None:
+            record(session, settled)
+        return settled
 
 
-def _thread_rows(session: Session, incidents: set[str | None]) -> dict[Pair, ChatThread]:
-    wanted = sorted(i for i in incidents if i is not None)
-    if not wanted:
-        return {}
-    found = session.exec(select(ChatThread).where(col(ChatThread.incident_id).in_(wanted)))
-    return {(t.incident_id, t.channel): t for t in found}
-
-
-def _settled(row: dict[str, Any], outcome: Outcome, now: datetime) -> dict[str, Any]:
+def _settled(row: dict[str, Any], settlement: Settlement, now: datetime) -> dict[str, Any]:
     """The row's new values (every written column, so the batch shares one statement)."""
     values = {name: row[name] for name in _WRITTEN}
-    values.update(row_id=row["id"], report_id=row["report_id"])
-    values.update(status=outcome.status, claimed_at=None)
-    if outcome.released:
+    values.update(row_id=row["id"], report_id=row["report_id"], transport=row["transport"])
+    values.update(status=settlement.status, claimed_at=None)
+    if settlement.released:
         values["status"] = OutboxStatus.PENDING
         values["attempts"] = max(0, row["attempts"] - 1)
-        values["next_attempt_at"] = outcome.retry_at or now
+        values["next_attempt_at"] = settlement.retry_at or now
         return values
-    values["last_error"] = outcome.error[:200] if outcome.error else None
-    values["maybe_posted"] = outcome.maybe_posted
-    if outcome.status is OutboxStatus.PENDING:
-        values["next_attempt_at"] = outcome.retry_at or now
-    if outcome.status is OutboxStatus.SENT:
-        values.update(ts=outcome.ts, thread_ts=outcome.thread_ts, sent_at=now)
+    values["last_error"] = settlement.error[:200] if settlement.error else None
+    values["maybe_posted"] = settlement.maybe_posted
+    if settlement.status is OutboxStatus.PENDING:
+        values["next_attempt_at"] = settlement.retry_at or now
+    if settlement.status is OutboxStatus.SENT:
+        values["sent_at"] = now
     return values
-
-
-def _advance_thread(session: Session, outcome: Outcome, threads: dict[Pair, ChatThread]) -> None:
-    claim = outcome.claim
-    if outcome.released or outcome.status is not OutboxStatus.SENT:
-        return
-    if not claim.threaded or outcome.ts is None:
-        return
-    assert claim.incident_id is not None
-    assert claim.channel is not None
-    pair = (claim.incident_id, claim.channel)
-    thread = threads.get(pair)
-    if thread is None and outcome.thread_ts is None:
-        threads[pair] = ChatThread(
-            incident_id=claim.incident_id,
-            channel=claim.channel,
-            ts=outcome.ts,
-            card_row_id=claim.id,
-            card_shown_id=claim.id,
-        )
-        session.add(threads[pair])
-    elif thread is not None and (thread.card_row_id or 0) < claim.id:
-        thread.card_row_id = claim.id
-        session.add(thread)
 
 
 def _settle_report(
@@ -306,20 +245,16 @@ def _settle_report(
     report.sent_at = report.sent_at or now
     report.last_error = row["last_error"]
     if status is OutboxStatus.SENT:
+        if report.status is not ReportStatus.DELIVERED:
+            report.delivered_at = now  # the first transport that delivered it
         report.status = ReportStatus.DELIVERED
-        report.delivered_at = now
-    elif status is OutboxStatus.FAILED:
+    elif report.status is not ReportStatus.DELIVERED and _every_transport_failed(session, report):
         report.status = ReportStatus.FAILED
     session.add(report)
     if status is OutboxStatus.PENDING:
         return  # a retry is not an event of the incident; its outcome will be
-    record_event(
-        session,
-        report.incident_id,
-        f"report_{status}",
-        at=now,
-        detail={"to": report.recipient_id, "error": row["last_error"]},
-    )
+    detail = {"to": report.recipient_id, "error": row["last_error"], "via": row["transport"]}
+    record_event(session, report.incident_id, f"report_{status}", at=now, detail=detail)
     step = session.exec(
         select(Step).where(Step.incident_id == report.incident_id, Step.name == StepName.REPORT)
     ).first()
@@ -328,72 +263,76 @@ def _settle_report(
         session.add(step)
 
 
-def cards_due(url: str, *, incident_id: str | None = None) -> list[CardDue]:
-    """Summary cards whose newest facts are not shown yet."""
-    with reading(url) as session:
-        query = (
-            sa.select(
-                col(ChatThread.id),
-                col(ChatThread.channel),
-                col(ChatThread.ts),
-                col(Notification.id),
-                col(Notification.facts),
-            )
-            .join(Notification, col(Notification.id) == ChatThread.card_row_id)
-            .where(
-                func.coalesce(ChatThread.card_shown_id, 0)
-                < func.coalesce(ChatThread.card_row_id, 0)
-            )
+def _every_transport_failed(session: Session, report: Report) -> bool:
+    """No transport delivered the report or may still, and one of them failed outright."""
+    states = set(
+        session.exec(select(Notification.status).where(Notification.report_id == report.id))
+    )
+    return OutboxStatus.FAILED in states and states <= set(_STUCK)
+
+
+def report_states(
+    session: Session, incident_ids: Collection[str]
+) -> dict[str, dict[str, ReportStatus]]:
+    """Each incident's reports as they are now, by recipient organisation."""
+    states: dict[str, dict[str, ReportStatus]] = {i: {} for i in incident_ids}
+    if not states:
+        return states
+    found = session.exec(
+        select(Report.incident_id, Report.recipient_id, Report.status).where(
+            col(Report.incident_id).in_(sorted(states))
         )
-        if incident_id is not None:
-            query = query.where(col(ChatThread.incident_id) == incident_id)
-        return [
-            CardDue(thread or 0, channel, ts, row or 0, NoticeFacts.model_validate(facts))
-            for thread, channel, ts, row, facts in session.connection().execute(
-                query.order_by(col(ChatThread.id))
-            )
-        ]
+    )
+    for incident_id, recipient_id, status in found:
+        states[incident_id][recipient_id] = ReportStatus(status)
+    return states
 
 
-def mark_cards_shown(url: str, shown: Sequence[CardDue]) -> None:
-    """Record that these cards now show their newest facts."""
-    if not shown:
-        return
-    with transaction(url) as session:
-        ids = [card.thread_id for card in shown]
-        threads = {
-            t.id: t for t in session.exec(select(ChatThread).where(col(ChatThread.id).in_(ids)))
-        }
-        for card in shown:
-            thread = threads.get(card.thread_id)
-            if thread is not None and (thread.card_shown_id or 0) < card.row_id:
-                thread.card_shown_id = card.row_id
-                session.add(thread)
+def waiting(
+    url: str,
+    subjects: Collection[str] | None = None,
+    *,
+    transports: Collection[Transport] | None = None,
+) -> int:
+    """Outbox rows (of some subjects and transports, or all) that still wait for delivery."""
+    query = (
+        select(func.count())
+        .select_from(Notification)
+        .where(col(Notification.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+    )
+    if subjects is not None:
+        query = query.where(_about(subjects))
+    if transports is not None:
+        query = query.where(col(Notification.transport).in_(sorted(transports)))
+    with reading(url) as session:
+        return int(session.exec(query).one())
 
 
 def outbox_rows(
-    session: Session, *, failed_only: bool = False, incident_id: str | None = None
+    session: Session, *, failed_only: bool = False, subject_id: str | None = None
 ) -> list[Notification]:
     """Outbox rows, newest first (only failed and unreachable ones with `failed_only`)."""
     query = select(Notification)
     if failed_only:
         query = query.where(col(Notification.status).in_(_STUCK))
-    if incident_id is not None:
-        query = query.where(Notification.incident_id == incident_id)
+    if subject_id is not None:
+        query = query.where(_about([subject_id]))
     return list(session.exec(query.order_by(col(Notification.id).desc())))
 
 
 def retry_rows(
     session: Session, *, ids: Sequence[int] | None, now: datetime, by: str | None = None
 ) -> list[int]:
-    """Queue failed or unreachable rows again (all of them when `ids` is None)."""
+    """Queue failed or unreachable rows again (all of them when `ids` is None).
+
+    The address is resolved again when the row is delivered, so a channel added to the
+    parties file since is used.
+    """
     if ids is None:
         rows = list(session.exec(select(Notification).where(col(Notification.status).in_(_STUCK))))
     else:
         rows = [_stuck_row(session, row_id) for row_id in ids]
     for row in rows:
-        org = session.get(Organization, row.org_id)
-        row.channel = org.slack_channel if org is not None else row.channel
         row.status = OutboxStatus.PENDING
         row.attempts = 0
         row.next_attempt_at = now
@@ -417,15 +356,3 @@ def _stuck_row(session: Session, row_id: int) -> Notification:
     if row.status not in _STUCK:
         raise BadInput("ID", f"notification {row_id} is {row.status}, not failed or unreachable")
     return row
-
-
-def pending_messages(session: Session, subject: str | None = None) -> int:
-    """Rows (of one incident or drill, or all) still waiting for delivery."""
-    query = (
-        select(func.count())
-        .select_from(Notification)
-        .where(col(Notification.status).in_(_OPEN))
-    )
-    if subject is not None:
-        query = query.where(Notification.incident_id == subject)
-    return int(session.exec(query).one())

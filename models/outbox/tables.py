@@ -1,29 +1,58 @@
-"""The outbox of notifications and the chat threads they open."""
+"""The outbox: one row per message and transport, about a subject, addressed to a party."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from jikoflow.models.types import UTCDateTime, json_type, utcnow
+from jikoflow.models.incidents import tables as _incidents  # noqa: F401  (foreign keys)
+from jikoflow.models.parties import tables as _parties  # noqa: F401  (foreign keys)
+from jikoflow.models.types import UTCDateTime, enum_type, json_type, utcnow
+
+
+class Transport(StrEnum):
+    """How a message travels; each transport delivers, retries and fails on its own."""
+
+    CHAT = "chat"  # Slack, or the console when no Slack token is configured
+    EMAIL = "email"
 
 
 class Notification(SQLModel, table=True):
-    """The durable outbox: one chat message to deliver, written with the change that causes it.
+    """The durable outbox: one message for one transport, written with the change that causes it.
 
-    `key` (incident, event, recipient) makes enqueueing idempotent; `facts` holds only the
-    content-free facts of DESIGN.md §5 — the message is built from them at delivery.
+    The subject is an incident or a drill (exactly one of the two keys); the addressee an
+    organisation and/or a person, whose address the transport resolves when it delivers.
+    `key` (subject, event, recipient) makes enqueueing idempotent per transport; `facts` holds
+    only the content-free facts of DESIGN.md §5 — the message is built from them at delivery.
+    Where the message landed (Slack's channel and `ts`, …) is kept by the transport itself.
     """
 
+    __table_args__ = (
+        sa.UniqueConstraint("key", "transport"),
+        sa.CheckConstraint(
+            "(incident_id IS NULL) <> (drill_id IS NULL)", name="ck_notification_one_subject"
+        ),
+        sa.CheckConstraint(
+            "org_id IS NOT NULL OR person_id IS NOT NULL", name="ck_notification_addressee"
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=200, unique=True)
-    incident_id: str | None = Field(default=None, index=True, max_length=40)
-    org_id: str = Field(foreign_key="organization.id", max_length=64)
-    channel: str | None = Field(default=None, max_length=64)
-    report_id: int | None = Field(default=None, foreign_key="report.id")
+    key: str = Field(max_length=200)
+    transport: Transport = Field(default=Transport.CHAT, sa_type=enum_type(Transport))
+    incident_id: str | None = Field(
+        default=None, foreign_key="incident.id", index=True, max_length=40
+    )
+    # A foreign key to `drill.id`, declared beside the drill table (drills/tables.py): `status`
+    # and `list` read the outbox and never need the drill tables loaded.
+    drill_id: str | None = Field(default=None, index=True, max_length=40)
+    org_id: str | None = Field(default=None, foreign_key="organization.id", max_length=64)
+    person_id: str | None = Field(default=None, foreign_key="person.id", max_length=64)
+    report_id: int | None = Field(default=None, foreign_key="report.id", index=True)
     event: str = Field(max_length=32)
     facts: dict[str, Any] = Field(default_factory=dict, sa_type=json_type())
     status: str = Field(default="pending", max_length=16, index=True)
@@ -33,25 +62,13 @@ class Notification(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=200)
-    ts: str | None = Field(default=None, max_length=32)
-    thread_ts: str | None = Field(default=None, max_length=32)
-    # Set when the last attempt may have reached the chat service (a claim that was never
-    # settled, a timeout, a 5xx): the next attempt first looks for the message by its key.
+    # Set when the last attempt may have reached the service (a claim that was never settled,
+    # a timeout, a 5xx): the next attempt first looks for the message by its key.
     maybe_posted: bool = False
 
-
-class ChatThread(SQLModel, table=True):
-    """The summary card of one incident in one channel; later messages go into its thread.
-
-    The card shows the facts of outbox row `card_row_id`; `card_shown_id` is the row whose facts
-    the chat service shows now, so a card behind its newest row is due for `chat.update`.
-    """
-
-    __table_args__ = (sa.UniqueConstraint("incident_id", "channel"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    incident_id: str = Field(index=True, max_length=40)
-    channel: str = Field(max_length=64)
-    ts: str = Field(max_length=32)
-    card_row_id: int | None = Field(default=None, foreign_key="notification.id")
-    card_shown_id: int | None = Field(default=None, foreign_key="notification.id")
+    @property
+    def subject_id(self) -> str:
+        """The incident or drill the message is about."""
+        subject = self.incident_id or self.drill_id
+        assert subject is not None
+        return subject

@@ -19,7 +19,7 @@ from jikoflow.models.enums import IncidentKind
 from jikoflow.models.incidents.sweep import sweep_clocks
 from jikoflow.models.types import utcnow
 from jikoflow.notifications.dispatch import ChannelPacer, deliver_due
-from jikoflow.notifications.slack import SlackNotifier
+from jikoflow.notifications.slack import SlackChannel
 from tests import acts
 from tests.conftest import CliResult, Env
 from tests.slack_fixtures import SLACK_TOKEN
@@ -113,8 +113,8 @@ def test_personal_data_in_an_incident_never_reaches_slack(
         sweep_clocks(session, now + timedelta(days=60), incident_id=incident)
     stats = deliver_due(
         url,
-        SlackNotifier(SLACK_TOKEN, slack_server.url),
-        incident_id=incident,
+        SlackChannel(SLACK_TOKEN, slack_server.url),
+        subjects=[incident],
         now=now + timedelta(days=60),
         # No pause between posts: the fake Slack does not rate-limit, and time is not waited on.
         pacer=ChannelPacer(0.0),

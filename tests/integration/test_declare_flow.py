@@ -40,7 +40,7 @@ def test_the_flow_delivers_every_report_from_the_third_tier(loaded_env: Env, cli
     assert list(reports) == ["gamma", "beta", "acme", "nerima"]
     assert {r["status"] for r in reports.values()} == {"delivered"}
     assert all(r["sent_at"] and r["acknowledged_at"] is None for r in reports.values())
-    # With no Slack token the console notifier printed one message per recipient and one
+    # With no Slack token the console channel printed one message per recipient and one
     # for delta's own managers.
     printed = [line for line in result.err.splitlines() if line.startswith("── chat → ")]
     assert sorted(printed) == sorted(f"── chat → {c}" for c in ["C0DELTA", *CHANNELS.values()])

@@ -18,7 +18,7 @@ def test_the_demo_reports_a_third_tier_leak_to_every_tier_above(
     assert "reports delivered: 4/4" in result.out
     for org in ("nerima", "acme", "beta", "gamma"):
         assert f"({org})" in result.out
-    # The console notifier printed each report, and the summary stayed out of chat.
+    # The console channel printed each report, and the summary stayed out of chat.
     assert result.err.count("事故等報告") >= 4
     assert "住民票" not in result.err
     listed = cli("list", "--open", "--json").json()

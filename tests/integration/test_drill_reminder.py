@@ -35,7 +35,7 @@ def queued_reminders(url: str, drill_id: str) -> list[str]:
     with reading(url) as session:
         rows = session.exec(
             select(Notification).where(
-                Notification.incident_id == drill_id, Notification.event == "reminder"
+                Notification.drill_id == drill_id, Notification.event == "reminder"
             )
         ).all()
     return sorted(row.org_id for row in rows)

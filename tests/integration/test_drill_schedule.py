@@ -115,7 +115,7 @@ def test_missed_runs_fire_once_when_the_scheduler_comes_back(
     assert [(d.type, d.started_at) for d in fired] == [(DrillType.CONTACT, back)]
     assert fired[0].plan_id is not None
     assert job.next_run_time == datetime(2026, 11, 5, 1, 0, tzinfo=UTC)  # Thursday 10:00
-    assert "【訓練】" in capsys.readouterr().err  # delivered through the notifier at once
+    assert "【訓練】" in capsys.readouterr().err  # delivered through the chat channel at once
 
 
 def test_a_run_missed_by_more_than_the_grace_time_is_skipped(loaded_env: Env, cli: Cli) -> None:

@@ -21,7 +21,7 @@ import pytest
 
 from jikoflow.models.outbox.facts import OutboxStatus
 from jikoflow.models.types import utcnow
-from jikoflow.notifications.base import Message, Posted
+from jikoflow.notifications.base import Message, Sent
 from tests.conftest import subprocess_environ
 from tests.slack_fixtures import SLACK_TOKEN, OutboxWorld
 from tests.slack_server import Recorded
@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DISPATCHER = f"""
 import sys
 from jikoflow.notifications.dispatch import ChannelPacer, deliver_due
-from jikoflow.notifications.slack import SlackNotifier
-deliver_due(sys.argv[1], SlackNotifier({SLACK_TOKEN!r}, sys.argv[2]), pacer=ChannelPacer(0))
+from jikoflow.notifications.slack import SlackChannel
+deliver_due(sys.argv[1], SlackChannel({SLACK_TOKEN!r}, sys.argv[2]), pacer=ChannelPacer(0))
 """
 
 
@@ -40,27 +40,31 @@ class Crash(BaseException):
 
 
 class DiesAfterPost:
-    """The real notifier, except that its first post dies right after Slack accepted it."""
+    """The real channel, except that its first send dies right after Slack accepted it."""
 
-    needs_channel = True
-    min_interval = 0.0
+    interval = 0.0
 
     def __init__(self, inner) -> None:
         self.inner = inner
+        self.transport = inner.transport
+        self.ledger = inner.ledger
         self.died = False
 
-    def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> Posted:
-        posted = self.inner.post(channel, message, thread_ts=thread_ts)
+    def resolve(self, to):
+        return self.inner.resolve(to)
+
+    def send(self, address: str, message: Message, *, thread: str | None = None) -> Sent:
+        sent = self.inner.send(address, message, thread=thread)
         if not self.died:
             self.died = True
             raise Crash
-        return posted
+        return sent
 
-    def update(self, channel: str, ts: str, message: Message) -> None:
-        self.inner.update(channel, ts, message)
+    def update(self, address: str, ref: str, message: Message) -> None:
+        self.inner.update(address, ref, message)
 
-    def find(self, channel: str, key: str, *, thread_ts: str | None = None) -> Posted | None:
-        return self.inner.find(channel, key, thread_ts=thread_ts)
+    def find(self, address: str, key: str, *, thread: str | None = None) -> Sent | None:
+        return self.inner.find(address, key, thread=thread)
 
 
 def contain_all(world: OutboxWorld, incidents: list[str]) -> None:
@@ -92,7 +96,7 @@ def test_crash_between_slack_reply_and_database_write(outbox_world: OutboxWorld)
     world = outbox_world
     world.declare()
     with pytest.raises(Crash):
-        world.deliver(notifier=DiesAfterPost(world.notifier()), workers=1)
+        world.deliver(channel=DiesAfterPost(world.channel()), workers=1)
     assert len(world.rows(status=OutboxStatus.SENDING)) == 5
     assert len(world.posts()) == 1
     # A fresh dispatcher leaves live claims alone …
@@ -113,7 +117,7 @@ def test_crash_after_a_thread_reply_is_recovered_from_the_thread(
     world.deliver()
     contain_all(world, [incident])
     with pytest.raises(Crash):
-        world.deliver(world.at(minutes=6), notifier=DiesAfterPost(world.notifier()), workers=1)
+        world.deliver(world.at(minutes=6), channel=DiesAfterPost(world.channel()), workers=1)
     stats = world.deliver(world.at(minutes=12))
     assert (stats.sent, stats.recovered) == (5, 1)
     assert len(world.slack.calls("conversations.replies")) == 5

@@ -110,7 +110,7 @@ def test_serve_fires_the_due_plan_once_and_stops_on_a_signal(
         drills = {d.id: d for d in session.exec(select(Drill))}
         assert session.get(SchedulerLease, "scheduler") is None  # the next serve starts at once
         unsent = session.exec(
-            select(Notification).where(Notification.incident_id == served.ended)
+            select(Notification).where(Notification.drill_id == served.ended)
         ).all()
     assert sorted((d.plan_id or 0, str(d.state)) for d in drills.values()) == [
         (0, "closed"),

@@ -11,8 +11,8 @@ from jikoflow.models.db import reading
 from jikoflow.models.enums import ReportStatus
 from jikoflow.models.incidents.tables import Report
 from jikoflow.models.outbox.facts import OutboxStatus
-from jikoflow.models.outbox.tables import ChatThread
 from jikoflow.models.types import utcnow
+from jikoflow.notifications.slack_tables import SlackThread
 from tests.slack_fixtures import OutboxWorld
 
 RECIPIENTS = {"C0NERIMA", "C0ACME", "C0BETA", "C0GAMMA"}
@@ -83,7 +83,7 @@ def test_later_events_go_into_the_thread_and_the_card_is_updated(
     with reading(outbox_world.url) as session:
         from sqlmodel import select
 
-        threads = session.exec(select(ChatThread)).all()
+        threads = session.exec(select(SlackThread)).all()
         assert all(t.card_row_id == t.card_shown_id for t in threads)
     # Nothing new: the cards are not updated again.
     assert outbox_world.deliver(outbox_world.at(minutes=30)).cards_updated == 0

@@ -14,7 +14,7 @@ from collections import defaultdict
 from jikoflow.models.outbox.facts import OutboxStatus
 from jikoflow.models.types import utcnow
 from jikoflow.notifications.dispatch import ChannelPacer, deliver_due
-from jikoflow.notifications.slack import SlackNotifier
+from jikoflow.notifications.slack import SlackChannel
 from tests.slack_fixtures import SLACK_TOKEN, OutboxWorld, fill_outbox
 from tests.slack_server import SlackServer
 
@@ -24,9 +24,9 @@ INTERVAL = 0.05
 def test_a_burst_over_fifty_channels_drains_without_a_429(sqlite_url: str) -> None:
     assert fill_outbox(sqlite_url, channels=50, incidents=4, events=5) == 1000
     with SlackServer(rate_limit=1 / INTERVAL, token=SLACK_TOKEN) as slack:
-        notifier = SlackNotifier(SLACK_TOKEN, slack.url, timeout=10)
+        channel = SlackChannel(SLACK_TOKEN, slack.url, timeout=10)
         started = time.perf_counter()
-        stats = deliver_due(sqlite_url, notifier, pacer=ChannelPacer(INTERVAL), now=utcnow())
+        stats = deliver_due(sqlite_url, channel, pacer=ChannelPacer(INTERVAL), now=utcnow())
         elapsed = time.perf_counter() - started
         posts = slack.calls("chat.postMessage")
     assert (stats.sent, stats.retrying, stats.failed) == (1000, 0, 0)

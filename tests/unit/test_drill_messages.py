@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from jikoflow.models.enums import IncidentKind, IncidentState, Lang, StepName
-from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts
+from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, Subject
 from jikoflow.notifications.messages import build_card, build_message
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 10:00 in Tokyo
@@ -18,7 +18,8 @@ DRILL = "DRL-20261102-ABC123"
 def drill_facts(event: NoticeEvent, recipient: str, recipient_name: str) -> NoticeFacts:
     return NoticeFacts(
         event=event,
-        incident_id=DRILL,
+        subject=Subject.DRILL,
+        subject_id=DRILL,
         contract_id="C-2026-001",
         contract_title="住民情報システム運用保守業務",
         org_id="delta",
@@ -78,7 +79,7 @@ def test_a_checks_reminder_points_at_the_drill_commands(lang: Lang) -> None:
 
 def test_a_tabletop_incidents_reminder_keeps_the_incident_commands() -> None:
     facts = drill_facts(NoticeEvent.REMINDER, "gamma", "ガンマ").model_copy(
-        update={"incident_id": "INC-20261102-ABC123"}
+        update={"subject": Subject.INCIDENT, "subject_id": "INC-20261102-ABC123"}
     )
     text = build_message(facts).text
     assert "jikoflow status INC-20261102-ABC123" in text

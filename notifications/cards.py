@@ -1,0 +1,112 @@
+"""Summary cards: what a card shows, and bringing the cards of a channel up to date.
+
+A card shows the facts of its conversation's newest row with every report's state as it is
+when the card is posted or updated — the report a card delivers itself counts as delivered.
+The ledger keeps a digest of what each card shows, so a card is updated only when its facts
+or its reports' states changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from jikoflow.models.db import reading, transaction
+from jikoflow.models.enums import Lang, ReportStatus
+from jikoflow.models.outbox.facts import NoticeFacts, with_reports
+from jikoflow.models.outbox.service import Claim, report_states
+from jikoflow.notifications.base import Card, Channel, DeliveryError, Updating
+from jikoflow.notifications.messages import build_card
+from jikoflow.notifications.pacing import ChannelPacer, Lanes
+from jikoflow.notifications.stats import DeliveryStats
+
+Due = tuple[Card, NoticeFacts, str]  # a card, the facts it should show, their digest
+
+
+def card_digest(facts: NoticeFacts) -> str:
+    """A short digest of what a card built from `facts` shows."""
+    return hashlib.blake2b(facts.model_dump_json().encode(), digest_size=16).hexdigest()
+
+
+def opening_facts(claim: Claim, reports: Mapping[str, ReportStatus]) -> NoticeFacts:
+    """A new card's facts: the row's, with the reports as they are; the one it carries delivered."""
+    states = dict(reports)
+    own = claim.org_id if claim.report_id is not None else None
+    if own is not None and states.get(own) is not ReportStatus.ACKNOWLEDGED:
+        states[own] = ReportStatus.DELIVERED
+    return with_reports(claim.facts, states)
+
+
+def refresh_cards(
+    url: str,
+    channel: Channel,
+    stats: DeliveryStats,
+    *,
+    lang: Lang,
+    subjects: Collection[str] | None,
+    touched: Collection[str],
+    workers: int,
+) -> None:
+    """Update each card behind its newest facts or its reports; what fails waits for a pass."""
+    if not isinstance(channel, Updating):
+        return
+    with reading(url) as session:
+        found = channel.ledger.cards(session, subjects=subjects, touched=touched)
+        states = report_states(session, {c.subject_id for c in found if c.facts.reports})
+    due: list[Due] = []
+    for card in found:
+        facts = with_reports(card.facts, states.get(card.subject_id, {}))
+        digest = card_digest(facts)
+        if card.shown != digest or card.shown_row < card.row_id:
+            due.append((card, facts, digest))
+    if not due:
+        return
+    shown = _update_all(channel, due, stats, lang, workers)
+    with transaction(url) as session:
+        channel.ledger.shown(session, shown)
+    stats.cards_updated += len(shown)
+
+
+def _update_all(
+    channel: Updating, due: list[Due], stats: DeliveryStats, lang: Lang, workers: int
+) -> list[tuple[Card, str]]:
+    shown: list[tuple[Card, str]] = []
+    limited = threading.Event()
+    lanes = Lanes(((c.address, (c, f, d)) for c, f, d in due), ChannelPacer(0))
+
+    def work() -> None:
+        """Update cards until none is left; after a 429 only take them off the lanes."""
+        while (taken := lanes.take()) is not None:
+            card, facts, digest = taken[1]
+            try:
+                if not limited.is_set() and _update(channel, card, facts, stats, lang, limited):
+                    shown.append((card, digest))
+            finally:
+                lanes.finish(taken[0])
+
+    size = min(max(1, workers), len({c.address for c, _, _ in due}))
+    with ThreadPoolExecutor(max_workers=size) as pool:
+        for future in [pool.submit(work) for _ in range(size)]:
+            future.result()
+    return shown
+
+
+def _update(
+    channel: Updating,
+    card: Card,
+    facts: NoticeFacts,
+    stats: DeliveryStats,
+    lang: Lang,
+    limited: threading.Event,
+) -> bool:
+    """Whether the card is settled: updated, or beyond repair (not retried forever)."""
+    try:
+        channel.update(card.address, card.ref, build_card(facts, lang, mention=False))
+    except DeliveryError as exc:
+        stats.errors.append(f"card {card.address}: {exc.reason}")
+        if exc.retry_after:
+            limited.set()  # chat.update is limited per workspace: stop until the next pass
+        return exc.permanent
+    return True

@@ -1,0 +1,58 @@
+"""Which due outbox rows one round claims: each conversation's opening message first, and no
+address flooded.
+
+Per subject and address the first message opens the conversation (Slack: the summary card);
+the others reply in it. Until the opening message is out, the rest of its conversation waits
+for it: claimed together with it, or left alone while it is not due (backing off, or held by
+another dispatcher), so two dispatchers never open two cards for one subject in one channel.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+
+from jikoflow.models.outbox.service import Candidate
+from jikoflow.notifications.addresses import Who
+from jikoflow.notifications.base import Pair
+
+# Rows for one address per round: at Slack's ~1 message/s, well inside a claim's five minutes.
+PER_ADDRESS = 30
+CLAIM_LIMIT = 1000
+
+
+def choose(
+    rows: Sequence[Candidate],
+    addresses: Mapping[Who, str | None],
+    opened: Collection[Pair],
+    *,
+    limit: int = CLAIM_LIMIT,
+    per_address: int = PER_ADDRESS,
+) -> list[int]:
+    """The ids to claim among `rows`, oldest first, given the addresses and open conversations."""
+    first: dict[Pair, int] = {}
+    for row in rows:
+        address = addresses.get((row.org_id, row.person_id))
+        if address is not None:
+            first.setdefault((row.subject_id, address), row.id)
+    chosen: list[int] = []
+    per: Counter[str] = Counter()
+    opening: set[Pair] = set()
+    for row in rows:
+        if not row.due:
+            continue
+        address = addresses.get((row.org_id, row.person_id))
+        if address is not None:
+            pair = (row.subject_id, address)
+            if pair not in opened:
+                if first[pair] == row.id:
+                    opening.add(pair)
+                elif pair not in opening:
+                    continue  # the opening message goes first; the rest waits for it
+            if per[address] >= per_address:
+                continue
+            per[address] += 1
+        chosen.append(row.id)  # an unreachable row is claimed only to be marked so
+        if len(chosen) >= limit:
+            break
+    return chosen
