@@ -3,8 +3,7 @@ everything due (reminders, escalations, undelivered messages)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,12 +18,11 @@ from jikoflow.cli.common import (
     out,
     principal,
 )
-from jikoflow.models.db import reading, transaction
 from jikoflow.models.errors import BadInput
-from jikoflow.models.outbox.tables import Notification
+from jikoflow.usecases import act, read
 
 if TYPE_CHECKING:
-    from jikoflow.notifications.delivery import Where
+    from jikoflow.notifications.service import MessageView
 
 app = typer.Typer(
     help="Chat notifications: what waits, what failed, and retrying it.",
@@ -32,48 +30,22 @@ app = typer.Typer(
 )
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def row_view(row: Notification, where: Where) -> dict[str, Any]:
-    """One outbox row as `notifications --json` prints it, with where it went (or goes)."""
-    channel, ts, thread_ts = where
-    return {
-        "id": row.id,
-        "key": row.key,
-        "transport": str(row.transport),
-        "incident": row.subject_id,
-        "org": row.org_id,
-        "channel": channel,
-        "event": row.event,
-        "status": row.status,
-        "attempts": row.attempts,
-        "next_attempt_at": _iso(row.next_attempt_at) if row.status == "pending" else None,
-        "last_error": row.last_error,
-        "ts": ts,
-        "thread_ts": thread_ts,
-        "created_at": _iso(row.created_at),
-        "sent_at": _iso(row.sent_at),
-    }
-
-
-def _print_rows(rows: list[dict[str, Any]]) -> None:
+def _print_rows(rows: list[MessageView]) -> None:
     from jikoflow.models.times import tokyo_time
 
     if not rows:
         out.print("no notifications")
         return
     for r in rows:
-        when = r["sent_at"] or r["next_attempt_at"]
+        when = r.sent_at or r.next_attempt_at
         parts = [
-            f"#{r['id']}",
-            r["incident"] or "—",
-            f"→ {r['org']} ({r['channel'] or 'no channel'})",
-            r["event"],
-            f"{r['status']} ×{r['attempts']}",
+            f"#{r.id}",
+            r.incident,
+            f"→ {r.org} ({r.channel or 'no channel'})",
+            r.event,
+            f"{r.status} ×{r.attempts}",
             tokyo_time(when, compact=True) if when else "",
-            r["last_error"] or "",
+            r.last_error or "",
         ]
         out.print("  ".join(p for p in parts if p), markup=False, overflow="fold")
 
@@ -86,18 +58,21 @@ def notifications(
         bool, typer.Option("--failed", help="Only failed and unreachable messages.")
     ] = False,
     incident: Annotated[str | None, typer.Option("--incident", help="One incident.")] = None,
+    by: ByOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """List the outbox, newest first; `retry` queues failed messages again."""
     if ctx.invoked_subcommand is not None:
         return
-    from jikoflow.models.outbox.service import outbox_rows
-    from jikoflow.notifications.delivery import destinations
+    from jikoflow.notifications.service import list_messages
 
-    with reading(Context().url) as session:
-        found = outbox_rows(session, failed_only=failed, subject_id=incident)
-        where = destinations(session, found)
-        rows = [row_view(r, where.get(r.id or 0, (None, None, None))) for r in found]
+    rows = read(
+        Context().url,
+        list_messages,
+        actor=principal(by),
+        failed_only=failed,
+        subject_id=incident,
+    )
     if json_out:
         emit_json(rows)
     else:
@@ -118,22 +93,17 @@ def retry(
     json_out: JsonOpt = False,
 ) -> None:
     """Queue failed or unreachable messages again and try to deliver them now."""
-    from jikoflow.models.guard import operator_only
-    from jikoflow.models.outbox.service import retry_rows
-    from jikoflow.notifications.delivery import deliver, destinations
+    from jikoflow.notifications.delivery import deliver
+    from jikoflow.notifications.service import messages_by_id, retry_messages
 
-    operator_only(principal(by))
     if bool(ids) == all_failed:
         raise BadInput("id", "give notification ids or --all (one of them)")
     moment = now_from(now)
     ctx = Context()
-    with transaction(ctx.url) as session:
-        queued = retry_rows(session, ids=None if all_failed else ids, now=moment, by=by)
+    actor = principal(by)
+    queued = act(ctx.url, retry_messages, actor=actor, ids=None if all_failed else ids, now=moment)
     stats = deliver(ctx.settings, now=moment)
-    with reading(ctx.url) as session:
-        found = [r for i in queued if (r := session.get(Notification, i)) is not None]
-        where = destinations(session, found)
-        rows = [row_view(r, where.get(r.id or 0, (None, None, None))) for r in found]
+    rows = read(ctx.url, messages_by_id, actor=actor, ids=queued)
     if json_out:
         emit_json({"retried": queued, "sent": stats.sent, "notifications": rows})
         return
