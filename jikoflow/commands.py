@@ -269,4 +269,7 @@ def ack(
 from jikoflow import demo as _demo  # noqa: E402,F401
 from jikoflow import drill_commands as _drill  # noqa: E402,F401
 from jikoflow import notify_commands as _notify  # noqa: E402,F401
+from jikoflow import policy_commands as _policy  # noqa: E402,F401
 from jikoflow import response_commands as _response  # noqa: E402,F401
+from jikoflow import users_commands as _users  # noqa: E402,F401
+from jikoflow import web_commands as _web  # noqa: E402,F401
