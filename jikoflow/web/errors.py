@@ -37,6 +37,7 @@ def _page(request: Request, status: int, title: str, message: str | None) -> Res
         title_key=title,
         message=message,
         message_key=_EXPLAINED.get(title),
+        here="/",  # an error page does not repeat the address asked for
     )
 
 

@@ -18,6 +18,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "nav_account": ("アカウント", "Account"),
     "sign_out": ("サインアウト", "Sign out"),
     "sign_in": ("サインイン", "Sign in"),
+    "cancel_sign_in": ("サインインをやめる", "Cancel sign-in"),
     "username": ("ユーザーID", "User ID"),
     "password": ("パスワード", "Password"),
     "sign_in_refused": (

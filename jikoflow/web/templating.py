@@ -31,9 +31,16 @@ _env = Environment(
 
 
 def render(
-    request: Request, template: str, *, status: int = 200, visitor: Any = None, **context: Any
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    visitor: Any = None,
+    here: str | None = None,
+    **context: Any,
 ) -> HTMLResponse:
-    """A page in the browser's language, its forms carrying this browser's CSRF token."""
+    """A page in the browser's language, its forms carrying this browser's CSRF token;
+    `here` is where the language switch returns to (default: this page's path)."""
     config = config_of(request.app.state)
     session_cookie, pre_cookie = cookie_names(config)
     binding = request.cookies.get(session_cookie) or request.cookies.get(pre_cookie)
@@ -49,7 +56,7 @@ def render(
         csrf_field=CSRF_FIELD,
         csrf_token=csrf_token(config.secret_key, binding),
         visitor=visitor,
-        here=request.url.path,
+        here=request.url.path if here is None else here,
         **context,
     )
     response = HTMLResponse(html, status_code=status)
