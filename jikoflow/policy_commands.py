@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from jikoflow.cli import Context, JsonOpt, app, emit_json, handled, out
+from jikoflow.cli import Context, JsonOpt, app, emit_json, handled
 from jikoflow.models.access import OPERATOR
 from jikoflow.models.db import reading, transaction
 
@@ -36,9 +36,9 @@ def policy_load(
         emit_json(loaded.model_dump(mode="json"))
     elif any(loaded.changed.values()):
         summary = ", ".join(f"{v} {k}" for k, v in loaded.changed.items())
-        out.print(f"loaded {file}: {summary} changed")
+        typer.echo(f"loaded {file}: {summary} changed")
     else:
-        out.print(f"loaded {file}: already up to date")
+        typer.echo(f"loaded {file}: already up to date")
 
 
 @policy_app.command("show")

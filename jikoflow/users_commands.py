@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jikoflow.cli import Context, JsonOpt, app, emit_json, handled, out
+from jikoflow.cli import Context, JsonOpt, app, emit_json, handled
 from jikoflow.models.access import OPERATOR
 from jikoflow.models.db import reading, transaction
 from jikoflow.models.errors import BadInput
@@ -37,7 +37,7 @@ def _print_account(view: Any, json_out: bool) -> None:
     if json_out:
         emit_json(view.model_dump(mode="json"))
     else:
-        out.print(_account_line(view))
+        typer.echo(_account_line(view))
 
 
 def _read_password() -> str:
@@ -107,11 +107,11 @@ def tokens_command(person: PersonArg, json_out: JsonOpt = False) -> None:
     from jikoflow.render import tokyo
 
     if not tokens:
-        out.print(f"{person} has no API tokens")
+        typer.echo(f"{person} has no API tokens")
     for t in tokens:
         state = f"revoked {tokyo(t.revoked_at.isoformat())}" if t.revoked_at else "active"
         used = tokyo(t.last_used_at.isoformat()) if t.last_used_at else "never used"
-        out.print(f"#{t.id}  {t.name}  created {tokyo(t.created_at.isoformat())}  {used}  {state}")
+        typer.echo(f"#{t.id}  {t.name}  created {tokyo(t.created_at.isoformat())}  {used}  {state}")
 
 
 @users_app.command("revoke-token")
@@ -129,7 +129,7 @@ def revoke_token_command(
     if json_out:
         emit_json(view.model_dump(mode="json"))
     else:
-        out.print(f"token #{view.id} ({view.name}) of {view.person} revoked")
+        typer.echo(f"token #{view.id} ({view.name}) of {view.person} revoked")
 
 
 @users_app.command("lock")

@@ -32,7 +32,9 @@ from jikoflow.web.i18n import LANG_COOKIE, lang_of
 from jikoflow.web.security import CSRF_FIELD, SAFE_METHODS, cookie_names, csrf_matches
 
 T = TypeVar("T")
-_ATTEMPTS = 4  # audit chains are appended by number: two writers at once retry, once
+# Audit chains are appended by number and SQLite lets one writer in at a time: a transaction
+# that lost such a race is run again.
+_ATTEMPTS = 5
 
 
 def get_config(request: Request) -> WebConfig:
@@ -54,13 +56,13 @@ Db = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def committed(config: WebConfig, work: Callable[[Session], T]) -> T:
-    """Run `work` in its own transaction and commit it, retrying when another request appended
-    to the same audit chain at the same moment (used where a refusal must still be recorded)."""
+    """Run `work` in its own transaction and commit it, again when it lost a race with another
+    writer (used where a refusal must still be recorded, such as a failed sign-in)."""
     for attempt in range(_ATTEMPTS):
         try:
             with transaction(config.database_url) as session:
                 return work(session)
-        except sqlalchemy.exc.IntegrityError:
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
             if attempt == _ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import signal
 import sys
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,10 +50,11 @@ def run_web(settings: Settings, *, host: str | None = None, port: int | None = N
     """Serve the portal and the API until SIGTERM or SIGINT."""
     where_host, where_port = listen_address(settings.base_url, host, port)
     app = create_app(settings)
-    print(
-        f"jikoflow web: http://{where_host}:{where_port}/ (people use {settings.base_url})",
-        file=sys.stderr,
-    )
+    print(f"jikoflow web: people reach the portal at {settings.base_url}/", file=sys.stderr)
+    # uvicorn stops gracefully on SIGTERM or SIGINT and then hands the signal to the handler
+    # that was there before; with this one the command ends with exit 0, like `serve`.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stopped)
     uvicorn.run(
         app,
         host=where_host,
@@ -63,3 +65,8 @@ def run_web(settings: Settings, *, host: str | None = None, port: int | None = N
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         server_header=False,
     )
+    print("jikoflow web: stopped", file=sys.stderr)
+
+
+def _stopped(_signum: int, _frame: object) -> None:
+    """uvicorn has already shut down when this runs."""
