@@ -4,9 +4,11 @@ API token to the person it acts for. Every act is audited on the `accounts` chai
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from jikoflow.models.access import Principal, Via, person, require_operator
@@ -26,6 +28,9 @@ from jikoflow.models.parties.tables import Organization, Person
 from jikoflow.models.types import utcnow
 
 ACCOUNTS_CHAIN = "accounts"
+# Events of a chain are numbered in order: on PostgreSQL, concurrent sign-ins take their turn
+# on this transaction lock instead of colliding on the next number (SQLite has one writer).
+_CHAIN_LOCK = int.from_bytes(hashlib.sha256(ACCOUNTS_CHAIN.encode()).digest()[:8], "big") >> 1
 # A token's last use is written at most this often (a busy client would otherwise write on
 # every request).
 LAST_USE_RESOLUTION_SECONDS = 60
@@ -33,6 +38,8 @@ LAST_USE_RESOLUTION_SECONDS = 60
 
 def audit(session: Session, action: str, actor: str | None, at: datetime, **detail: Any) -> None:
     """Append one event to the accounts chain."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
     record_event(session, ACCOUNTS_CHAIN, action, actor=actor, at=at, detail=detail)
 
 
