@@ -213,3 +213,16 @@ def test_the_step_clock_of_each_step() -> None:
         clocks.record_improper_purpose
     )
     assert clocks.for_step(StepName.ROOT_CAUSE) == clocks.root_cause
+
+
+def test_the_readme_example_reads_and_its_defaults_are_the_built_in_ones() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The policy file", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+    policy = parse_policy(example, "README.md")
+
+    assert resolve_contract(policy.defaults_set()) == ContractPolicy()
+    contract = resolve_contract(policy.defaults_set(), policy.contract_set(0))
+    assert str(contract.clocks.root_cause.due) == "10d"
+    assert contract.escalation.day_scale.cap == 10
