@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jikoflow.models.enums import Lang
+from jikoflow.models.errors import BadInput
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
@@ -64,7 +65,7 @@ def secret_key(settings: Settings) -> bytes:
     if settings.secret_key is not None:
         key = settings.secret_key.strip()
         if len(key) < MIN_SECRET_KEY:
-            raise ValueError(f"JIKOFLOW_SECRET_KEY must be at least {MIN_SECRET_KEY} characters")
+            raise BadInput("JIKOFLOW_SECRET_KEY", f"must be at least {MIN_SECRET_KEY} characters")
         return key.encode()
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = settings.home / SECRET_KEY_FILE
@@ -72,7 +73,7 @@ def secret_key(settings: Settings) -> bytes:
         _write_new_key(path)
     key = path.read_text(encoding="ascii").strip()
     if len(key) < MIN_SECRET_KEY:
-        raise ValueError(f"{path} holds no usable key; remove it to generate a new one")
+        raise BadInput(str(path), "holds no usable key; remove it to generate a new one")
     return key.encode()
 
 
