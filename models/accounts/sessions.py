@@ -7,6 +7,7 @@ the reason. Failed attempts count towards a back-off that doubles (`rules.lockou
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlmodel import Session, col, delete, or_
@@ -34,7 +35,9 @@ from jikoflow.models.policy.service import organization_policy
 
 REFUSED = SignIn(SignInOutcome.REFUSED)
 RESTART = SignIn(SignInOutcome.RESTART)
-_MAX_USERNAME = 64
+# Person ids are slugs (the parties file says so); anything else names no one, and is never
+# sent to the database (PostgreSQL refuses a NUL character outright).
+_PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 
 def sign_in(
@@ -47,7 +50,7 @@ def sign_in(
     client: str | None = None,
 ) -> SignIn:
     """Check a person id and password; on success a new session (maybe awaiting TOTP)."""
-    found = session.get(Person, username) if 0 < len(username) <= _MAX_USERNAME else None
+    found = session.get(Person, username) if _PERSON_ID.fullmatch(username) else None
     cred = session.get(Credential, username) if found is not None else None
     if found is None or cred is None or cred.password_hash is None:
         spend_like_a_check(password)

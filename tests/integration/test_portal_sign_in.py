@@ -113,8 +113,9 @@ def test_a_wrong_password_and_an_unknown_person_are_refused_alike(portal: Portal
     wrong = sign_in(portal.browser(), "watanabe", "not-the-password-at-all")
     unknown = sign_in(portal.browser(), "nobody", "not-the-password-at-all")
     no_password = sign_in(portal.browser(), "yamamoto", "not-the-password-at-all")
+    odd = [sign_in(portal.browser(), name, "x") for name in ("a\x00b", "x" * 65, " ", "渡辺")]
 
-    for answer in (wrong, unknown, no_password):
+    for answer in (wrong, unknown, no_password, *odd):
         assert answer.status_code == 401
         assert "ユーザーIDまたはパスワードが正しくないか" in answer.text
         assert "set-cookie" not in answer.headers or SESSION not in answer.headers["set-cookie"]
@@ -123,6 +124,7 @@ def test_a_wrong_password_and_an_unknown_person_are_refused_alike(portal: Portal
         ("watanabe", "password"),
         (None, "unknown_person"),  # what was typed is not kept: it may be a password
         ("yamamoto", "no_password"),
+        *[(None, "unknown_person")] * 4,
     ]
     assert all(e.detail["client"] == "127.0.0.1" for e in failed)
     assert "not-the-password-at-all" not in str([e.detail for e in portal.events()])
