@@ -41,7 +41,12 @@ def _print_account(view: Any, json_out: bool) -> None:
 
 
 def _read_password() -> str:
-    line = sys.stdin.readline()
+    if sys.stdin.isatty():  # typed by hand: without echo
+        import getpass
+
+        line = getpass.getpass("password: ")
+    else:
+        line = sys.stdin.readline()
     password = line.removesuffix("\n").removesuffix("\r")
     if not password:
         raise BadInput("password", "nothing on standard input")
