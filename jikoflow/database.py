@@ -50,3 +50,15 @@ def safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def reachable(url: str) -> bool:
+    """Whether the database answers a trivial query now."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with get_engine(url).connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except SQLAlchemyError:
+        return False
+    return True

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from jikoflow.models.enums import Role
+from jikoflow.models.errors import Forbidden
 from jikoflow.models.parties.chain import Chain
 
 OPERATOR_ACTOR = "@operator"  # person ids are slugs: they never start with "@"
@@ -173,3 +174,9 @@ def allows(act: Act, found: frozenset[Standing], role: Role) -> bool:
     return any(
         standing in found and (wanted is None or wanted is role) for standing, wanted in RULES[act]
     )
+
+
+def require_operator(principal: Principal) -> None:
+    """Refuse a person: parties, users and policy are the operator's (the CLI on the server)."""
+    if principal.is_person:
+        raise Forbidden("by", f"only {WHO_MAY[Act.OPERATE]} may do this")

@@ -71,3 +71,11 @@ class ReportStatus(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     ACKNOWLEDGED = "acknowledged"
+
+
+class SessionStage(StrEnum):
+    """How far a web session has come through sign-in."""
+
+    SECOND_FACTOR = "second_factor"  # the password was right; a TOTP code is due
+    ENROL = "enrol"  # the password was right; the organisation requires TOTP, none enrolled
+    SIGNED_IN = "signed_in"

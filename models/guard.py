@@ -64,12 +64,6 @@ def authorize(
     return person
 
 
-def operator_only(actor: Principal, act: Act = Act.OPERATE) -> None:
-    """Refuse anyone but the operator of the server."""
-    if actor.person_id is not None:
-        raise Forbidden("by", f"only {WHO_MAY[act]} may do this")
-
-
 def visible_orgs(session: Session, actor: Principal) -> dict[str, set[str]] | None:
     """Per contract, the organisations whose incidents `actor` may see; None: everything."""
     person = acting_person(session, actor)

@@ -9,10 +9,12 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 from jikoflow.drills import tables as _drills  # noqa: F401
+from jikoflow.models.accounts import tables as _accounts  # noqa: F401
 from jikoflow.models.audit import tables as _audit  # noqa: F401
 from jikoflow.models.incidents import tables as _incidents  # noqa: F401
 from jikoflow.models.outbox import tables as _outbox  # noqa: F401
 from jikoflow.models.parties import tables as _parties  # noqa: F401
+from jikoflow.models.policy import tables as _policy  # noqa: F401
 from jikoflow.models.response import tables as _response  # noqa: F401
 from jikoflow.notifications import slack_tables as _slack  # noqa: F401
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from jikoflow.models.enums import Lang
+from jikoflow.models.errors import BadInput
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY = 32
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,8 @@ class Settings:
     slack_token: str | None
     slack_api_url: str
     lang: Lang
+    base_url: str = DEFAULT_BASE_URL
+    secret_key: str | None = None
 
     @property
     def prefect_home(self) -> Path:
@@ -47,4 +55,37 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         slack_token=source.get("SLACK_BOT_TOKEN") or None,
         slack_api_url=source.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
         lang=Lang.EN if lang_text.startswith("en") else Lang.JA,
+        base_url=(source.get("JIKOFLOW_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
+        secret_key=source.get("JIKOFLOW_SECRET_KEY") or None,
     )
+
+
+def secret_key(settings: Settings) -> bytes:
+    """`JIKOFLOW_SECRET_KEY`, or the key generated once into `JIKOFLOW_HOME` (mode 0600)."""
+    if settings.secret_key is not None:
+        key = settings.secret_key.strip()
+        if len(key) < MIN_SECRET_KEY:
+            raise BadInput("JIKOFLOW_SECRET_KEY", f"must be at least {MIN_SECRET_KEY} characters")
+        return key.encode()
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = settings.home / SECRET_KEY_FILE
+    if not path.exists():
+        _write_new_key(path)
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < MIN_SECRET_KEY:
+        raise BadInput(str(path), "holds no usable key; remove it to generate a new one")
+    return key.encode()
+
+
+def _write_new_key(path: Path) -> None:
+    # Written whole under a private name, then linked into place: a process starting at the
+    # same moment either finds no file or the complete key, and the first link wins.
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)

@@ -11,8 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from jikoflow.models.access import Principal
-from jikoflow.models.guard import operator_only
+from jikoflow.models.access import Principal, require_operator
 from jikoflow.models.outbox.facts import OutboxStatus
 from jikoflow.models.outbox.service import outbox_rows, retry_rows
 from jikoflow.models.outbox.tables import Notification
@@ -77,7 +76,7 @@ def list_messages(
     subject_id: str | None = None,
 ) -> list[MessageView]:
     """Outbox messages, newest first (only failed and unreachable ones with `failed_only`)."""
-    operator_only(actor)
+    require_operator(actor)
     return _views(session, outbox_rows(session, failed_only=failed_only, subject_id=subject_id))
 
 
@@ -89,12 +88,12 @@ def retry_messages(
     now: datetime | None = None,
 ) -> list[int]:
     """Queue failed or unreachable messages again (all of them when `ids` is None)."""
-    operator_only(actor)
+    require_operator(actor)
     return retry_rows(session, ids=ids, now=now or utcnow(), by=actor.actor)
 
 
 def messages_by_id(session: Session, *, actor: Principal, ids: Sequence[int]) -> list[MessageView]:
     """These outbox messages, in the order given."""
-    operator_only(actor)
+    require_operator(actor)
     rows = [row for i in ids if (row := session.get(Notification, i)) is not None]
     return _views(session, rows)

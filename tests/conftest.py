@@ -15,6 +15,8 @@ Fixtures:
   `parties_variant(edit)` (the sample after `edit(data)`, written to a new file).
 - `prefect_harness`: one `prefect_test_harness()` per session, started by tests marked `prefect`.
 - From tests/slack_fixtures.py: `slack_server`, `slack_env`.
+- From tests/web_fixtures.py: `portal`, `make_portal` (the web app on a live server);
+  from tests/browser_fixtures.py: `browser`, `page` (Chromium driven by Playwright).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ _PREFECT_ENV = {
 }
 _saved_environ: dict[str, str] = {}
 
-pytest_plugins = ["tests.slack_fixtures"]
+pytest_plugins = ["tests.slack_fixtures", "tests.web_fixtures", "tests.browser_fixtures"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

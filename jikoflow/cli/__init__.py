@@ -10,7 +10,17 @@ import sys
 
 import typer
 
-from jikoflow.cli import drill_plans, drills, incidents, outbox, parties, response
+from jikoflow.cli import (
+    drill_plans,
+    drills,
+    incidents,
+    outbox,
+    parties,
+    policy,
+    response,
+    users,
+    web,
+)
 from jikoflow.cli.common import run_app
 from jikoflow.demo import demo
 from jikoflow.serve import serve
@@ -33,6 +43,9 @@ def build() -> typer.Typer:
     outbox.register(app)
     drill_plans.register(drills.drill_app)
     app.add_typer(drills.drill_app, name="drill")
+    app.add_typer(users.users_app, name="users")
+    app.add_typer(policy.policy_app, name="policy")
+    app.command()(web.web)
     app.command()(serve)
     app.command()(demo)
     return app

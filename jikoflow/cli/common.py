@@ -40,7 +40,7 @@ IdArg = Annotated[str, typer.Argument(metavar="ID", help="Incident id.")]
 out = Console(highlight=False, soft_wrap=False)
 
 # Fields whose option is not simply `--` + the field name.
-_ARGUMENTS = {"id": "ID", "drill": "DRILL", "file": "FILE", "input": "input"}
+_ARGUMENTS = {"id": "ID", "drill": "DRILL", "file": "FILE", "person": "PERSON", "input": "input"}
 
 
 class Context:

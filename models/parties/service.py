@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from jikoflow.models.access import Principal
+from jikoflow.models.access import Principal, require_operator
 from jikoflow.models.audit.service import PARTIES_CHAIN, record_event
 from jikoflow.models.errors import NotFound
-from jikoflow.models.guard import operator_only, visible_orgs
+from jikoflow.models.guard import visible_orgs
 from jikoflow.models.parties.file import ContractIn, PartiesFile
 from jikoflow.models.parties.schemas import ContractTree, PartiesLoaded
 from jikoflow.models.parties.tables import Contract, Delegation, Organization, Person
@@ -30,7 +30,7 @@ def load(
     now: datetime | None = None,
 ) -> PartiesLoaded:
     """Load a parties file (all or nothing; a second identical load changes nothing)."""
-    operator_only(actor)
+    require_operator(actor)
     loaded = PartiesLoaded(**load_parties(session, parties))
     if loaded.changed:
         detail = {"file": source, **loaded.model_dump()}

@@ -1,0 +1,82 @@
+"""The app factory: pages, the JSON API mounted at `/api/v1`, static files, and the layers
+every response passes (security headers, a last catch of failures)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from jikoflow.models.accounts.rules import SessionLimits
+from jikoflow.models.settings import Settings, secret_key
+from jikoflow.models.types import utcnow
+from jikoflow.web.config import SIGN_IN_RATE, WebConfig
+from jikoflow.web.errors import (
+    CatchAll,
+    failure_json,
+    failure_page,
+    install_api_handlers,
+    install_page_handlers,
+)
+from jikoflow.web.ratelimit import SignInLimiter
+from jikoflow.web.routes import account, api, auth, home
+from jikoflow.web.security import SecurityHeaders
+
+STATIC = Path(__file__).resolve().parent / "static"
+PAGE_ROUTERS = [auth.router, account.router, home.router]
+API_ROUTERS = [api.router]
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    limits: SessionLimits | None = None,
+    sign_in_rate: str = SIGN_IN_RATE,
+) -> FastAPI:
+    """The portal and the API for `settings` (`JIKOFLOW_SECRET_KEY` signs; generated into
+    `JIKOFLOW_HOME` when unset)."""
+    config = WebConfig(
+        database_url=settings.database_url,
+        secret_key=secret_key(settings),
+        base_url=settings.base_url,
+        limits=limits or SessionLimits(),
+        sign_in_rate=sign_in_rate,
+        clock=clock,
+    )
+    app = FastAPI(title="jikoflow", openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.config = config
+    app.state.limiter = SignInLimiter(config.sign_in_rate)
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount(API_PREFIX, create_api(config))
+    install_page_handlers(app)
+    app.add_middleware(CatchAll, respond=failure_page)
+    app.add_middleware(SecurityHeaders, https=config.https)
+    return app
+
+
+def create_api(config: WebConfig) -> FastAPI:
+    """The JSON API (DESIGN.md §7); its OpenAPI document is at `/api/v1/openapi.json`."""
+    from jikoflow import __version__
+
+    api = FastAPI(
+        title="jikoflow API",
+        version=__version__,
+        description="Article 24 incident response. Authorization: Bearer TOKEN "
+        "(from `jikoflow users token PERSON`).",
+        openapi_url="/openapi.json",
+        docs_url=None,  # the interactive pages load scripts from a CDN
+        redoc_url=None,
+    )
+    api.state.config = config
+    for router in API_ROUTERS:
+        api.include_router(router)
+    install_api_handlers(api)
+    api.add_middleware(CatchAll, respond=failure_json)
+    return api

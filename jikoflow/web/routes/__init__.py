@@ -1,0 +1,1 @@
+"""The web app's routers: pages (sign-in, account, home) and the JSON API."""

@@ -1,0 +1,72 @@
+"""Serving the web app with uvicorn: where to listen, and access logs without query strings."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import signal
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+import uvicorn
+from uvicorn.config import LOGGING_CONFIG
+
+from jikoflow.models.settings import Settings
+from jikoflow.web.app import create_app
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def listen_address(base_url: str, host: str | None, port: int | None) -> tuple[str, int]:
+    """`--host`/`--port`, else the host and port of `JIKOFLOW_BASE_URL`."""
+    parts = urlsplit(base_url)
+    chosen_host = host or parts.hostname or "127.0.0.1"
+    chosen_port = port if port is not None else (parts.port or _DEFAULT_PORTS.get(parts.scheme, 80))
+    return chosen_host, chosen_port
+
+
+class WithoutQuery(logging.Filter):
+    """Drops the query string from uvicorn's access log lines: a path is logged, never what a
+    query carried."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the access log filtered by `WithoutQuery`."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"without_query": {"()": f"{__name__}.WithoutQuery"}}
+    config["handlers"]["access"]["filters"] = ["without_query"]
+    return config
+
+
+def run_web(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    """Serve the portal and the API until SIGTERM or SIGINT."""
+    where_host, where_port = listen_address(settings.base_url, host, port)
+    app = create_app(settings)
+    print(f"jikoflow web: people reach the portal at {settings.base_url}/", file=sys.stderr)
+    # uvicorn stops gracefully on SIGTERM or SIGINT and then hands the signal to the handler
+    # that was there before; with this one the command ends with exit 0, like `serve`.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stopped)
+    uvicorn.run(
+        app,
+        host=where_host,
+        port=where_port,
+        log_config=log_config(),
+        proxy_headers=True,
+        # The addresses of reverse proxies allowed to say who the client is (uvicorn's own).
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        server_header=False,
+    )
+    print("jikoflow web: stopped", file=sys.stderr)
+
+
+def _stopped(_signum: int, _frame: object) -> None:
+    """uvicorn has already shut down when this runs."""

@@ -1,0 +1,82 @@
+"""Revision 0004 on a database in use: every row kept, the new tables work at once, and a
+downgrade removes only what it added (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from jikoflow.database import current_revision, upgrade
+from jikoflow.migrations import HEAD, SCRIPT_LOCATION
+from jikoflow.models.access import OPERATOR
+from jikoflow.models.accounts.service import set_password
+from jikoflow.models.db import get_engine, transaction
+from jikoflow.models.policy.service import contract_policy
+from tests import acts
+from tests.integration.conftest import table_rows
+from tests.web_fixtures import load_sample_parties
+
+NEW_TABLES = {"credential", "websession", "apitoken", "policyentry"}
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    return config
+
+
+def _migrate(url: str, how: str, revision: str) -> None:
+    config = _config()
+    with get_engine(url).begin() as conn:
+        config.attributes["connection"] = conn
+        getattr(command, how)(config, revision)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database at revision 0003 holding parties and an incident."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("empty_postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    _migrate(url, "upgrade", "0003")
+    load_sample_parties(url)
+    with transaction(url) as session:
+        acts.declare(session, summary="封筒1通の所在不明", suspected=True)
+    yield url
+    if request.param == "sqlite":
+        get_engine(url).dispose()
+        get_engine.cache_clear()
+
+
+def test_upgrading_keeps_every_row_and_the_new_tables_work(old_url: str) -> None:
+    before = table_rows(old_url)
+    assert NEW_TABLES.isdisjoint(before)
+
+    assert upgrade(old_url) == ("0003", HEAD)
+
+    after = table_rows(old_url)
+    assert {name: rows for name, rows in after.items() if name in before} == before
+    assert {name: after[name] for name in NEW_TABLES} == {key: [] for key in NEW_TABLES}
+    with transaction(old_url) as session:
+        set_password(
+            session, actor=OPERATOR, person_id="watanabe", password="a long enough password"
+        )
+        assert contract_policy(session, "C-2026-001").clocks.root_cause.due is not None
+
+
+def test_downgrading_removes_only_what_it_added(old_url: str) -> None:
+    before = table_rows(old_url)
+    upgrade(old_url)
+
+    _migrate(old_url, "downgrade", "0003")
+
+    assert current_revision(old_url) == "0003"
+    tables = set(sa.inspect(get_engine(old_url)).get_table_names())
+    assert NEW_TABLES.isdisjoint(tables)
+    assert table_rows(old_url) == before
