@@ -215,4 +215,4 @@ def test_the_cli_commands_speak_plainly(
     assert cli("users", "totp-reset", "sato").code == 0
     assert cli("users", "show", "sato", "--json").json()["has_password"] is True
     bad_name = cli("users", "token", "sato", "--name", "")
-    assert (bad_name.code, bad_name.err.strip()) == (2, "error: name: must not be empty")
+    assert (bad_name.code, bad_name.err.strip()) == (2, "error: --name: must not be empty")
