@@ -114,6 +114,8 @@ class SchedulerLease(SQLModel, table=True):
     holder: str = Field(max_length=200)
     pid: int
     host: str = Field(max_length=200)
+    # Where `pid` means something: the boot and process namespace of the holder's host.
+    node: str | None = Field(default=None, max_length=100)
     started_at: datetime = Field(sa_type=UTCDateTime)
     heartbeat_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -17,6 +17,8 @@ from jikoflow.models.db import lock_row
 from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
 from jikoflow.models.errors import BadInput, Forbidden, NotFound
 from jikoflow.models.guard import Subject, acting_person, authorize, visible_orgs
+from jikoflow.models.handoff.service import request_flow
+from jikoflow.models.handoff.tables import FlowName
 from jikoflow.models.incidents.clocks import deadlines
 from jikoflow.models.incidents.lifecycle import (
     Action,
@@ -338,6 +340,8 @@ def _write(session: Session, chain: Chain, incident: Incident, org: Organization
         },
     )
     _enqueue_reports(session, incident, org, incident.declared_at)
+    if not incident.is_drill:  # a drill's own flow drives its incident
+        request_flow(session, FlowName.INCIDENT, incident.id, now=incident.declared_at)
 
 
 def _enqueue_reports(

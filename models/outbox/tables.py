@@ -65,6 +65,9 @@ class Notification(SQLModel, table=True):
     # Set when the last attempt may have reached the service (a claim that was never settled,
     # a timeout, a 5xx): the next attempt first looks for the message by its key.
     maybe_posted: bool = False
+    # Set while the transport's service is unreachable (refused, timing out, answering 5xx): the
+    # row waits for the service to come back rather than for its own backoff.
+    outage: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
     @property
     def subject_id(self) -> str:
@@ -72,3 +75,18 @@ class Notification(SQLModel, table=True):
         subject = self.incident_id or self.drill_id
         assert subject is not None
         return subject
+
+
+class ChannelPace(SQLModel, table=True):
+    """When an address of a transport may take its next message, shared by every dispatcher.
+
+    Times are seconds since the epoch by the database's clock, so dispatchers on several
+    machines agree without synchronised clocks. A dispatcher holds the address (`holder`) while
+    its message is in flight; `held_until` frees it if that dispatcher dies meanwhile.
+    """
+
+    transport: Transport = Field(primary_key=True, sa_type=enum_type(Transport))
+    address: str = Field(primary_key=True, max_length=200)
+    ready_at: float = 0.0
+    holder: str | None = Field(default=None, max_length=64)
+    held_until: float = 0.0
