@@ -13,20 +13,27 @@ from jikoflow.models.types import utcnow
 from jikoflow.notifications.delivery import channels_for, deliver
 from jikoflow.sweep import queue_due
 
+# Seconds one delivery pass may take inside a flow; what is left is the dispatchers' (`serve`).
+PASS_BUDGET = 60.0
+
 
 class StillPending(RuntimeError):
     """Some messages could not be delivered yet; the task is retried."""
 
 
 @task(retries=3, retry_delay_seconds=[2, 5, 15], timeout_seconds=300)
-def deliver_notifications(subject_id: str | None = None) -> int:
-    """Deliver every due message of the incident or drill (or all); retried while any waits."""
+def deliver_notifications(subject_id: str | None = None, *, retry_pending: bool = True) -> int:
+    """Deliver every due message of the incident or drill (or all); retried while any waits
+    for a short backoff (unless `retry_pending` is False)."""
     settings = load_settings()
     subjects = None if subject_id is None else [subject_id]
-    stats = deliver(settings, subjects=subjects)
-    # Only what a configured transport can deliver is worth a retry of the task.
+    stats = deliver(settings, subjects=subjects, budget=PASS_BUDGET)
+    if not retry_pending:
+        return stats.sent
+    # Only what a configured transport can deliver is worth a retry of the task, and not what
+    # waits for a service to come back: the dispatchers and `sweep` try that when it is.
     transports = {channel.transport for channel in channels_for(settings)}
-    left = waiting(settings.database_url, subjects, transports=transports)
+    left = waiting(settings.database_url, subjects, transports=transports, held=False)
     if left:
         raise StillPending(f"{left} message(s) wait for another attempt")
     return stats.sent

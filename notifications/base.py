@@ -77,7 +77,8 @@ class DeliveryError(Exception):
 
     `permanent`: no retry can fix it. `retry_after`: the service asked us to wait (seconds).
     `maybe_delivered`: the service may have accepted it anyway (a timeout, a 5xx, a dropped
-    connection), so the next attempt looks for it before sending again.
+    connection), so the next attempt looks for it before sending again. `outage`: the service
+    itself is unreachable or failing (not this message): nothing else goes until it is back.
     """
 
     def __init__(
@@ -87,12 +88,14 @@ class DeliveryError(Exception):
         permanent: bool = False,
         retry_after: float | None = None,
         maybe_delivered: bool = False,
+        outage: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
         self.maybe_delivered = maybe_delivered
+        self.outage = outage
 
 
 @dataclass(frozen=True)

@@ -34,16 +34,31 @@ def channels_for(settings: Settings) -> list[Channel]:
 
 
 def deliver(
-    settings: Settings, *, subjects: Iterable[str | None] | None = None, now: datetime | None = None
+    settings: Settings,
+    *,
+    subjects: Iterable[str | None] | None = None,
+    now: datetime | None = None,
+    inline: bool = False,
+    budget: float | None = None,
 ) -> DeliveryStats:
-    """Deliver what is due (of these incidents and drills, or everything), then update cards."""
+    """Deliver what is due (of these incidents and drills, or everything), then update cards.
+
+    `inline`: the acting process delivers its own subjects' messages where no queue waits
+    ahead, and leaves the rest to the dispatchers; `budget`: seconds the pass may take.
+    """
     wanted = None if subjects is None else sorted({s for s in subjects if s})
     total = DeliveryStats()
     if wanted == []:
         return total
     for channel in channels_for(settings):
         total += deliver_due(
-            settings.database_url, channel, lang=settings.lang, subjects=wanted, now=now
+            settings.database_url,
+            channel,
+            lang=settings.lang,
+            subjects=wanted,
+            now=now,
+            inline=inline,
+            budget=budget,
         )
     return total
 

@@ -2,9 +2,21 @@
 
 Addresses are resolved by the channel from the parties as they are now, and served side by
 side by a small pool of workers, each within the service's pace (Slack: about one
-message per second per channel, see `pacing`). Workers only talk to the service; the calling
-thread does every database write, in short batched transactions, and the channel's ledger
-records where each message landed in the same transaction that marks its row sent.
+message per second per channel), which every dispatcher of the database shares (`shared_pace`).
+Workers only talk to the service; the calling thread does every database write, in short
+batched transactions, and the channel's ledger records where each message landed in the same
+transaction that marks its row sent. Several dispatchers (processes, machines) work one outbox
+side by side: each claims rows the others have not, and at most `PER_ADDRESS` rows of one
+address are in flight among all of them.
+
+An inline pass (the process that just declared, reporting at once) sends only its own
+subjects' messages and only where no queue of others' messages waits ahead at the address; it
+waits for a pace slot for a moment at most and leaves the rest to the dispatchers. A pass with
+a budget stops claiming when it runs out and gives back what it has not begun.
+
+Outages: when the service is unreachable (refused, timing out, 5xx) the pass stops at once and
+the rows it holds are kept for the service's return (`outage`), not tried address by address.
+Every later pass tries one of them first; the first message that goes through releases them all.
 
 Crash safety: a row is `sending` from its claim until its outcome is written. A message carries
 its outbox key (Slack: message metadata), and an attempt whose predecessor may have reached the
@@ -21,13 +33,14 @@ to its newest row's facts, and to its reports' states when a report of its subje
 from __future__ import annotations
 
 import contextlib
+import math
 import queue
 import random
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -40,6 +53,8 @@ from jikoflow.models.outbox.service import (
     Settlement,
     candidates,
     claim,
+    end_outage,
+    queued_ahead,
     report_states,
     settle,
 )
@@ -57,8 +72,9 @@ from jikoflow.notifications.base import (
 )
 from jikoflow.notifications.cards import card_digest, opening_facts, refresh_cards
 from jikoflow.notifications.messages import build_card, build_message
-from jikoflow.notifications.pacing import ChannelPacer, Lanes
+from jikoflow.notifications.pacing import ChannelPacer, Lanes, Pacer
 from jikoflow.notifications.plan import choose
+from jikoflow.notifications.shared_pace import shared_pacer
 from jikoflow.notifications.stats import DeliveryStats
 
 __all__ = ["ChannelPacer", "DeliveryStats", "backoff", "deliver_due"]
@@ -68,6 +84,8 @@ MAX_WORKERS = 8
 MAX_ROUNDS = 100
 SETTLE_BATCH = 200
 SETTLE_EVERY = 0.25  # seconds between batched writes while workers run
+# An inline pass waits this much longer than one pace interval for its addresses, no more.
+INLINE_GRACE = 0.5
 _CHANGED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.UNREACHABLE)
 
 
@@ -86,6 +104,9 @@ class Outcome:
     thread: str | None = None  # the conversation it replied in; None when it opened one
     recovered: bool = False  # found already sent (after a crash), not sent again
     shown: str | None = None  # opening a card: the digest of the facts it shows
+    outage: bool = False  # the service was unreachable
+    posted: bool = False  # a message was put to the service (it counts against the pace)
+    pause: float = 0.0  # the service asked for this many seconds before the next message
 
     def settlement(self) -> Settlement:
         """The outbox row's side of it."""
@@ -96,6 +117,7 @@ class Outcome:
             retry_at=self.retry_at,
             maybe_posted=self.maybe_posted,
             released=self.released,
+            outage=self.outage,
         )
 
     def receipt(self) -> Receipt | None:
@@ -135,8 +157,11 @@ _pacers: dict[tuple[Transport, float], ChannelPacer] = {}
 _pacers_lock = threading.Lock()
 
 
-def pacer_for(channel: Channel) -> ChannelPacer:
-    """The process-wide pacer for the channel's transport and pace: successive passes share it."""
+def pacer_for(url: str, channel: Channel) -> Pacer:
+    """The pace of the channel's transport: shared by every dispatcher of the database, or,
+    for a channel without one (the console), a process-wide no-op."""
+    if channel.interval > 0:
+        return shared_pacer(url, channel.transport, channel.interval)
     key = (channel.transport, channel.interval)
     with _pacers_lock:
         return _pacers.setdefault(key, ChannelPacer(channel.interval))
@@ -158,23 +183,36 @@ def deliver_due(
     lang: Lang = Lang.JA,
     subjects: Collection[str] | None = None,
     now: datetime | None = None,
-    pacer: ChannelPacer | None = None,
+    pacer: Pacer | None = None,
     workers: int = MAX_WORKERS,
+    inline: bool = False,
+    budget: float | None = None,
 ) -> DeliveryStats:
-    """One pass over the channel's transport: every due row (of `subjects`, or all), then cards."""
-    run = _Pass(url, channel, lang, pacer or pacer_for(channel), workers, now)
+    """One pass over the channel's transport: every due row (of `subjects`, or all), then cards.
+
+    `inline`: only where nobody's messages queue ahead, waiting a moment at most for the pace.
+    `budget`: seconds after which the pass claims nothing more and gives back what waits.
+    """
+    run = _Pass(url, channel, lang, pacer or pacer_for(url, channel), workers, now)
+    run.inline = inline and subjects is not None
+    if run.inline:
+        budget = min(budget or math.inf, channel.interval + INLINE_GRACE)
+    if budget is not None:
+        run.deadline = run.pacer_clock() + budget
     for _ in range(MAX_ROUNDS):
         if not run.round(subjects):
             break
-    refresh_cards(
-        url,
-        channel,
-        run.stats,
-        lang=lang,
-        subjects=subjects,
-        touched=run.touched,
-        workers=run.workers,
-    )
+    run.stats.outage = run.outage
+    if not run.outage:  # cards wait for the service like everything else
+        refresh_cards(
+            url,
+            channel,
+            run.stats,
+            lang=lang,
+            subjects=subjects,
+            touched=run.touched,
+            workers=run.workers,
+        )
     return run.stats
 
 
@@ -186,7 +224,7 @@ class _Pass:
         url: str,
         channel: Channel,
         lang: Lang,
-        pacer: ChannelPacer,
+        pacer: Pacer,
         workers: int,
         now: datetime | None,
     ) -> None:
@@ -200,19 +238,40 @@ class _Pass:
         self.touched: set[str] = set()  # subjects whose reports changed in this pass
         self.opened: dict[Pair, str] = {}
         self.reports: dict[str, dict[str, ReportStatus]] = {}
+        self.inline = False
+        self.deadline: float | None = None  # on the pacer's clock
+        self.outage = False  # the service was found unreachable: stop
+        self.probed = False
+        self.held = False  # rows held by an outage were seen
 
     def now(self) -> datetime:
         """The pass's time: the injected one, or the clock."""
         return self.fixed_now or utcnow()
 
+    def pacer_clock(self) -> float:
+        """The pacer's clock (monotonic seconds)."""
+        clock: Callable[[], float] = getattr(self.pacer, "clock", time.monotonic)
+        return clock()
+
     def round(self, subjects: Collection[str] | None) -> bool:
         """Claim what is due now and send it; False when nothing was claimed."""
+        if self.outage or (self.deadline is not None and self.pacer_clock() >= self.deadline):
+            return False
         now = self.now()
         rows = candidates(self.url, now, transport=self.channel.transport, subjects=subjects)
-        if not any(row.due for row in rows):
-            return False
+        self.held = self.held or any(r.outage for r in rows)
+        probe = not any(row.due for row in rows)
+        if probe:
+            # Nothing due, but messages held by an outage: one of them tries the service.
+            if self.probed or not self.held:
+                return False
+            self.probed = True
+            rows = [replace(r, due=r.outage) for r in rows]
+        ahead = set()
+        if self.inline and subjects is not None:
+            ahead = queued_ahead(self.url, now, transport=self.channel.transport, subjects=subjects)
         with reading(self.url) as session:
-            people = addressees(session, {(r.org_id, r.person_id) for r in rows})
+            people = addressees(session, {(r.org_id, r.person_id) for r in rows} | ahead)
             addresses = {who: self.channel.resolve(to) for who, to in people.items()}
             pairs = {
                 (r.subject_id, a)
@@ -220,10 +279,17 @@ class _Pass:
                 if (a := addresses[(r.org_id, r.person_id)]) is not None
             }
             self.opened = self.channel.ledger.threads(session, pairs)
-        claims = claim(self.url, choose(rows, addresses, self.opened), now)
+        busy = {a for who in ahead if (a := addresses.get(who)) is not None}
+        chosen = choose(rows, addresses, self.opened, busy=busy, limit=1 if probe else None)
+        claims = claim(self.url, chosen, now, probe=probe)
         if not claims:
             return False
+        sent = self.stats.sent
         self.deliver(claims, addresses)
+        if self.held and self.stats.sent > sent and not self.outage:
+            # A message went through: the service is back for everything it held.
+            end_outage(self.url, transport=self.channel.transport, now=self.now())
+            self.held = False
         return True
 
     def deliver(self, claims: Sequence[Claim], addresses: Mapping[Who, str | None]) -> None:
@@ -240,7 +306,7 @@ class _Pass:
         with reading(self.url) as session:
             wanted = {c.subject_id for _, c in reachable if c.facts.reports}
             self.reports = report_states(session, wanted)
-        lanes = Lanes(reachable, self.pacer)
+        lanes = Lanes(reachable, self.pacer, deadline=self.deadline)
         cards: dict[Pair, str] = {}
         size = min(self.workers, len({a for a, _ in reachable}))
         with ThreadPoolExecutor(max_workers=max(1, size)) as pool:
@@ -283,19 +349,58 @@ class _Pass:
     ) -> None:
         while (taken := lanes.take()) is not None:
             address, claim_ = taken
+            wait = self.pacer.acquire(address)
+            if wait > 0:
+                lanes.later(address, claim_, wait)  # another dispatcher has the address now
+                continue
+            outcome: Outcome | None = None
             try:
                 outcome = self._attempt(address, claim_, cards)
                 report(outcome)
-                refused = outcome.status is OutboxStatus.PENDING and not outcome.released
-                if refused and not outcome.maybe_posted:
-                    # Rate limited or unreachable: the rest of this address waits as well.
-                    for rest in lanes.drain(address):
-                        retry_at = outcome.retry_at
-                        report(
-                            Outcome(rest, OutboxStatus.PENDING, retry_at=retry_at, released=True)
-                        )
+                self._after(lanes, address, outcome, report)
             finally:
+                if outcome is not None and outcome.posted:
+                    self.pacer.done(address, pause=outcome.pause)
+                else:
+                    self.pacer.cancel(address)
                 lanes.finish(address)
+        for _, rest in lanes.leftovers():  # past the budget: the dispatchers take them
+            report(Outcome(rest, OutboxStatus.PENDING, released=True))
+
+    def _after(
+        self,
+        lanes: Lanes[Claim],
+        address: str,
+        outcome: Outcome,
+        report: Callable[[Outcome], None],
+    ) -> None:
+        """What one outcome means for the rest: an outage stops the pass, a refusal the address."""
+        if outcome.outage:
+            self._stop(lanes, outcome, report)
+            return
+        refused = outcome.status is OutboxStatus.PENDING and not outcome.released
+        if refused and not outcome.maybe_posted:
+            # Rate limited or unreachable: the rest of this address waits as well.
+            for rest in lanes.drain(address):
+                report(
+                    Outcome(rest, OutboxStatus.PENDING, retry_at=outcome.retry_at, released=True)
+                )
+
+    def _stop(
+        self, lanes: Lanes[Claim], outage: Outcome, report: Callable[[Outcome], None]
+    ) -> None:
+        """The service is unreachable: hold everything else of this pass for its return."""
+        self.outage = True
+        for _, rest in lanes.drain_all():
+            report(
+                Outcome(
+                    rest,
+                    OutboxStatus.PENDING,
+                    retry_at=outage.retry_at,
+                    released=True,
+                    outage=True,
+                )
+            )
 
     def _attempt(self, address: str, claim_: Claim, cards: dict[Pair, str]) -> Outcome:
         pair = (claim_.subject_id, address)
@@ -314,12 +419,11 @@ class _Pass:
         try:
             sent = self.channel.send(address, message, thread=thread)
         except DeliveryError as exc:
-            self.pacer.done(address, pause=exc.retry_after or 0.0)
             if thread is None:
                 cards[pair] = ""  # the card did not make it: the rest of its thread waits
-            return self._failed(claim_, exc, looked=True)
-        self.pacer.done(address)
-        return self._sent(claim_, address, sent, thread, cards, shown=shown)
+            failed = self._failed(claim_, exc, looked=True)
+            return replace(failed, posted=True, pause=exc.retry_after or 0.0)
+        return replace(self._sent(claim_, address, sent, thread, cards, shown=shown), posted=True)
 
     def _find(self, address: str, claim_: Claim, thread: str | None) -> Sent | None:
         if not claim_.maybe_posted or not isinstance(self.channel, Finding):
@@ -365,4 +469,5 @@ class _Pass:
             retry_at=self.now() + backoff(claim_.attempts, exc.retry_after),
             # Not knowing whether an earlier attempt landed stays unknown until we look.
             maybe_posted=exc.maybe_delivered or (claim_.maybe_posted and not looked),
+            outage=exc.outage,
         )

@@ -16,7 +16,8 @@ from jikoflow.models.outbox.service import Candidate
 from jikoflow.notifications.addresses import Who
 from jikoflow.notifications.base import Pair
 
-# Rows for one address per round: at Slack's ~1 message/s, well inside a claim's five minutes.
+# Rows of one address in flight among all dispatchers: at Slack's ~1 message/s, well inside a
+# claim's five minutes however many dispatchers share the address.
 PER_ADDRESS = 30
 CLAIM_LIMIT = 1000
 
@@ -26,22 +27,29 @@ def choose(
     addresses: Mapping[Who, str | None],
     opened: Collection[Pair],
     *,
-    limit: int = CLAIM_LIMIT,
+    busy: Collection[str] = (),
+    limit: int | None = None,
     per_address: int = PER_ADDRESS,
 ) -> list[int]:
-    """The ids to claim among `rows`, oldest first, given the addresses and open conversations."""
+    """The ids to claim among `rows`, oldest first, given the addresses and open conversations;
+    none for a `busy` address, and at most `per_address` in flight per address, counting the
+    rows other dispatchers hold."""
+    limit = CLAIM_LIMIT if limit is None else limit
     first: dict[Pair, int] = {}
+    per: Counter[str] = Counter()
     for row in rows:
         address = addresses.get((row.org_id, row.person_id))
         if address is not None:
             first.setdefault((row.subject_id, address), row.id)
+            per[address] += row.in_flight
     chosen: list[int] = []
-    per: Counter[str] = Counter()
     opening: set[Pair] = set()
     for row in rows:
         if not row.due:
             continue
         address = addresses.get((row.org_id, row.person_id))
+        if address in busy:
+            continue
         if address is not None:
             pair = (row.subject_id, address)
             if pair not in opened:

@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -103,10 +104,15 @@ class ShortRateLimitRetry(RateLimitErrorRetryHandler):
 
 class RefusedConnectionRetry(ConnectionErrorRetryHandler):
     """slack-sdk's connection retry, only when the connection was refused: nothing was sent,
-    so trying again cannot post twice (a reset mid-request goes back to the outbox instead)."""
+    so trying again cannot post twice (a reset mid-request goes back to the outbox instead).
+
+    Briefly: a service that stays down is an outage, which the outbox waits out as a whole.
+    """
 
     def __init__(self) -> None:
-        super().__init__(max_retry_count=2)
+        super().__init__(
+            max_retry_count=2, interval_calculator=FixedValueRetryIntervalCalculator(0.2)
+        )
 
     def _can_retry(
         self,
@@ -304,7 +310,9 @@ def _as_delivery_error(exc: Exception, *, posting: bool) -> DeliveryError:
         isinstance(exc, URLError) and isinstance(reason, ConnectionRefusedError | socket.gaierror)
     )
     what = type(reason).__name__ if isinstance(reason, BaseException) else type(exc).__name__
-    return DeliveryError(f"connection: {what}", maybe_delivered=posting and not never_sent)
+    return DeliveryError(
+        f"connection: {what}", maybe_delivered=posting and not never_sent, outage=True
+    )
 
 
 def _api_error(exc: SlackApiError, *, posting: bool) -> DeliveryError:
@@ -317,7 +325,7 @@ def _api_error(exc: SlackApiError, *, posting: bool) -> DeliveryError:
         value = header[0] if isinstance(header, list) else header
         return DeliveryError("ratelimited", retry_after=float(value or 1))
     if status >= 500:
-        return DeliveryError(f"http_{status}", maybe_delivered=posting)
+        return DeliveryError(f"http_{status}", maybe_delivered=posting, outage=True)
     error = str(data.get("error") or f"http_{status}")
     return DeliveryError(
         error,

@@ -16,6 +16,7 @@ class DeliveryStats:
     recovered: int = 0  # found already sent after a crash, not sent again
     cards_updated: int = 0
     errors: list[str] = field(default_factory=list)
+    outage: bool = False  # a transport's service was unreachable
 
     @property
     def remaining(self) -> int:
@@ -32,4 +33,5 @@ class DeliveryStats:
             recovered=self.recovered + other.recovered,
             cards_updated=self.cards_updated + other.cards_updated,
             errors=[*self.errors, *other.errors],
+            outage=self.outage or other.outage,
         )

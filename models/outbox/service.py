@@ -1,15 +1,18 @@
 """The outbox as dispatchers and operators see it: what is due, claim it, settle what happened.
 
-A claim is one conditional `UPDATE … RETURNING`, the first statement of its transaction: on
-SQLite it takes the write lock before it reads, on PostgreSQL the row lock re-checks the
-condition, so two dispatchers (a flow, `sweep`, `serve`) never hold the same row. A claim
+A claim is one `UPDATE … RETURNING`, the first statement of its transaction. On PostgreSQL
+it updates only rows it could lock at once (`FOR UPDATE SKIP LOCKED`): dispatchers on several
+machines claim different rows and never wait for each other. On SQLite the writing transaction
+holds the database's write lock before it reads, so the conditional update is enough. A claim
 that is never settled (the process died) is taken again after `STALE_CLAIM`, marked
 `maybe_posted`, and the next attempt first looks for the message by its key.
 
 Which due rows to claim, and in which order, is the dispatcher's choice: it knows the
 transport's addresses and threads. Rows of one transport succeed, retry and fail on their own;
-a report counts as delivered once any transport delivered it, and as failed only when every
-transport failed.
+a report counts as delivered (and sent) once any transport delivered it, and as failed only
+when every transport failed. While a transport's service is down its rows are held (`outage`)
+rather than backing off each on its own: the first message that goes through again releases
+them all at once.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, and_, col, func, or_, select
 
 from jikoflow.models.audit.service import record_event
-from jikoflow.models.db import reading, transaction
+from jikoflow.models.db import get_engine, reading, transaction
 from jikoflow.models.enums import ReportStatus, StepName, StepStatus
 from jikoflow.models.errors import BadInput
 from jikoflow.models.incidents.tables import Report, Step
@@ -45,6 +48,8 @@ class Candidate:
     org_id: str | None
     person_id: str | None
     due: bool
+    in_flight: bool = False  # claimed by a dispatcher that is still at it
+    outage: bool = False  # held until its transport's service is back
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class Settlement:
     retry_at: datetime | None = None
     maybe_posted: bool = False
     released: bool = False  # not attempted after all (its address was paused)
+    outage: bool = False  # the service was unreachable: held until it is back
 
 
 def _due(now: datetime) -> sa.ColumnElement[bool]:
@@ -85,6 +91,17 @@ def _due(now: datetime) -> sa.ColumnElement[bool]:
             col(Notification.claimed_at) <= now - STALE_CLAIM,
         ),
     )
+
+
+def _in_flight(now: datetime) -> sa.ColumnElement[bool]:
+    return and_(
+        col(Notification.status) == OutboxStatus.SENDING,
+        col(Notification.claimed_at) > now - STALE_CLAIM,
+    )
+
+
+def _held() -> sa.ColumnElement[bool]:
+    return and_(col(Notification.status) == OutboxStatus.PENDING, col(Notification.outage))
 
 
 def _about(subjects: Collection[str]) -> sa.ColumnElement[bool]:
@@ -102,13 +119,61 @@ def candidates(
         col(Notification.org_id),
         col(Notification.person_id),
         sa.case((_due(now), True), else_=False),
+        sa.case((_in_flight(now), True), else_=False),
+        sa.case((_held(), True), else_=False),
     ).where(col(Notification.status).in_(_OPEN), col(Notification.transport) == transport)
     if subjects is not None:
         query = query.where(_about(subjects))
     query = query.order_by(col(Notification.id)).limit(SCAN_LIMIT)
     with reading(url) as session:
         rows = session.connection().execute(query).all()
-    return [Candidate(i, s, o, p, bool(d)) for i, s, o, p, d in rows]
+    return [Candidate(i, s, o, p, bool(d), bool(f), bool(h)) for i, s, o, p, d, f, h in rows]
+
+
+Who = tuple[str | None, str | None]  # (organisation, person) an outbox row is addressed to
+
+
+def queued_ahead(
+    url: str, now: datetime, *, transport: Transport, subjects: Collection[str]
+) -> set[Who]:
+    """Addressees with messages of other subjects, older than these subjects' own, that are due
+    or in flight: a queue the dispatchers work through in order."""
+    wanted = sorted(subjects)
+    ours = sa.select(func.min(Notification.id)).where(
+        col(Notification.transport) == transport,
+        col(Notification.status).in_(_OPEN),
+        _about(wanted),
+    )
+    query = (
+        sa.select(col(Notification.org_id), col(Notification.person_id))
+        .where(
+            col(Notification.transport) == transport,
+            col(Notification.status).in_(_OPEN),
+            or_(_due(now), _in_flight(now)),
+            col(Notification.id) < ours.scalar_subquery(),
+            # (not `~_about`: NOT over a NULL drill key is NULL, which would drop every row)
+            func.coalesce(Notification.incident_id, Notification.drill_id).not_in(wanted),
+        )
+        .distinct()
+    )
+    with reading(url) as session:
+        return {(o, p) for o, p in session.connection().execute(query)}
+
+
+def end_outage(url: str, *, transport: Transport, now: datetime) -> int:
+    """The transport's service is back: every row held by its outage is due now."""
+    table = SQLModel.metadata.tables["notification"]
+    with transaction(url) as session:
+        result = session.connection().execute(
+            sa.update(table)
+            .where(
+                table.c.transport == transport,
+                table.c.status == OutboxStatus.PENDING,
+                table.c.outage,
+            )
+            .values(outage=False, next_attempt_at=now)
+        )
+    return int(result.rowcount or 0)
 
 
 _CLAIMED = (
@@ -125,15 +190,24 @@ _CLAIMED = (
 )
 
 
-def claim(url: str, ids: Sequence[int], now: datetime) -> list[Claim]:
-    """Claim those of `ids` that are still due at `now`, in id order."""
+def claim(url: str, ids: Sequence[int], now: datetime, *, probe: bool = False) -> list[Claim]:
+    """Claim those of `ids` that are still due at `now`, in id order (with `probe`, also rows
+    held by an outage: one of them tries whether the service is back)."""
     if not ids:
         return []
     table = SQLModel.metadata.tables["notification"]
+    claimable = or_(_due(now), _held()) if probe else _due(now)
+    where: sa.ColumnElement[bool]
+    if get_engine(url).dialect.name == "postgresql":
+        # Rows another dispatcher is claiming right now are skipped, not waited for.
+        locked = sa.select(table.c.id).where(table.c.id.in_(ids), claimable)
+        where = table.c.id.in_(locked.with_for_update(skip_locked=True).scalar_subquery())
+    else:
+        where = and_(table.c.id.in_(ids), claimable)
     # A Core UPDATE … RETURNING of the columns a claim needs: no ORM objects to build.
     claiming = (
         sa.update(table)
-        .where(table.c.id.in_(ids), _due(now))
+        .where(where)
         .values(
             status=OutboxStatus.SENDING,
             claimed_at=now,
@@ -170,6 +244,7 @@ _WRITTEN = (
     "last_error",
     "maybe_posted",
     "sent_at",
+    "outage",
 )
 
 _READ_ONLY = ("report_id", "transport")
@@ -222,6 +297,7 @@ def _settled(row: dict[str, Any], settlement: Settlement, now: datetime) -> dict
     values = {name: row[name] for name in _WRITTEN}
     values.update(row_id=row["id"], report_id=row["report_id"], transport=row["transport"])
     values.update(status=settlement.status, claimed_at=None)
+    values["outage"] = settlement.outage
     if settlement.released:
         values["status"] = OutboxStatus.PENDING
         values["attempts"] = max(0, row["attempts"] - 1)
@@ -242,9 +318,10 @@ def _settle_report(
     report = session.get(Report, row["report_id"])
     if report is None or report.status is ReportStatus.ACKNOWLEDGED:
         return
-    report.sent_at = report.sent_at or now
     report.last_error = row["last_error"]
     if status is OutboxStatus.SENT:
+        # Sent is when a transport accepted it: an attempt that failed sent nothing.
+        report.sent_at = report.sent_at or now
         if report.status is not ReportStatus.DELIVERED:
             report.delivered_at = now  # the first transport that delivered it
         report.status = ReportStatus.DELIVERED
@@ -293,13 +370,17 @@ def waiting(
     subjects: Collection[str] | None = None,
     *,
     transports: Collection[Transport] | None = None,
+    held: bool = True,
 ) -> int:
-    """Outbox rows (of some subjects and transports, or all) that still wait for delivery."""
+    """Outbox rows (of some subjects and transports, or all) that still wait for delivery;
+    without those held by an outage when `held` is False."""
     query = (
         select(func.count())
         .select_from(Notification)
         .where(col(Notification.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
     )
+    if not held:
+        query = query.where(~col(Notification.outage))
     if subjects is not None:
         query = query.where(_about(subjects))
     if transports is not None:
@@ -323,19 +404,35 @@ def outbox_rows(
 def retry_rows(
     session: Session, *, ids: Sequence[int] | None, now: datetime, by: str | None = None
 ) -> list[int]:
-    """Queue failed or unreachable rows again (all of them when `ids` is None).
+    """Queue failed or unreachable rows again; with `ids` None, every one of them and every
+    message waiting for a retry, now.
 
     The address is resolved again when the row is delivered, so a channel added to the
     parties file since is used.
     """
+    waiting: list[Notification] = []
     if ids is None:
         rows = list(session.exec(select(Notification).where(col(Notification.status).in_(_STUCK))))
+        # After an outage or a long backoff the operator asks for everything now.
+        waiting = list(
+            session.exec(
+                select(Notification).where(
+                    Notification.status == OutboxStatus.PENDING,
+                    or_(col(Notification.next_attempt_at) > now, col(Notification.outage)),
+                )
+            )
+        )
     else:
         rows = [_stuck_row(session, row_id) for row_id in ids]
+    for row in waiting:
+        row.next_attempt_at = now
+        row.outage = False
+        session.add(row)
     for row in rows:
         row.status = OutboxStatus.PENDING
         row.attempts = 0
         row.next_attempt_at = now
+        row.outage = False
         session.add(row)
         report = session.get(Report, row.report_id) if row.report_id else None
         if report is not None and report.status is ReportStatus.FAILED:
@@ -346,7 +443,7 @@ def retry_rows(
             record_event(
                 session, row.incident_id, "notification_retry", actor=by, at=now, detail=detail
             )
-    return sorted(row.id for row in rows if row.id is not None)
+    return sorted(row.id for row in [*rows, *waiting] if row.id is not None)
 
 
 def _stuck_row(session: Session, row_id: int) -> Notification:

@@ -106,18 +106,25 @@ def test_rate_limited_post_waits_for_retry_after_then_succeeds(
     assert not outbox_world.rows(status=OutboxStatus.PENDING)
 
 
-def test_server_errors_are_retried_after_looking_for_the_message(
+def test_a_server_error_holds_the_pass_and_the_next_pass_sends_everything(
     outbox_world: OutboxWorld,
 ) -> None:
     outbox_world.declare()
-    outbox_world.slack.fail_next("chat.postMessage", status=500, times=2)
-    stats = outbox_world.deliver()
-    assert (stats.sent, stats.retrying) == (3, 2)
-    assert {r.last_error for r in outbox_world.rows(status=OutboxStatus.PENDING)} == {"http_500"}
-    stats = outbox_world.deliver(outbox_world.at(minutes=10))
-    assert (stats.sent, stats.recovered) == (2, 0)
-    assert len(outbox_world.slack.calls("conversations.history")) == 2
+    outbox_world.slack.fail_next("chat.postMessage", status=500)
+    stats = outbox_world.deliver(workers=1)
+    # A 5xx is Slack failing, not this message: nothing else is tried in this pass.
+    assert (stats.sent, stats.retrying, stats.outage) == (0, 1, True)
+    [tried] = [r for r in outbox_world.rows() if r.attempts]
+    assert (tried.last_error, tried.maybe_posted, tried.outage) == ("http_500", True, True)
+    held = [r for r in outbox_world.rows() if not r.attempts]
+    assert len(held) == 4
+    assert all(r.outage and r.status == OutboxStatus.PENDING for r in held)
+    stats = outbox_world.deliver(outbox_world.at(minutes=10), workers=1)
+    # The message that may have landed is looked for first; once it is out, the rest follow.
+    assert (stats.sent, stats.recovered) == (5, 0)
+    assert len(outbox_world.slack.calls("conversations.history")) == 1
     assert len(outbox_world.posts()) == 5
+    assert not any(r.outage for r in outbox_world.rows())
 
 
 def test_a_lost_reply_is_found_by_its_key_and_not_posted_twice(
@@ -125,11 +132,11 @@ def test_a_lost_reply_is_found_by_its_key_and_not_posted_twice(
 ) -> None:
     outbox_world.declare()
     outbox_world.slack.fail_next("chat.postMessage", status=500, applied=True)
-    outbox_world.deliver()
-    [unsure] = outbox_world.rows(status=OutboxStatus.PENDING)
+    outbox_world.deliver(workers=1)
+    [unsure] = [r for r in outbox_world.rows(status=OutboxStatus.PENDING) if r.attempts]
     assert unsure.maybe_posted
-    stats = outbox_world.deliver(outbox_world.at(minutes=10))
-    assert (stats.sent, stats.recovered) == (1, 1)
+    stats = outbox_world.deliver(outbox_world.at(minutes=10), workers=1)
+    assert (stats.sent, stats.recovered) == (5, 1)
     landed = outbox_world.slack.messages(unsure.channel)
     assert len(landed) == 1
     [row] = outbox_world.rows(id=unsure.id)
@@ -140,14 +147,21 @@ def test_a_lost_reply_is_found_by_its_key_and_not_posted_twice(
 def test_server_down_then_back(outbox_world: OutboxWorld) -> None:
     incident = outbox_world.declare()
     outbox_world.slack.stop()
-    stats = outbox_world.deliver()
-    assert (stats.sent, stats.retrying) == (0, 5)
+    stats = outbox_world.deliver(workers=1)
+    assert (stats.sent, stats.retrying, stats.outage) == (0, 1, True)
     rows = outbox_world.rows()
-    assert {r.last_error for r in rows} == {"connection: ConnectionRefusedError"}
+    assert {r.last_error for r in rows} == {"connection: ConnectionRefusedError", None}
+    assert all(r.outage for r in rows)
     assert not any(r.maybe_posted for r in rows)
     assert set(reports_of(outbox_world, incident).values()) == {ReportStatus.PENDING}
+    # Down still: the next pass tries one message, not five.
+    calls = len(outbox_world.slack.requests)
+    stats = outbox_world.deliver(outbox_world.at(seconds=1))
+    assert (stats.sent, stats.retrying) == (0, 1)
     outbox_world.slack.start()
-    stats = outbox_world.deliver(outbox_world.at(minutes=10))
+    assert len(outbox_world.slack.requests) == calls  # refused connections reach nobody
+    # Back: the very next pass tries at once, whatever backoff the attempts had reached.
+    stats = outbox_world.deliver(outbox_world.at(seconds=2))
     assert stats.sent == 5
     assert outbox_world.slack.calls("conversations.history") == []
     assert set(reports_of(outbox_world, incident).values()) == {ReportStatus.DELIVERED}
