@@ -13,6 +13,7 @@ from datetime import datetime
 
 from jikoflow.drills.contact import remind_due
 from jikoflow.drills.core import close_due
+from jikoflow.drills.fence import may_fire
 from jikoflow.drills.lease import Holder, renew
 from jikoflow.drills.run import start_from_plan
 from jikoflow.drills.tabletop import release_due
@@ -28,9 +29,13 @@ log = logging.getLogger("jikoflow.serve")
 def fire_plan(plan_id: int) -> str | None:
     """Run the drill a plan asks for, now; returns its id (None when the plan is gone)."""
     settings = load_settings()
+    now = utcnow()
     try:
         with transaction(settings.database_url) as session:
-            drill = start_from_plan(session, plan_id, now=utcnow())
+            if not may_fire(session, plan_id, now):
+                log.warning("plan %s: fired already, or the lease is no longer ours", plan_id)
+                return None
+            drill = start_from_plan(session, plan_id, now=now)
     except BadInput as exc:
         log.error("plan %s did not start: %s", plan_id, exc)
         return None

@@ -7,7 +7,7 @@ from importlib.resources import as_file, files
 
 from rich.rule import Rule
 
-from jikoflow.cli.common import Context, deliver_now, handled, out
+from jikoflow.cli.common import Context, handled, out
 from jikoflow.models.enums import IncidentKind
 from jikoflow.usecases import act, read
 
@@ -30,17 +30,22 @@ def demo() -> None:
     started = time.perf_counter()
     incident_id = declare_at_third_tier(ctx)
     out.print("[bold]2.[/] 甲・乙・中間の各階層へ同時に報告します（第一報）…")
-    deliver_now(ctx, incident_id)
-    reported = time.perf_counter() - started
-    show(ctx, incident_id, reported)
-    out.print("\n[bold]3.[/] Article 24 flow (Prefect; the first run starts the embedded server) …")
-    from jikoflow.runner import hand_off
+    from jikoflow.runner import FlowState, report_and_hand_off
 
-    handoff = hand_off(ctx.settings, "incident", incident_id=incident_id)
-    if handoff.error:
-        out.print(f"the flow did not start ({handoff.error}); `jikoflow sweep` keeps the clocks")
+    flow_started = [started]
+
+    def reported(_stats: object) -> None:
+        show(ctx, incident_id, time.perf_counter() - started)
+        out.print("\n[bold]3.[/] Article 24 flow (Prefect; the first run starts its server) …")
+        flow_started[0] = time.perf_counter()
+
+    result = report_and_hand_off(ctx.settings, [incident_id], on_reported=reported)
+    if result.flow is FlowState.NOT_STARTED:
+        out.print(f"the flow did not start ({result.error}); `jikoflow sweep` keeps the clocks")
+    elif result.flow is FlowState.QUEUED:
+        out.print("the flow is queued: `jikoflow serve` starts it on the Prefect deployment")
     else:
-        out.print(f"flow finished in {time.perf_counter() - started - reported:.1f} s")
+        out.print(f"flow finished in {time.perf_counter() - flow_started[0]:.1f} s")
     next_steps(incident_id)
 
 

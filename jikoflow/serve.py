@@ -1,10 +1,13 @@
 """`jikoflow serve`: the long-running process (DESIGN.md §3, service mode).
 
-It holds the one scheduler lease of the database, runs APScheduler (drill plans from the SQL
-job store; the drill tick every `--tick` seconds) and the sweep every `--tick` seconds: with
-`PREFECT_API_URL` set, the flows are served as Prefect deployments in the main thread and the
-sweep runs as the deployed sweep flow on that interval (so it shows in the Prefect UI);
-without it, the scheduler runs the same sweep path in this process. SIGTERM or SIGINT stops it:
+Every `serve` process delivers the outbox and starts the flows that were asked for
+(`jikoflow.worker`); with `PREFECT_API_URL` set it also serves the flows as Prefect
+deployments in the main thread, so it runs their flow runs. One of them, the holder of the
+database's scheduler lease, runs the scheduler: drill plans from the SQL job store, the drill
+tick and the sweep every `--tick` seconds (the sweep as a run of the sweep deployment when a
+Prefect server is configured). Plain `serve` takes the lease at start or refuses to start;
+`serve --worker` stands by and takes the lease when its holder is gone, so several workers on
+several machines share one database and one Prefect server. SIGTERM or SIGINT stops it:
 running jobs finish, the lease is given back, exit 0.
 """
 
@@ -24,39 +27,69 @@ from jikoflow.runner import service_mode
 
 log = logging.getLogger("jikoflow.serve")
 
+# Flow runs one process executes at once (each in a subprocess of the Prefect runner).
+FLOW_RUNS = int(os.environ.get("JIKOFLOW_FLOW_RUNS", "2"))
+
 
 @handled()
 def serve(
     tick: Annotated[
         float, typer.Option("--tick", help="Seconds between sweeps and drill ticks.", min=0.2)
     ] = 60.0,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker", help="One of several: stand by for the scheduler instead of refusing."
+        ),
+    ] = False,
 ) -> None:
-    """Run the scheduler (drill plans, sweep every minute) and, with PREFECT_API_URL, the flows."""
-    from jikoflow.drills.lease import Holder, LeaseHeld, acquire, release
-    from jikoflow.models.types import utcnow
+    """Deliver, start flows and run the scheduler (drill plans, sweep every minute); with
+    PREFECT_API_URL, serve the flows."""
+    from jikoflow.worker import (
+        DISPATCH_IDLE,
+        FLOWS_EVERY,
+        Periodic,
+        Seat,
+        dispatch_once,
+        start_flows_once,
+    )
 
     ctx = Context()
-    url = ctx.url
+    settings = ctx.settings
+    ctx.url  # noqa: B018  (creates or upgrades the database first)
     _configure_logging()
-    holder = Holder.here()
-    try:
-        acquire(url, holder, utcnow())
-    except LeaseHeld as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    try:
-        prefect = service_mode()
-        scheduler = start_scheduler(url, holder, tick, sweep=not prefect)
+    from jikoflow.drills.lease import HEARTBEAT_EVERY, STANDBY_EVERY, LeaseHeld
+
+    seat = Seat(settings, tick, on_lost=(lambda: None) if worker else _stop_self)
+    if not worker:
         try:
-            _announce(ctx.settings, scheduler, tick)
-            if prefect:
-                serve_deployments(ctx.settings, tick)
-            else:
-                wait_for_signal()
-        finally:
-            scheduler.shutdown(wait=True)
+            seat.take(refuse=True)
+        except LeaseHeld as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    every = (STANDBY_EVERY if worker else HEARTBEAT_EVERY).total_seconds()
+    loops = [
+        Periodic("dispatcher", lambda: dispatch_once(settings), DISPATCH_IDLE),
+        Periodic("flow starter", lambda: start_flows_once(settings), FLOWS_EVERY),
+        Periodic("scheduler lease", seat.keep, min(every, HEARTBEAT_EVERY.total_seconds())),
+    ]
+    try:
+        # Work starts only once the start is announced: the first line is always this one.
+        _announce(settings, seat, tick, worker)
+        seat.open()
+        for loop in loops:
+            loop.start()
+        if service_mode():
+            serve_deployments(settings)
+        else:
+            wait_for_signal()
     finally:
-        release(url, holder)
+        for loop in loops:
+            loop.stop()
+        for loop in loops:
+            loop.join(timeout=60)
+        seat.stop()
     typer.echo("jikoflow serve: stopped", err=True)
 
 
@@ -65,63 +98,26 @@ def _configure_logging() -> None:
     log.setLevel(logging.INFO)
 
 
-def start_scheduler(url: str, holder: Any, tick: float, *, sweep: bool = True) -> Any:
-    """The background scheduler: plan jobs from the database, internal jobs in memory; the
-    sweep too, unless the Prefect deployment runs it."""
-    from apscheduler.executors.pool import ThreadPoolExecutor
-    from apscheduler.jobstores.memory import MemoryJobStore
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    from jikoflow.drills.jobs import drill_tick, heartbeat, sweep_tick
-    from jikoflow.drills.lease import HEARTBEAT_EVERY
-    from jikoflow.drills.plans import scheduler_options
-
-    options = scheduler_options(url)
-    options["jobstores"]["internal"] = MemoryJobStore()
-    options["executors"] = {"default": ThreadPoolExecutor(max_workers=4)}
-    scheduler = BackgroundScheduler(**options)
-    every: dict[str, Any] = {
-        "trigger": "interval",
-        "seconds": tick,
-        "jobstore": "internal",
-        "coalesce": True,
-        "max_instances": 1,
-        "misfire_grace_time": max(1, int(tick)),
-    }
-    if sweep:
-        scheduler.add_job(sweep_tick, id="sweep", name="sweep", **every)
-    scheduler.add_job(drill_tick, id="drill-tick", name="drill tick", **every)
-    scheduler.add_job(
-        heartbeat,
-        args=[holder, _stop_self],
-        id="lease-heartbeat",
-        name="lease heartbeat",
-        **(every | {"seconds": HEARTBEAT_EVERY.total_seconds()}),
-    )
-    scheduler.start()
-    return scheduler
-
-
 def _stop_self() -> None:
     """Stop this process the way an operator would (the lease was lost)."""
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _announce(settings: Settings, scheduler: Any, tick: float) -> None:
+def _announce(settings: Settings, seat: Any, tick: float, worker: bool) -> None:
     from sqlalchemy.engine import make_url
 
     where = make_url(settings.database_url).render_as_string(hide_password=True)
-    plans = len(scheduler.get_jobs(jobstore="default"))
     prefect = (
         "Prefect deployments on " + os.environ["PREFECT_API_URL"]
         if service_mode()
         else "no Prefect deployments (PREFECT_API_URL not set)"
     )
-    typer.echo(
-        f"jikoflow serve: pid {os.getpid()}, {where}, "
-        f"{plans} drill plan(s), sweep every {tick:g} s, {prefect}",
-        err=True,
+    role = (
+        f"{seat.plans()} drill plan(s), sweep every {tick:g} s"
+        if seat.held
+        else "worker standing by for the scheduler"
     )
+    typer.echo(f"jikoflow serve: pid {os.getpid()}, {where}, {role}, {prefect}", err=True)
 
 
 def wait_for_signal() -> None:
@@ -138,23 +134,32 @@ def wait_for_signal() -> None:
         pass
 
 
-def serve_deployments(settings: Settings, tick: float) -> None:
-    """Serve every jikoflow flow as a Prefect deployment, the sweep on an interval of `tick`
-    seconds (blocks; Prefect handles the signals)."""
+def serve_deployments(settings: Settings) -> None:
+    """Serve every jikoflow flow as a Prefect deployment (blocks; Prefect handles the signals).
+
+    Several processes serve the same deployments: each flow run is taken by one of them, and
+    one stopping leaves the others' deployments as they are. The sweep runs one at a time.
+    """
     from jikoflow.runner import prepare_prefect
 
     prepare_prefect(settings)
     from prefect import serve as prefect_serve
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.types.entrypoint import EntrypointType
 
     from jikoflow.flows.registry import FLOWS
 
+    one_at_a_time = ConcurrencyLimitConfig(
+        limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
+    )
     deployments = [
         flow.to_deployment(
             name=f"jikoflow-{name}",
             entrypoint_type=EntrypointType.MODULE_PATH,
-            interval=tick if name == "sweep" else None,
+            concurrency_limit=one_at_a_time if name == "sweep" else None,
         )
         for name, flow in FLOWS.items()
     ]
-    prefect_serve(*deployments, print_starting_message=False)
+    prefect_serve(
+        *deployments, print_starting_message=False, pause_on_shutdown=False, limit=FLOW_RUNS
+    )

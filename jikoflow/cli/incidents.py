@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -23,7 +24,8 @@ from jikoflow.usecases import act, read
 
 if TYPE_CHECKING:
     from jikoflow.models.incidents.schemas import Declared
-    from jikoflow.runner import Handoff
+    from jikoflow.notifications.stats import DeliveryStats
+    from jikoflow.runner import Reported
 
 
 @handled()
@@ -77,50 +79,67 @@ def declare(
     if not json_out:
         # Saved: the id is the user's whatever happens next.
         typer.echo(declared.incident.id)
-    handoff = None
+    reported = None
     if not no_flow:
-        # 「直ちに」: the reports go out now, in this process; the orchestrator comes after.
-        deliver_now(ctx, *ids)
-        from jikoflow.runner import hand_off
+        from jikoflow.runner import FlowState, report_and_hand_off
 
-        for incident_id in ids:
-            handoff = hand_off(ctx.settings, "incident", incident_id=incident_id)
-            if handoff.error:
-                break
-    _print_declared(ctx, declared, handoff, json_out)
+        # 「直ちに」: the reports go out now, from this process; the orchestrator comes after.
+        say = None if json_out else functools.partial(_say_reported, ctx, ids)
+        reported = report_and_hand_off(ctx.settings, ids, on_reported=say)
+        if reported.flow is FlowState.NOT_STARTED and not json_out:
+            typer.echo(
+                f"the Article 24 flow did not start here ({reported.error}); `serve` starts it "
+                "later and `sweep` keeps its clocks meanwhile",
+                err=True,
+            )
+    _print_declared(ctx, declared, reported, json_out)
+
+
+def _say_reported(ctx: Context, ids: list[str], stats: DeliveryStats) -> None:
+    """One line at most: the reports that wait, and that the flow runs here (embedded)."""
+    from jikoflow.models.access import OPERATOR
+    from jikoflow.models.incidents.service import incident_status
+    from jikoflow.runner import service_mode
+
+    waiting = [
+        r.to
+        for i in ids
+        for r in read(ctx.url, incident_status, actor=OPERATOR, incident_id=i).reports
+        if r.status in ("pending", "failed")
+    ]
+    parts = []
+    if waiting:
+        why = " (chat unreachable)" if stats.outage else ""
+        parts.append(
+            f"reports to {', '.join(dict.fromkeys(waiting))} wait{why}; "
+            "`serve` and `sweep` deliver them"
+        )
+    if not service_mode():
+        parts.append("running the Article 24 flow in this process (embedded mode)")
+    if parts:
+        typer.echo("; ".join(parts), err=True)
 
 
 def _print_declared(
-    ctx: Context, declared: Declared, handoff: Handoff | None, json_out: bool
+    ctx: Context, declared: Declared, reported: Reported | None, json_out: bool
 ) -> None:
     from jikoflow.models.access import OPERATOR
     from jikoflow.models.incidents.service import incident_status
 
-    view = read(ctx.url, incident_status, actor=OPERATOR, incident_id=declared.incident.id)
-    completed = handoff is not None and handoff.completed
     if json_out:
+        view = read(ctx.url, incident_status, actor=OPERATOR, incident_id=declared.incident.id)
+        flow = None if reported is None else str(reported.flow)
         extra = {
             "violations": declared.violations,
-            "flow_completed": completed,
-            "flow_error": handoff.error if handoff else None,
+            "flow": flow,
+            "flow_completed": flow == "completed",
+            "flow_error": reported.error if reported else None,
         }
         emit_json(view.model_dump(mode="json") | extra)
         return
     for violation in declared.violations:
         typer.echo(
             f"{violation}  (特記事項違反（第15条・未承認の再委託） / unapproved subcontracting)",
-            err=True,
-        )
-    waiting = [r.to for r in view.reports if r.status in ("pending", "failed")]
-    if handoff is not None and handoff.error:
-        typer.echo(
-            f"the Article 24 flow did not start ({handoff.error}); the incident is saved and "
-            "`jikoflow sweep` or `serve` keeps its clocks",
-            err=True,
-        )
-    if handoff is not None and waiting:
-        typer.echo(
-            f"reports not delivered yet to {', '.join(waiting)}; `jikoflow sweep` retries them",
             err=True,
         )
 

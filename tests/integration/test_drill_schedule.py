@@ -144,7 +144,7 @@ def test_one_scheduler_per_database(env: Env) -> None:
     first, second = Holder(101, "host-a", "aaaa"), Holder(202, "host-b", "bbbb")
     acquire(url, first, MONDAY_9)
     with pytest.raises(LeaseHeld) as caught:
-        acquire(url, second, MONDAY_9 + timedelta(seconds=30))
+        acquire(url, second, MONDAY_9 + STALE_AFTER / 2)
     assert (
         str(caught.value) == "a scheduler is already running on this database (pid 101 on host-a)"
     )
