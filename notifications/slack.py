@@ -8,6 +8,7 @@ cover only what is safe in place: a short `Retry-After` and a refused connection
 
 from __future__ import annotations
 
+import logging
 import socket
 from typing import Any
 from urllib.error import URLError
@@ -73,6 +74,12 @@ FIELD_MAX = 2000
 FIND_PAGES = 5
 FIND_PAGE_SIZE = 200
 
+
+# slack-sdk logs every failed request at ERROR. The outbox keeps each attempt's outcome
+# (`jikoflow notifications`), and a chat outage must not flood the terminal of whoever is
+# declaring an incident: the client's own log says only what would otherwise go unseen.
+_client_log = logging.getLogger("jikoflow.notifications.slack.client")
+_client_log.setLevel(logging.CRITICAL)
 
 # A 429 asking for at most this long is waited out in place; a longer one goes back to the
 # outbox, which pauses the channel and records when to try again.
@@ -143,6 +150,7 @@ class SlackChannel:
             base_url=base_url if base_url.endswith("/") else base_url + "/",
             timeout=timeout,
             retry_handlers=[ShortRateLimitRetry(), RefusedConnectionRetry()],
+            logger=_client_log,
         )
 
     def resolve(self, to: Addressee) -> str | None:
