@@ -14,6 +14,7 @@ frees it after `HOLD` seconds.
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 import time
@@ -22,7 +23,6 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 
 from jikoflow.models.db import get_engine, transaction
@@ -136,7 +136,10 @@ class SharedPacer:
         with self._lock:
             if channel in self._known:
                 return
-        dialect = postgresql if self._postgres else sqlite
+        # Each dialect's INSERT … ON CONFLICT, imported only for the database in use.
+        dialect = importlib.import_module(
+            "sqlalchemy.dialects." + ("postgresql" if self._postgres else "sqlite")
+        )
         connection.execute(
             dialect.insert(self._table)
             .values(transport=self.transport, address=channel, ready_at=0.0, held_until=0.0)
