@@ -4,7 +4,8 @@ It holds the one scheduler lease of the database, runs APScheduler (drill plans 
 job store; the drill tick every `--tick` seconds) and the sweep every `--tick` seconds: with
 `PREFECT_API_URL` set, the flows are served as Prefect deployments in the main thread and the
 sweep runs as the deployed sweep flow on that interval (so it shows in the Prefect UI);
-without it, the scheduler runs the same sweep path in this process. SIGTERM or SIGINT stops it:
+without it, the scheduler runs the same sweep path in this process. With `SLACK_APP_TOKEN` it
+also answers Slack's buttons over Socket Mode. SIGTERM or SIGINT stops it:
 running jobs finish, the lease is given back, exit 0.
 """
 
@@ -47,6 +48,7 @@ def serve(
     try:
         prefect = service_mode()
         scheduler = start_scheduler(url, holder, tick, sweep=not prefect)
+        buttons = start_buttons(ctx.settings)
         try:
             _announce(ctx.settings, scheduler, tick)
             if prefect:
@@ -54,10 +56,21 @@ def serve(
             else:
                 wait_for_signal()
         finally:
+            if buttons is not None:
+                buttons.stop()
             scheduler.shutdown(wait=True)
     finally:
         release(url, holder)
     typer.echo("jikoflow serve: stopped", err=True)
+
+
+def start_buttons(settings: Settings) -> Any:
+    """Slack's buttons over Socket Mode when `SLACK_APP_TOKEN` is set (None otherwise)."""
+    if not settings.slack_app_token:
+        return None
+    from jikoflow.notifications.slack_socket import start_buttons as connect
+
+    return connect(settings)
 
 
 def _configure_logging() -> None:

@@ -1,7 +1,7 @@
 """Every table of the application on one SQLAlchemy MetaData (for migrations and foreign keys).
 
-The transports' own tables (Slack's messages and threads) live beside their code in
-`notifications/` and are registered here with the domain's.
+The transports' own tables (Slack's messages and threads, e-mail's Message-IDs) live beside
+their code in `notifications/` and are registered here with the domain's.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from jikoflow.models.outbox import tables as _outbox  # noqa: F401
 from jikoflow.models.parties import tables as _parties  # noqa: F401
 from jikoflow.models.policy import tables as _policy  # noqa: F401
 from jikoflow.models.response import tables as _response  # noqa: F401
+from jikoflow.notifications import mail_tables as _mail  # noqa: F401
 from jikoflow.notifications import slack_tables as _slack  # noqa: F401
 
 metadata = SQLModel.metadata

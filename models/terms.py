@@ -52,6 +52,7 @@ _JA: dict[str, dict[str, str]] = {
         "none": "応答なし",
     },
     "FindingState": {"open": "未着手", "in_progress": "対応中", "done": "完了"},
+    "Transport": {"chat": "チャット", "email": "メール"},
 }
 _EN: dict[str, dict[str, str]] = {
     "IncidentKind": {"violation": "violation of the provisions"},
@@ -73,6 +74,7 @@ _EN: dict[str, dict[str, str]] = {
         "none": "no answer",
     },
     "FindingState": {"in_progress": "in progress"},
+    "Transport": {"email": "e-mail"},
 }
 _LABELS = {Lang.JA: _JA, Lang.EN: _EN}
 
@@ -96,6 +98,7 @@ NOUNS: dict[Lang, dict[str, str]] = {
         "delivered": "配信日時",
         "acknowledged": "受領確認日時",
         "acknowledged_by": "受領確認者",
+        "channels": "到達経路",
         "discovered": "発見日時",
         "declared": "報告日時",
         "linked": "関連する事故等",
@@ -122,6 +125,7 @@ NOUNS: dict[Lang, dict[str, str]] = {
         "delivered": "Delivered",
         "acknowledged": "Acknowledged",
         "acknowledged_by": "Acknowledged by",
+        "channels": "Reached by",
         "discovered": "Discovered",
         "declared": "Reported",
         "linked": "Linked incidents",

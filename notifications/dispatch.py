@@ -33,8 +33,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from jikoflow.models.db import reading
-from jikoflow.models.enums import Lang, ReportStatus
-from jikoflow.models.outbox.facts import OutboxStatus
+from jikoflow.models.enums import Lang
+from jikoflow.models.outbox.facts import NoticeEvent, OutboxStatus, ReportState
 from jikoflow.models.outbox.service import (
     Claim,
     Settlement,
@@ -44,6 +44,7 @@ from jikoflow.models.outbox.service import (
     settle,
 )
 from jikoflow.models.outbox.tables import Transport
+from jikoflow.models.settings import DEFAULT_BASE_URL
 from jikoflow.models.types import utcnow
 from jikoflow.notifications.addresses import Who, addressees
 from jikoflow.notifications.base import (
@@ -114,6 +115,12 @@ class Outcome:
         )
 
 
+def _changes_reports(claim_: Claim) -> bool:
+    """Whether settling this row changed a report every card of its subject shows: a report's
+    own delivery, or the news that a recipient acknowledged one."""
+    return claim_.report_id is not None or claim_.facts.event is NoticeEvent.ACKNOWLEDGED
+
+
 def count(stats: DeliveryStats, outcome: Outcome) -> None:
     """Add one outcome to `stats`."""
     if outcome.released:
@@ -160,9 +167,13 @@ def deliver_due(
     now: datetime | None = None,
     pacer: ChannelPacer | None = None,
     workers: int = MAX_WORKERS,
+    portal: str = DEFAULT_BASE_URL,
 ) -> DeliveryStats:
-    """One pass over the channel's transport: every due row (of `subjects`, or all), then cards."""
+    """One pass over the channel's transport: every due row (of `subjects`, or all), then cards.
+
+    `portal` is where people reach the portal: messages link to the subject's page there."""
     run = _Pass(url, channel, lang, pacer or pacer_for(channel), workers, now)
+    run.portal = portal
     for _ in range(MAX_ROUNDS):
         if not run.round(subjects):
             break
@@ -174,6 +185,7 @@ def deliver_due(
         subjects=subjects,
         touched=run.touched,
         workers=run.workers,
+        portal=portal,
     )
     return run.stats
 
@@ -199,7 +211,8 @@ class _Pass:
         self.stats = DeliveryStats()
         self.touched: set[str] = set()  # subjects whose reports changed in this pass
         self.opened: dict[Pair, str] = {}
-        self.reports: dict[str, dict[str, ReportStatus]] = {}
+        self.reports: dict[str, dict[str, ReportState]] = {}
+        self.portal = DEFAULT_BASE_URL
 
     def now(self) -> datetime:
         """The pass's time: the injected one, or the clock."""
@@ -275,7 +288,7 @@ class _Pass:
         settle(self.url, [o.settlement() for o in batch], self.now(), record=record)
         for outcome in batch:
             count(self.stats, outcome)
-            if outcome.claim.report_id is not None and outcome.status in _CHANGED:
+            if outcome.status in _CHANGED and _changes_reports(outcome.claim):
                 self.touched.add(outcome.claim.subject_id)
 
     def _work(
@@ -351,9 +364,10 @@ class _Pass:
 
     def _message(self, claim_: Claim, thread: str | None) -> tuple[Message, str | None]:
         if thread is not None:
-            return build_message(claim_.facts, self.lang, key=claim_.key), None
+            return build_message(claim_.facts, self.lang, key=claim_.key, portal=self.portal), None
         facts = opening_facts(claim_, self.reports.get(claim_.subject_id, {}))
-        return build_card(facts, self.lang, key=claim_.key), card_digest(facts)
+        card = build_card(facts, self.lang, key=claim_.key, portal=self.portal)
+        return card, card_digest(facts)
 
     def _failed(self, claim_: Claim, exc: DeliveryError, *, looked: bool) -> Outcome:
         if exc.permanent:

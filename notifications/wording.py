@@ -20,6 +20,9 @@ HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
         NoticeEvent.CLOSED: "事故等の記録の受理（完了）",
         NoticeEvent.DRILL_CHECK: "連絡確認",
         NoticeEvent.DRILL_INJECT: "状況付与",
+        NoticeEvent.ACK_REMINDER: "受領確認のお願い",
+        NoticeEvent.ACK_OVERDUE: "受領確認の遅れ",
+        NoticeEvent.ACKNOWLEDGED: "報告の受領確認",
     },
     Lang.EN: {
         NoticeEvent.REPORT: "Incident report",
@@ -31,6 +34,9 @@ HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
         NoticeEvent.CLOSED: "Written record accepted (closed)",
         NoticeEvent.DRILL_CHECK: "Contact check",
         NoticeEvent.DRILL_INJECT: "Exercise inject",
+        NoticeEvent.ACK_REMINDER: "Please acknowledge",
+        NoticeEvent.ACK_OVERDUE: "Acknowledgement overdue",
+        NoticeEvent.ACKNOWLEDGED: "Report acknowledged",
     },
 }
 
@@ -48,6 +54,14 @@ LEADS: dict[Lang, dict[NoticeEvent, str]] = {
             "{due}までに受領を確認してください。"
         ),
         NoticeEvent.DRILL_INJECT: "状況付与 {inject} が公開されました。",
+        NoticeEvent.ACK_REMINDER: (
+            "{org} からの{kind}（{suspected}）の事故等の報告について、{to}の受領確認が"
+            "済んでいません（期限 {due}）。"
+        ),
+        NoticeEvent.ACK_OVERDUE: (
+            "{party}が {org} からの報告の受領を期限（{due}）までに確認していません。"
+        ),
+        NoticeEvent.ACKNOWLEDGED: "{party}が {org} からの報告を受領しました（{person}、{at}）。",
     },
     Lang.EN: {
         NoticeEvent.REPORT: "{org} reports a {kind} ({suspected}) to {to}.",
@@ -61,6 +75,11 @@ LEADS: dict[Lang, dict[NoticeEvent, str]] = {
             "{org} reports a {kind} ({suspected}) to {to}. Confirm receipt by {due}."
         ),
         NoticeEvent.DRILL_INJECT: "Inject {inject} is available.",
+        NoticeEvent.ACK_REMINDER: (
+            "{to} has not acknowledged the report of a {kind} ({suspected}) from {org} (due {due})."
+        ),
+        NoticeEvent.ACK_OVERDUE: "{party} has not acknowledged the report from {org} (due {due}).",
+        NoticeEvent.ACKNOWLEDGED: "{party} acknowledged the report from {org} ({person}, {at}).",
     },
 }
 
@@ -100,6 +119,9 @@ WORDS: dict[Lang, dict[str, str]] = {
         "none": "—",
         "see": "詳細（チャットには内容を記載しません）",
         "ack": "受領確認",
+        "open": "開く",
+        "ack_hint": "受領確認は「受領確認」ボタン、またはポータルの事故等のページで行えます。",
+        "drill_ack_hint": "受領確認はポータルの訓練のページで行えます。",
     },
     Lang.EN: {
         "drill": "[DRILL] ",
@@ -123,5 +145,27 @@ WORDS: dict[Lang, dict[str, str]] = {
         "none": "—",
         "see": "Details (never posted in chat)",
         "ack": "Acknowledge",
+        "open": "Open",
+        "ack_hint": "Acknowledge with the button, or on the incident's page in the portal.",
+        "drill_ack_hint": "Confirm receipt on the drill's page in the portal.",
+    },
+}
+
+# E-mail's own sentences: where to read more, how to acknowledge, and why nothing is in it.
+MAIL_WORDS: dict[Lang, dict[str, str]] = {
+    Lang.JA: {
+        "see": "詳細は次のページでご確認ください（サインインが必要です）。",
+        "ack": "受領確認は、上記ページの「受領確認」から行ってください。",
+        "ack_drill": "受領確認は、上記の訓練のページから行ってください。",
+        "no_content": (
+            "このメールには事故等の内容を記載していません（受託情報の保護および管理に関する"
+            "特記事項第17条・第18条）。"
+        ),
+    },
+    Lang.EN: {
+        "see": "See the details on this page (sign-in required):",
+        "ack": "Acknowledge on that page.",
+        "ack_drill": "Confirm receipt on the drill's page.",
+        "no_content": "This e-mail never carries what happened; the portal holds it.",
     },
 }

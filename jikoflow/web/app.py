@@ -22,7 +22,7 @@ from jikoflow.web.errors import (
     install_page_handlers,
 )
 from jikoflow.web.ratelimit import SignInLimiter
-from jikoflow.web.routes import account, api, auth, home
+from jikoflow.web.routes import account, api, auth, home, slack
 from jikoflow.web.security import SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -50,9 +50,11 @@ def create_app(
     )
     app = FastAPI(title="jikoflow", openapi_url=None, docs_url=None, redoc_url=None)
     app.state.config = config
+    app.state.settings = settings
     app.state.limiter = SignInLimiter(config.sign_in_rate)
     for router in PAGE_ROUTERS:
         app.include_router(router)
+    app.include_router(slack.router)  # Slack signs its requests: no sign-in, no form token
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount(API_PREFIX, create_api(config))
     install_page_handlers(app)

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
+from jikoflow.models.outbox.tables import Transport
 from jikoflow.models.schemas import Input, ReadModel, Text, TokyoDatetime
 
 
@@ -42,6 +43,8 @@ class ReportView(ReadModel):
     delivered_at: datetime | None
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    acknowledged_by_name: str | None = None  # the person's name, from the parties file
+    channels: list[Transport] = Field(default_factory=list)  # the transports that delivered it
 
 
 class FailedNotice(ReadModel):

@@ -36,6 +36,7 @@ from jikoflow.models.incidents.schemas import (
 from jikoflow.models.incidents.tables import Incident, Report, Step
 from jikoflow.models.incidents.views import incident_status_of, summaries_of
 from jikoflow.models.outbox.facts import NoticeEvent, enqueue, facts_for
+from jikoflow.models.outbox.service import withdraw_alerts
 from jikoflow.models.parties.chain import Chain, Tier
 from jikoflow.models.parties.queries import (
     chain_for,
@@ -44,7 +45,7 @@ from jikoflow.models.parties.queries import (
     managers_of,
     organizations_by_id,
 )
-from jikoflow.models.parties.tables import Organization
+from jikoflow.models.parties.tables import Organization, Person
 from jikoflow.models.times import tokyo_today
 from jikoflow.models.types import utcnow
 
@@ -185,13 +186,15 @@ def acknowledge(
         report.status = report_after(report.status, ReportEvent.ACKNOWLEDGE)
         report.acknowledged_at = moment
         report.acknowledged_by = actor.actor
+        report.next_alert_at = None
         session.add(report)
-        detail = {"org": recipient}
+        detail = {"org": recipient, "via": str(actor.via)}
         record_event(
             session, incident.id, "acknowledged", actor=actor.actor, at=moment, detail=detail
         )
         session.flush()
         _complete_report_step_if_all_acknowledged(session, incident, moment)
+        _tell_the_reporter(session, incident, recipient, person, moment)
     return Acknowledged(
         id=incident.id,
         to=recipient,
@@ -250,6 +253,30 @@ def move_step(session: Session, step: Step, event: StepEvent, at: datetime) -> b
         detail = {"step": str(step.name)}
         record_event(session, step.incident_id, "step_done", at=at, detail=detail)
     return True
+
+
+def _tell_the_reporter(
+    session: Session,
+    incident: Incident,
+    recipient_id: str,
+    person: Person | None,
+    now: datetime,
+) -> None:
+    """The reporting organisation hears that its report was received (names and a time only);
+    reminders about this acknowledgement still waiting are withdrawn."""
+    withdraw_alerts(session, incident.id, recipient=recipient_id)
+    reporter = get_organization(session, incident.org_id)
+    recipient = get_organization(session, recipient_id)
+    facts = facts_for(session, incident, NoticeEvent.ACKNOWLEDGED, recipient=reporter, now=now)
+    facts = facts.model_copy(
+        update={
+            "party_id": recipient.id,
+            "party_name": recipient.name,
+            "person_name": person.name if person is not None else None,
+            "at": now,
+        }
+    )
+    enqueue(session, facts, reporter, key_suffix=recipient.id)
 
 
 def _complete_report_step_if_all_acknowledged(

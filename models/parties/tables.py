@@ -18,6 +18,7 @@ class Organization(SQLModel, table=True):
     name: str = Field(max_length=200)
     kind: OrgKind = Field(sa_type=enum_type(OrgKind))
     slack_channel: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=200)  # its role address for reports
 
 
 class Person(SQLModel, table=True):

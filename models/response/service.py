@@ -23,6 +23,7 @@ from jikoflow.models.incidents.lifecycle import Action, StepEvent, next_state
 from jikoflow.models.incidents.service import get_step, locked_incident, move_step, visible_incident
 from jikoflow.models.incidents.tables import Incident, Report
 from jikoflow.models.outbox.facts import NoticeEvent, enqueue, facts_for
+from jikoflow.models.outbox.service import withdraw_alerts
 from jikoflow.models.parties.queries import get_person, organizations_by_id
 from jikoflow.models.response.schemas import (
     Accepted,
@@ -100,6 +101,8 @@ def notify_change(
     seq = session.exec(
         select(func.max(AuditEvent.seq)).where(AuditEvent.chain == incident.id)
     ).one()
+    if event is NoticeEvent.CLOSED:
+        withdraw_alerts(session, incident.id)  # a closed incident is reminded of nothing more
     base = facts_for(session, incident, event, step=step, record_version=record_version, now=now)
     marker = f"{step or ''}:{record_version or ''}:{seq}"
     for org in orgs.values():
