@@ -31,8 +31,13 @@ def build() -> typer.Typer:
     incidents.register(app)
     response.register(app)
     outbox.register(app)
-    drill_plans.register(drills.drill_app)
-    app.add_typer(drills.drill_app, name="drill")
+    drill_app = typer.Typer(
+        help="Drills (Art. 24 (3)): contact-tree checks and tabletop exercises.",
+        no_args_is_help=True,
+    )
+    drills.register(drill_app)
+    drill_plans.register(drill_app)
+    app.add_typer(drill_app, name="drill")
     app.command()(serve)
     app.command()(demo)
     return app
