@@ -44,7 +44,9 @@ def serve(
     try:
         scheduler = start_scheduler(url, holder, tick)
         try:
+            # Jobs run only once the start is announced: the first line is always this one.
             _announce(ctx.settings, scheduler, tick)
+            scheduler.resume()
             if os.environ.get("PREFECT_API_URL"):
                 serve_deployments(ctx.settings)
             else:
@@ -62,7 +64,7 @@ def _configure_logging() -> None:
 
 
 def start_scheduler(url: str, holder: Any, tick: float) -> Any:
-    """The background scheduler: plan jobs from the database, internal jobs in memory."""
+    """The background scheduler, paused: plan jobs from the database, internal jobs in memory."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -92,7 +94,7 @@ def start_scheduler(url: str, holder: Any, tick: float) -> Any:
         name="lease heartbeat",
         **(every | {"seconds": HEARTBEAT_EVERY.total_seconds()}),
     )
-    scheduler.start()
+    scheduler.start(paused=True)
     return scheduler
 
 
