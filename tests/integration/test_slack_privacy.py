@@ -82,7 +82,6 @@ def walk_every_event(
 ) -> str:
     """Take one incident through every kind of message, typing `texts` wherever text goes;
     `deliver` (by default the world's Slack) sends what is due at a time."""
-    from jikoflow.drills.contact import start_contact_drill
     from jikoflow.models.incidents.sweep import sweep_clocks
     from tests import acts
 
@@ -111,7 +110,7 @@ def walk_every_event(
     with transaction(world.url) as s:
         acts.accept(s, incident, by="tanaka", now=at(66))
     with transaction(world.url) as s:
-        start_contact_drill(s, contract_id="C-2026-001", now=at(67))
+        acts.contact_check(s, now=at(67))
     send(at(120))
     send(at(121))  # thread replies wait for their card; this pass sends them
     return incident
