@@ -33,6 +33,7 @@ from jikoflow.notifications.wording import DRILL_ORIGIN_LEADS, HEADINGS, LEADS, 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # The action ids of the buttons; Slack reports a click on either (`jikoflow.web` answers it).
 ACK_ACTION = "jikoflow_ack"
+DRILL_ACK_ACTION = "jikoflow_drill_ack"  # a contact check (Art. 24 (3)) confirmed
 OPEN_ACTION = "jikoflow_open"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 # Slack's limits (Block Kit): header 150, section text 3000, field 2000, 10 fields.
@@ -197,9 +198,10 @@ def buttons(facts: NoticeFacts, lang: Lang = Lang.JA, *, portal: str = DEFAULT_B
     """「受領確認」 while the recipient's report awaits it, and 「開く」 (the portal's page)."""
     w = WORDS[lang]
     row: list[Button] = []
-    if awaits_ack(facts) and not _about_drill(facts) and facts.recipient_id:
+    if awaits_ack(facts) and facts.recipient_id:
         value = ack_value(facts.subject_id, facts.recipient_id)
-        row.append(Button(w["ack"], action=ACK_ACTION, value=value, primary=True))
+        action = DRILL_ACK_ACTION if _about_drill(facts) else ACK_ACTION
+        row.append(Button(w["ack"], action=action, value=value, primary=True))
     row.append(Button(w["open"], url=page_url(facts, portal), action=OPEN_ACTION))
     return Actions(tuple(row))
 

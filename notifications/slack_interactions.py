@@ -5,7 +5,8 @@ A click on 「受領確認」 reaches us over HTTP (`POST /slack/interactions`, 
 window) or over Socket Mode (`slack_socket`). Either way it is answered here: the Slack user is
 mapped to a person by the parties file's `slack_user`, and the act is the acknowledge service as
 that person through Slack — so only a manager of the recipient organisation may (DESIGN.md §8).
-Anyone else gets an ephemeral refusal and nothing changes. An acknowledgement queues the news
+Anyone else gets an ephemeral refusal and nothing changes. A drill's contact check (Art. 24
+(3)) is confirmed the same way, by the drill service. An acknowledgement queues the news
 for the reporting organisation; delivering it brings every card of the incident up to date
 (who, when). The service is idempotent: a replayed or doubled click changes nothing twice.
 """
@@ -21,6 +22,8 @@ from urllib.parse import parse_qs
 
 from slack_sdk.signature import Clock, SignatureVerifier
 
+from jikoflow.drills.schemas import AckInput
+from jikoflow.drills.service import acknowledge as confirm_check
 from jikoflow.models.access import Principal
 from jikoflow.models.accounts.service import authenticate_slack_user
 from jikoflow.models.enums import Lang
@@ -28,7 +31,7 @@ from jikoflow.models.errors import BadInput, Forbidden, NotFound
 from jikoflow.models.incidents.service import acknowledge
 from jikoflow.models.settings import Settings
 from jikoflow.notifications.base import DeliveryError
-from jikoflow.notifications.messages import ACK_ACTION, parse_ack_value
+from jikoflow.notifications.messages import ACK_ACTION, DRILL_ACK_ACTION, parse_ack_value
 from jikoflow.usecases import act, read
 
 REFUSALS: dict[Lang, dict[str, str]] = {
@@ -123,7 +126,7 @@ class Answer:
 
 def answer(settings: Settings, click: Click, *, now: datetime) -> Answer:
     """Acknowledge as the clicking person, or say why not; 「開く」 is a link and needs nothing."""
-    if click.action != ACK_ACTION:
+    if click.action not in (ACK_ACTION, DRILL_ACK_ACTION):
         return Answer(click)
     words = REFUSALS[settings.lang]
     target = parse_ack_value(click.value or "")
@@ -133,14 +136,18 @@ def answer(settings: Settings, click: Click, *, now: datetime) -> Answer:
     actor: Principal | None = read(url, authenticate_slack_user, slack_user=click.user)
     if actor is None:
         return Answer(click, refusal=words["unknown_user"])
-    incident, org = target
+    subject, org = target
     try:
-        act(url, acknowledge, actor=actor, incident_id=incident, org_id=org, now=now)
+        if click.action == DRILL_ACK_ACTION:
+            data = AckInput(org=org)
+            act(url, confirm_check, actor=actor, drill_id=subject, data=data, now=now)
+            return Answer(click)  # a contact check's confirmation sends nothing
+        act(url, acknowledge, actor=actor, incident_id=subject, org_id=org, now=now)
     except (NotFound, Forbidden):
         return Answer(click, refusal=words["not_allowed"])
     except BadInput as exc:
         return Answer(click, refusal=words["refused"].format(reason=exc.message))
-    return Answer(click, incident=incident)
+    return Answer(click, incident=subject)
 
 
 def answer_all(settings: Settings, payload: Mapping[str, Any], *, now: datetime) -> list[Answer]:

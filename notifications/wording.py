@@ -121,7 +121,7 @@ WORDS: dict[Lang, dict[str, str]] = {
         "ack": "受領確認",
         "open": "開く",
         "ack_hint": "受領確認は「受領確認」ボタン、またはポータルの事故等のページで行えます。",
-        "drill_ack_hint": "受領確認はポータルの訓練のページで行えます。",
+        "drill_ack_hint": "受領確認は「受領確認」ボタン、またはポータルの訓練のページで行えます。",
     },
     Lang.EN: {
         "drill": "[DRILL] ",
@@ -147,7 +147,7 @@ WORDS: dict[Lang, dict[str, str]] = {
         "ack": "Acknowledge",
         "open": "Open",
         "ack_hint": "Acknowledge with the button, or on the incident's page in the portal.",
-        "drill_ack_hint": "Confirm receipt on the drill's page in the portal.",
+        "drill_ack_hint": "Confirm receipt with the button, or on the drill's page in the portal.",
     },
 }
 

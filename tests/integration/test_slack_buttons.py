@@ -249,3 +249,31 @@ def told_rows(buttons: Buttons) -> list[Notification]:
                 )
             )
         )
+
+
+def test_a_contact_check_is_confirmed_from_its_card(buttons: Buttons) -> None:
+    from jikoflow.drills.tables import DrillParticipant
+    from jikoflow.models.db import transaction
+    from tests import acts
+
+    with transaction(buttons.settings.database_url) as session:
+        drill = acts.contact_check(session, now=buttons.clock()).id
+    deliver(buttons.settings, subjects=[drill])
+    card = next(m for m in buttons.slack.messages("C0NERIMA") if drill in m["text"])
+    ack = card["blocks"][-1]["elements"][0]
+    assert ack["action_id"] == "jikoflow_drill_ack"
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0TANAKA"},
+        "channel": {"id": "C0NERIMA"},
+        "actions": [{"action_id": ack["action_id"], "value": ack["value"]}],
+    }
+    answer = buttons.click("U0TANAKA", body=urlencode({"payload": json.dumps(payload)}).encode())
+    assert answer.status_code == 200
+    with reading(buttons.settings.database_url) as session:
+        reached = session.exec(
+            select(DrillParticipant).where(
+                DrillParticipant.drill_id == drill, DrillParticipant.org_id == "nerima"
+            )
+        ).one()
+    assert (reached.acknowledged_by, reached.acknowledged_at) == ("tanaka", buttons.clock())

@@ -60,7 +60,7 @@ def test_the_origin_learns_it_is_the_simulated_origin(lang: Lang, said: str, nev
         assert said in text
         assert never not in text
         assert f"http://127.0.0.1:8080/drills/{DRILL}" in text
-        assert "受領確認はポータルの訓練のページで" in text or "drill's page" in text
+        assert "ポータルの訓練のページで" in text or "drill's page" in text
 
 
 def test_every_other_organisation_reads_the_report_from_the_origin() -> None:

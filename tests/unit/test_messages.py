@@ -124,7 +124,7 @@ def test_the_portal_link_and_the_acknowledge_button_until_acknowledged() -> None
     assert "https://portal.example.lg.jp/incidents/INC-20260601-ABC123" in elsewhere.text
     drill = build_message(facts(NoticeEvent.DRILL_CHECK, drill=True))
     assert "ポータルの訓練のページ" in drill.text
-    assert action_ids(drill) == ["jikoflow_open"]  # a drill's check is confirmed in the portal
+    assert action_ids(drill) == ["jikoflow_drill_ack", "jikoflow_open"]
 
 
 def action_ids(message) -> list[str]:

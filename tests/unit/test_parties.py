@@ -126,6 +126,18 @@ REFUSALS: list[tuple[str, Edit, str, str]] = [
         "Extra inputs",
     ),
     ("empty-id", _set(lambda d: _org(d, "acme"), "id", ""), "organizations[1].id", "at least"),
+    (
+        "two-role-addresses",
+        _set(lambda d: _org(d, "acme"), "email", "a@example.jp, b@example.jp"),
+        "organizations[1].email",
+        "should match pattern",
+    ),
+    (
+        "a-header-in-an-address",
+        _set(lambda d: _org(d, "acme")["people"][0], "email", "x@example.jp\nBcc: y@e.jp"),
+        "organizations[1].people[0].email",
+        "should match pattern",
+    ),
 ]
 
 
@@ -216,6 +228,19 @@ def test_a_changed_file_updates_only_what_changed(
         assert chain.recipients_for("delta") == ["beta", "acme", "nerima"]
         assert chain.tiers["delta"].approved_at == date(2026, 6, 1)
         assert chain.tiers["gamma"].approved_at == date(2026, 4, 10)
+
+
+def test_an_organisations_role_address_is_loaded_and_changed(
+    sqlite_url: str, parties_file: Path, parties_variant: Callable[[Edit], Path]
+) -> None:
+    _load(sqlite_url, parties_file)
+    with reading(sqlite_url) as session:
+        assert session.get_one(Organization, "nerima").email == "joho@example.lg.jp"
+        assert session.get_one(Organization, "acme").email is None
+    changed = _load(sqlite_url, parties_variant(_set(lambda d: _org(d, "acme"), "email", "x@a.jp")))
+    assert changed["organizations"] == 1
+    with reading(sqlite_url) as session:
+        assert session.get_one(Organization, "acme").email == "x@a.jp"
 
 
 def test_a_delegation_removed_from_the_file_is_removed(
