@@ -2,7 +2,7 @@
 
 A message to an organisation goes to its role address and its managers' (one To: list); to a
 person, to their own address. The text is worded here from the message's `NoticeFacts`
-(`mail_messages`), UTF-8 with RFC 2047 headers (the `email` package's SMTP policy). Every
+(`mail_messages`), UTF-8 with RFC 2047 headers (the standard library's `email`). Every
 message of one incident to one list of recipients forms one thread: the first one's Message-ID
 is kept in the transport's own table and later ones answer it (`In-Reply-To`, `References`).
 
@@ -29,9 +29,10 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, parseaddr
+from email.header import Header
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr, parseaddr
 from functools import cache
 from urllib.parse import unquote, urlsplit
 
@@ -48,6 +49,7 @@ from jikoflow.notifications.mail_messages import build_mail
 SMTP_FIELD = "JIKOFLOW_SMTP_URL"
 _DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 _ENHANCED = re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b")
+_WIRE = compat32.clone(linesep="\r\n")
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,11 @@ def message_id(key: str, domain: str) -> str:
     return f"<{digest}.jikoflow@{domain}>"
 
 
+def wire(mail: MIMEText) -> bytes:
+    """The message as SMTP carries it: CRLF line ends (smtplib leaves bytes as they are)."""
+    return mail.as_bytes(policy=_WIRE)
+
+
 def recipients(address: str) -> list[str]:
     """The mailboxes of a To: list as `mail_address` writes it."""
     return [part.strip() for part in address.split(",") if part.strip()]
@@ -131,7 +138,8 @@ class MailChannel:
     ) -> None:
         self.server = server if isinstance(server, SmtpServer) else SmtpServer.from_url(server)
         self.sender = sender or f"jikoflow@{_local_hostname()}"
-        self.envelope_sender = parseaddr(self.sender)[1]
+        name, self.envelope_sender = parseaddr(self.sender)
+        self.sender_header = formataddr((name, self.envelope_sender), charset="utf-8")
         if "@" not in self.envelope_sender:
             raise BadInput("JIKOFLOW_MAIL_FROM", "expected an address such as jikoflow@example.jp")
         self.domain = self.envelope_sender.rsplit("@", 1)[1]
@@ -147,28 +155,31 @@ class MailChannel:
         """The organisation's role address and its managers' (or a person's own address)."""
         return mail_address(to)
 
-    def compose(self, address: str, message: Message, *, thread: str | None = None) -> EmailMessage:
+    def compose(self, address: str, message: Message, *, thread: str | None = None) -> MIMEText:
         """The e-mail for `message` to `address`, answering `thread` when one is given."""
         if message.facts is None:
             raise DeliveryError("no facts to word an e-mail from", permanent=True)
         text = build_mail(message.facts, self.lang, portal=self.portal, opening=thread is None)
-        mail = EmailMessage(policy=SMTP)
-        mail["From"] = self.sender
+        subject = text.subject if thread is None else f"Re: {text.subject}"
+        # The standard library's classic message API: RFC 2047 headers and a base64 UTF-8
+        # body, at a fifth of the cost of `EmailMessage`, whose header registry is slow.
+        mail = MIMEText(text.body, "plain", "utf-8")
+        mail["From"] = self.sender_header
         mail["To"] = address
-        mail["Subject"] = text.subject if thread is None else f"Re: {text.subject}"
+        # A Header, not its text: the generator folds it into RFC 2047 encoded words.
+        mail["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]
         mail["Date"] = format_datetime(self.clock())
         mail["Message-ID"] = message_id(message.key or text.subject, self.domain)
         if thread is not None:
             mail["In-Reply-To"] = thread
             mail["References"] = thread
         mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to us
-        mail.set_content(text.body, charset="utf-8", cte="base64")
         return mail
 
     def send(self, address: str, message: Message, *, thread: str | None = None) -> Sent:
         """Send the e-mail; DeliveryError (temporary or permanent) when it was not accepted."""
         mail = self.compose(address, message, thread=thread)
-        self._transmit(recipients(address), mail.as_bytes())
+        self._transmit(recipients(address), wire(mail))
         return Sent(address, str(mail["Message-ID"]))
 
     def close(self) -> None:

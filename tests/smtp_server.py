@@ -118,3 +118,17 @@ def _parsed(data: bytes) -> EmailMessage:
     message = email.message_from_bytes(data, policy=default)
     assert isinstance(message, EmailMessage)
     return message
+
+
+def main() -> None:
+    """`python -m tests.smtp_server`: print the port, keep accepting until stdin closes."""
+    import sys
+
+    with SmtpServer() as server:
+        print(server.port, flush=True)
+        sys.stdin.read()
+        print(len(server.envelopes), flush=True)
+
+
+if __name__ == "__main__":
+    main()

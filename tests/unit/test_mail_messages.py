@@ -89,13 +89,15 @@ def test_headers_are_encoded_and_a_reply_answers_the_first() -> None:
     assert parsed["From"] == "jikoflow 通知 <jikoflow@example.lg.jp>"
     assert parsed["Message-ID"] == message_id("INC-1:report:nerima", "example.lg.jp")
     assert "In-Reply-To" not in parsed
-    reply = channel.compose(
+    answer = channel.compose(
         "joho@example.lg.jp, tanaka@example.jp",
         Message(text="", key="INC-1:state:x", facts=facts(NoticeEvent.STATE)),
         thread=parsed["Message-ID"],
     )
+    reply = email.message_from_bytes(answer.as_bytes(), policy=default)
     assert reply["In-Reply-To"] == reply["References"] == parsed["Message-ID"]
-    assert reply["Subject"].startswith("Re: ")
+    assert reply["Subject"] == f"Re: {parsed['Subject']}"
+    assert reply.get_content().startswith("対応状況の更新 INC-20261201-ABC123")
 
 
 def test_a_message_id_is_the_same_for_a_key_and_differs_between_keys() -> None:
