@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
@@ -123,11 +124,15 @@ def list_incidents(
     drills: bool = False,
     now: datetime | None = None,
     limit: int | None = None,
+    after: str | None = None,
 ) -> list[IncidentSummary]:
-    """The incidents the actor may see, newest first; drills only when asked for."""
+    """The incidents the actor may see, newest first; drills only when asked for. `after`
+    (an incident id the actor may see) continues a list past that incident."""
     moment = now or utcnow()
     query = select(Incident).where(Incident.is_drill == drills)
     visible = visible_orgs(session, actor)
+    if after is not None:
+        query = query.where(_listed_after(session, visible, after, drills=drills))
     if contract_id is not None:
         if visible is not None and contract_id not in visible:
             raise NotFound("contract", f"unknown contract {contract_id!r}")
@@ -152,6 +157,24 @@ def list_incidents(
     if limit is not None:
         query = query.limit(limit)
     return summaries_of(session, list(session.exec(query)), moment)
+
+
+def _listed_after(
+    session: Session, visible: dict[str, set[str]] | None, after: str, *, drills: bool
+) -> Any:
+    """Where the list continues past incident `after`; one the actor may not see is as unknown
+    as one that does not exist."""
+    anchor = session.get(Incident, after)
+    if (
+        anchor is None
+        or anchor.is_drill != drills
+        or (visible is not None and anchor.org_id not in visible.get(anchor.contract_id, set()))
+    ):
+        raise BadInput("after", f"unknown incident {after!r}")
+    return or_(
+        col(Incident.declared_at) < anchor.declared_at,
+        (col(Incident.declared_at) == anchor.declared_at) & (col(Incident.id) > anchor.id),
+    )
 
 
 def acknowledge(
