@@ -43,9 +43,11 @@ def document_csp(html: bytes) -> str:
 
 
 def document_response(body: bytes, fmt: str, filename: str, lang: Lang) -> Response:
-    """A document shown in the browser (or saved under `filename`)."""
+    """A document for the browser to show (HTML, PDF) or save (Markdown) as `filename`."""
     response = Response(body, media_type=MEDIA_TYPES[fmt])
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    # Markdown is a file to keep (and to check against its SHA-256); browsers show the others.
+    disposition = "attachment" if fmt == "md" else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response.headers["Content-Language"] = lang.value
     if fmt == "html":
         response.headers["Content-Security-Policy"] = document_csp(body)
