@@ -14,7 +14,7 @@ from jikoflow.models.enums import IncidentState, ReportStatus
 from jikoflow.models.guard import acting_person, visible_orgs
 from jikoflow.models.incidents.schemas import IncidentActs, OrgChoice, PlaceChoice
 from jikoflow.models.incidents.service import visible_incident
-from jikoflow.models.incidents.tables import Report
+from jikoflow.models.incidents.tables import Incident, Report
 from jikoflow.models.parties.queries import chain_for, organizations_by_id
 from jikoflow.models.parties.tables import Contract
 
@@ -52,7 +52,11 @@ def declare_places(session: Session, *, actor: Principal) -> list[PlaceChoice]:
 def incident_acts(session: Session, *, actor: Principal, incident_id: str) -> IncidentActs:
     """The acts open to the actor on an incident now (its existence is not revealed to one who
     may not see it); a closed incident takes none."""
-    incident = visible_incident(session, actor, incident_id)
+    return acts_on(session, actor, visible_incident(session, actor, incident_id))
+
+
+def acts_on(session: Session, actor: Principal, incident: Incident) -> IncidentActs:
+    """The acts open to the actor on an incident they were found to see."""
     if incident.state is IncidentState.CLOSED:
         return IncidentActs(id=incident.id)
     person = acting_person(session, actor)
