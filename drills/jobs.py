@@ -14,7 +14,7 @@ from datetime import datetime
 from jikoflow.drills.contact import remind_due
 from jikoflow.drills.core import close_due
 from jikoflow.drills.lease import Holder, renew
-from jikoflow.drills.run import start_from_plan
+from jikoflow.drills.service import start_planned
 from jikoflow.drills.tabletop import release_due
 from jikoflow.models.db import transaction
 from jikoflow.models.errors import BadInput
@@ -30,7 +30,7 @@ def fire_plan(plan_id: int) -> str | None:
     settings = load_settings()
     try:
         with transaction(settings.database_url) as session:
-            drill = start_from_plan(session, plan_id, now=utcnow())
+            drill = start_planned(session, plan_id=plan_id, now=utcnow())
     except BadInput as exc:
         log.error("plan %s did not start: %s", plan_id, exc)
         return None

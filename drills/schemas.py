@@ -1,13 +1,98 @@
-"""The drill domain's read models: what the drill reads answer to the portal and the API."""
+"""The drill domain's inputs and read models: what the drill use cases take and what `drill …
+--json` prints (and the API will answer)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import Field
 
-from jikoflow.drills.rules import AckOutcome, DrillState, DrillType, Relation
-from jikoflow.models.schemas import ReadModel
+from jikoflow.drills.rules import (
+    DEFAULT_WINDOW,
+    MAX_WINDOW,
+    AckOutcome,
+    DrillState,
+    DrillType,
+    FindingState,
+    Relation,
+)
+from jikoflow.models.schemas import Input, ReadModel, Text
+
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+# A contact check waits for confirmations between a minute and a week.
+WindowMinutes = Annotated[
+    int, Field(ge=1, le=int(MAX_WINDOW.total_seconds() // 60), description="minutes")
+]
+Months = Annotated[int, Field(ge=1, le=60)]
+_DEFAULT_MINUTES = int(DEFAULT_WINDOW.total_seconds() // 60)
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+
+class RunInput(Input):
+    """A drill to run now: a contact check, or a tabletop exercise of a scenario."""
+
+    contract: Id
+    type: DrillType
+    scenario: str | None = Field(default=None, min_length=1, max_length=500)
+    org: Id | None = None  # where the simulated incident happens
+    window: WindowMinutes = _DEFAULT_MINUTES
+
+
+class AckInput(Input):
+    """The organisation confirming a contact check (the acting person's own when omitted)."""
+
+    org: Id | None = None
+
+
+class RespondInput(Input):
+    """An answer to an inject's question for one scenario role (drill content, never chat)."""
+
+    inject: int = Field(ge=1, le=10_000)
+    role: str = Field(min_length=1, max_length=40)
+    text: Text = Field(max_length=20_000)
+
+
+class FindingInput(Input):
+    """An improvement item found by a drill."""
+
+    text: Text = Field(max_length=20_000)
+    owner: Id | None = None
+    due: date | None = None
+
+
+class FindingChange(Input):
+    """A change to an improvement item; fields left out stay as they are."""
+
+    state: FindingState | None = None
+    owner: Id | None = None
+    due: date | None = None
+    note: str | None = Field(default=None, max_length=20_000)
+
+
+class PlanInput(Input):
+    """A drill run on a schedule (a five-field crontab in a time zone)."""
+
+    contract: Id
+    type: DrillType
+    cron: str = Field(min_length=1, max_length=100)
+    tz: str = Field(default="Asia/Tokyo", min_length=1, max_length=64)
+    scenario: str | None = Field(default=None, min_length=1, max_length=500)
+    org: Id | None = None
+    window: WindowMinutes = _DEFAULT_MINUTES
+
+
+class PolicyInput(Input):
+    """How often a contract rehearses; a kind left out keeps its current cadence."""
+
+    contract: Id
+    contact_months: Months | None = None
+    tabletop_months: Months | None = None
+
+
+# --- read models -----------------------------------------------------------------------------
 
 
 class DrillSummary(ReadModel):
@@ -82,6 +167,87 @@ class DrillView(DrillSummary):
     injects: list[InjectView] = Field(default_factory=list)
 
 
+class DrillAcknowledged(ReadModel):
+    """An organisation's confirmation of a contact check (the first one stands)."""
+
+    id: str
+    org: str
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    minutes: float | None
+
+
+class InjectReleased(InjectView):
+    """The inject just made available."""
+
+    id: str
+    released: int
+    total: int
+
+
+class DrillResponse(ReadModel):
+    """An answer recorded in the drill's audit trail."""
+
+    id: str
+    inject: int
+    role: str
+    at: datetime
+
+
+class Attendance(ReadModel):
+    """A person recorded as taking part in an exercise."""
+
+    id: str
+    person: str
+    at: datetime
+
+
+class FindingView(ReadModel):
+    """An improvement item; overdue when open past its due date."""
+
+    id: int
+    drill: str
+    number: int
+    text: str
+    owner: str | None
+    due: date | None
+    state: FindingState
+    overdue: bool
+    note: str | None
+    closed_at: datetime | None
+    closed_by: str | None
+
+
+class PlanView(ReadModel):
+    """A drill plan with the next run its job holds (None: not scheduled)."""
+
+    id: int
+    contract: str
+    type: DrillType
+    scenario: str | None
+    org: str | None
+    cron: str
+    tz: str
+    window_minutes: int
+    next_run: datetime | None
+    scheduled: bool
+
+
+class PlanRemoved(ReadModel):
+    """A plan stopped; its drills keep their evidence."""
+
+    id: int
+    removed: bool = True
+
+
+class PolicyView(ReadModel):
+    """How often a contract rehearses."""
+
+    contract: str
+    contact_months: int
+    tabletop_months: int
+
+
 class CadenceView(ReadModel):
     """One kind of drill for one organisation: last done, next due, next planned."""
 
@@ -101,3 +267,12 @@ class DueRow(ReadModel):
     contact: CadenceView
     tabletop: CadenceView
     overdue: bool
+
+
+class ScenarioSummary(ReadModel):
+    """A tabletop scenario: its id, title, tier and number of injects."""
+
+    id: str
+    title: str
+    tier: int
+    injects: int

@@ -170,6 +170,7 @@ EVENTS: dict[Lang, dict[str, str]] = {
         "drill_closed": "訓練終了",
         "finding_added": "改善事項の登録",
         "finding_updated": "改善事項の更新",
+        "drill_ended": "訓練の終了により終了",
     },
     Lang.EN: {
         "drill_started": "drill started",
@@ -181,5 +182,6 @@ EVENTS: dict[Lang, dict[str, str]] = {
         "drill_closed": "drill closed",
         "finding_added": "improvement item added",
         "finding_updated": "improvement item updated",
+        "drill_ended": "ended with the drill",
     },
 }

@@ -58,7 +58,9 @@ def serve(
         prefect = service_mode()
         scheduler = start_scheduler(url, holder, tick, sweep=not prefect)
         try:
+            # Jobs run only once the start is announced: the first line is always this one.
             _announce(ctx.settings, scheduler, tick, web.address if web else None)
+            scheduler.resume()
             if prefect:
                 serve_deployments(ctx.settings, tick)
             else:
@@ -78,8 +80,8 @@ def _configure_logging() -> None:
 
 
 def start_scheduler(url: str, holder: Any, tick: float, *, sweep: bool = True) -> Any:
-    """The background scheduler: plan jobs from the database, internal jobs in memory; the
-    sweep too, unless the Prefect deployment runs it."""
+    """The background scheduler, paused: plan jobs from the database, internal jobs in memory;
+    the sweep too, unless the Prefect deployment runs it."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -110,7 +112,7 @@ def start_scheduler(url: str, holder: Any, tick: float, *, sweep: bool = True) -
         name="lease heartbeat",
         **(every | {"seconds": HEARTBEAT_EVERY.total_seconds()}),
     )
-    scheduler.start()
+    scheduler.start(paused=True)
     return scheduler
 
 

@@ -198,12 +198,14 @@ def test_an_idempotency_key_is_taken_only_when_the_service_honours_it(portal: Po
 
 
 def test_drills_are_seen_by_the_organisations_they_reached(portal: Portal) -> None:
-    from jikoflow.drills.contact import start_contact_drill
+    from jikoflow.drills.rules import DrillType
+    from jikoflow.drills.schemas import RunInput
+    from jikoflow.drills.service import run_drill
+    from jikoflow.models.access import OPERATOR
 
+    contact = RunInput(contract=SAMPLE_CONTRACT, type=DrillType.CONTACT, org="delta")
     with transaction(portal.db_url) as session:
-        drill = start_contact_drill(
-            session, contract_id=SAMPLE_CONTRACT, origin_id="delta", now=portal.clock()
-        ).id
+        drill = run_drill(session, actor=OPERATOR, data=contact, now=portal.clock()).id
     ward, contractor = Api(portal, "tanaka"), Api(portal, "suzuki")
     assert [d["id"] for d in ward.get("/drills").json()] == [drill]
     view = contractor.get(f"/drills/{drill}").json()

@@ -77,7 +77,7 @@ def test_confirmations_are_timed_and_the_window_closes(drill: dict[str, Any], cl
     assert again.json()["minutes"] == 12  # the first confirmation stands
     late = cli("drill", "ack", drill_id, "--org", "gamma", "--now", at(61))
     assert late.code == 2
-    assert "ended" in late.err
+    assert "ended at 2026-11-02 11:00 JST" in late.err  # a time shown to a person is Tokyo's
     ticked = cli("drill", "tick", "--now", at(61), "--json").json()
     assert ticked["closed"] == [drill_id]
     shown = cli("drill", "show", drill_id, "--json").json()

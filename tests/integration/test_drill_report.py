@@ -102,11 +102,11 @@ def test_improvement_items_are_tracked_to_closure(closed: str, cli: Cli) -> None
         "--note",
         "連絡網を更新",
         "--by",
-        "ito",
+        "suzuki",
         "--json",
     ).json()
     assert done["state"] == "done"
-    assert done["closed_by"] == "ito"
+    assert done["closed_by"] == "suzuki"
     assert done["note"] == "連絡網を更新"
     reopened = cli("drill", "finding", "update", str(item["id"]), "--state", "open")
     assert reopened.code == 2
@@ -172,8 +172,8 @@ def test_a_long_chain_prints_its_lists_as_plain_lines(
         in lines
     )
     assert (
-        "再委託先07（sub07） / 連絡網 / なし / 0 / 未送信 / 2026-11-02 10:12 / — / 12.0 / 30分以内"
-        in lines
+        "再委託先07（sub07） / 連絡網 / なし / 0 / 未送信 / 2026-11-02 10:12 / "
+        "運用担当（サーバー） / 12.0 / 30分以内" in lines
     )
     assert "再委託先44（sub44） / 連絡網 / なし / 0 / 未送信 / — / — / — / 応答なし" in lines
     assert any(

@@ -114,7 +114,7 @@ def test_answers_from_drill_and_normal_commands_fill_the_report(
     assert cli("drill", "join", drill_id, "--by", "tanaka").code == 0
     hint = cli("drill", "ack", drill_id, "--org", "acme")
     assert hint.code == 2
-    assert f"jikoflow ack {incident} --org acme" in hint.err
+    assert f"acknowledge the report of its drill incident {incident}" in hint.err
     for argv, words in [
         (["--inject", "3", "--role", "origin_manager"], "--inject"),
         (["--inject", "1", "--role", "mayor"], "--role"),

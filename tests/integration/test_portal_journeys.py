@@ -241,13 +241,17 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
 def test_the_drill_pages_show_each_organisations_answer(
     portal: Portal, page: Any, page_errors: list[str], screenshots: Path
 ) -> None:
-    from jikoflow.drills.contact import acknowledge, start_contact_drill
+    from jikoflow.drills.rules import DrillType
+    from jikoflow.drills.schemas import AckInput, RunInput
+    from jikoflow.drills.service import acknowledge, run_drill
+    from jikoflow.models.access import OPERATOR, person
 
+    contact = RunInput(contract="C-2026-001", type=DrillType.CONTACT, org="delta")
     with transaction(portal.db_url) as session:
-        drill = start_contact_drill(
-            session, contract_id="C-2026-001", origin_id="delta", now=portal.clock()
-        ).id
-        acknowledge(session, drill_id=drill, org_id="nerima", by="tanaka", now=portal.clock())
+        drill = run_drill(session, actor=OPERATOR, data=contact, now=portal.clock()).id
+        acknowledge(
+            session, actor=person("tanaka"), drill_id=drill, data=AckInput(), now=portal.clock()
+        )
     page.goto(portal.url + "/drills")
     _sign_in(page, "tanaka")
     expect(page.get_by_role("heading", name="訓練", exact=True)).to_be_visible()

@@ -74,7 +74,6 @@ def typed(draw: st.DrawFn, who: Personal) -> str:
 
 def walk_every_event(world: OutboxWorld, texts: list[str], start: datetime) -> str:
     """Take one incident through every kind of message, typing `texts` wherever text goes."""
-    from jikoflow.drills.contact import start_contact_drill
     from jikoflow.models.incidents.sweep import sweep_clocks
     from tests import acts
 
@@ -96,7 +95,7 @@ def walk_every_event(world: OutboxWorld, texts: list[str], start: datetime) -> s
     with transaction(world.url) as s:
         acts.accept(s, incident, by="tanaka", now=at(66))
     with transaction(world.url) as s:
-        start_contact_drill(s, contract_id="C-2026-001", now=at(67))
+        acts.contact_check(s, now=at(67))
     world.deliver(at(120))
     world.deliver(at(121))  # thread replies wait for their card; this pass sends them
     return incident

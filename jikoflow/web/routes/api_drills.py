@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import Query
 from starlette.responses import Response
 
+from jikoflow.drills.plan_service import drills_due
 from jikoflow.drills.report import ReportFormat
 from jikoflow.drills.schemas import DrillSummary, DrillView, DueRow
-from jikoflow.drills.service import drill_report, drills_due, list_drills, show_drill
+from jikoflow.drills.service import drill_report, list_drills, show_drill
 from jikoflow.models.enums import Lang
 from jikoflow.web.api_docs import refusals
 from jikoflow.web.deps import ApiCaller, Config, Db, api_router

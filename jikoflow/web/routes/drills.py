@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import Query, Request
 from starlette.responses import Response
 
+from jikoflow.drills.plan_service import drills_due
 from jikoflow.drills.report import ReportFormat
 from jikoflow.drills.rules import DrillType
-from jikoflow.drills.service import drill_report, drills_due, list_drills, show_drill
+from jikoflow.drills.service import drill_report, list_drills, show_drill
 from jikoflow.models.enums import Lang
 from jikoflow.web.deps import Config, Db, SignedIn, page_router
 from jikoflow.web.documents import document_response
