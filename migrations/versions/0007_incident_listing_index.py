@@ -1,0 +1,26 @@
+"""incidents are listed newest first through an index
+
+Revision ID: 0007
+Revises: 0004
+Create Date: 2026-11-27 12:00:00
+
+`list` and the portal's incident list read the newest incidents (drills apart) a page at a
+time; without an index on (is_drill, declared_at) every page sorted every incident.
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_incident_listing", "incident", ["is_drill", "declared_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_incident_listing", table_name="incident")
