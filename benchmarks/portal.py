@@ -4,17 +4,18 @@ every report is delivered; the resident memory of an idle `serve` with and witho
 
 Usage: python benchmarks/portal.py [--runs N] [--incidents N] [--database-url URL] [--slack]
 
-The real app on uvicorn (one process, as `jikoflow web` runs it) over real HTTP on 127.0.0.1.
-Times are measured at the client, so they include the loopback round trip (see the bare route,
-which does no database work at all). Reports are delivered to the console (its output
-discarded) or, with --slack, to the fake Slack server in a child process.
+The real app on uvicorn in a process of its own (as `jikoflow web` runs it) over real HTTP on
+127.0.0.1. Each request's server time (the app's own, from a Server-Timing header this
+benchmark adds) and its wall time at the client are reported; compare the bare route, which
+does no database work at all. Reports are delivered to the console (its output discarded) or,
+with --slack, to the fake Slack server in another process. With --incidents 0 and
+--database-url, the incidents already in that database are used.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import os
 import random
 import re
@@ -72,22 +73,107 @@ def serve(app: Any) -> tuple[_Server, str]:
     return server, f"http://127.0.0.1:{port}"
 
 
-def timed(runs: int, action: Callable[[], httpx.Response], status: int) -> list[float]:
-    """Wall seconds of `runs` calls, each checked for `status`."""
-    out = []
+class ServerTiming:
+    """ASGI middleware of this benchmark: the app's own time, to the start of its answer, in a
+    `Server-Timing: app;dur=MS` header (every route builds its whole answer before that)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+
+        async def timed_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                took = f"app;dur={(time.perf_counter() - start) * 1000:.2f}".encode()
+                message["headers"] = [*message.get("headers", []), (b"server-timing", took)]
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
+
+
+def serve_portal(url: str, home: str, slack_url: str) -> None:
+    """The portal as `jikoflow web` runs it, in this (child) process; prints its URL."""
+    settings = Settings(
+        Path(home),
+        url,
+        "xoxb-jikoflow-test" if slack_url else None,
+        slack_url or "http://127.0.0.1:9/",
+        Lang.JA,
+    )
+    if slack_url:
+        from jikoflow.notifications.slack import SlackChannel
+
+        SlackChannel.interval = 0.0  # the fake server does not rate-limit
+    app = ServerTiming(create_app(settings, sign_in_rate="100000/minute"))
+    server, address = serve(app)
+    print(address, flush=True)
+    sys.stdin.read()  # until the parent closes it
+    server.should_exit = True
+
+
+def stack_file(path: Path) -> Any:
+    """A file to write a child's output to."""
+    return path.open("w", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def portal_process(url: str, home: Path, slack_url: str | None) -> Iterator[str]:
+    """The portal in a child process of its own (the client here does not share its GIL)."""
+    # The console transport prints every message to stderr: kept in a file, not measured.
+    log = stack_file(home / "portal.log")
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", url, str(home), slack_url or ""],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    assert child.stdout is not None
+    assert child.stdin is not None
+    try:
+        yield child.stdout.readline().strip()
+    finally:
+        child.stdin.close()
+        child.wait(timeout=60)
+        log.close()
+
+
+Samples = tuple[list[float], list[float]]  # wall seconds at the client, the server's own
+
+
+def timed(runs: int, action: Callable[[], httpx.Response], status: int) -> Samples:
+    """Wall and server seconds of `runs` calls, each checked for `status`."""
+    wall, server = [], []
     for _ in range(runs):
         start = time.perf_counter()
         answer = action()
-        out.append(time.perf_counter() - start)
+        wall.append(time.perf_counter() - start)
         assert answer.status_code == status, (answer.status_code, answer.text[:200])
-    return out
+        found = re.search(r"app;dur=([0-9.]+)", answer.headers.get("server-timing", ""))
+        if found:
+            server.append(float(found.group(1)) / 1000)
+    return wall, server
 
 
-def report(name: str, samples: list[float]) -> None:
-    """p50 and p95 in milliseconds."""
+def _ms(samples: list[float]) -> str:
     ordered = sorted(samples)
     p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
-    print(f"{name:<44} p50 {statistics.median(ordered) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms")
+    return f"p50 {statistics.median(ordered) * 1000:6.1f} ms  p95 {p95 * 1000:6.1f} ms"
+
+
+def report(name: str, samples: Samples | list[float]) -> None:
+    """p50 and p95 in milliseconds: server time and wall time when both are known."""
+    if isinstance(samples, tuple):
+        wall, server = samples
+        line = f"server {_ms(server)}   wall {_ms(wall)}" if server else f"wall {_ms(wall)}"
+    else:
+        line = _ms(samples)
+    print(f"{name:<46} {line}")
 
 
 def seed(url: str, count: int) -> list[str]:
@@ -133,8 +219,7 @@ def delivered_after_post(api: httpx.Client, runs: int) -> list[float]:
 
 @contextlib.contextmanager
 def fake_slack() -> Iterator[str]:
-    """The fake Slack in a child process (its own interpreter), pacing off: its URL."""
-    from jikoflow.notifications.slack import SlackChannel
+    """The fake Slack in a child process (its own interpreter): its URL."""
     from tests.slack_fixtures import SLACK_TOKEN
 
     child = subprocess.Popen(
@@ -145,7 +230,6 @@ def fake_slack() -> Iterator[str]:
         text=True,
     )
     assert child.stdout is not None
-    SlackChannel.interval = 0.0  # the fake server does not rate-limit
     try:
         yield child.stdout.readline().strip()
     finally:
@@ -182,11 +266,24 @@ def rss_of_serve(home: Path, *extra: str) -> int:
         process.wait(timeout=60)
 
 
+def existing(url: str) -> list[str]:
+    """The ids of the incidents already in the database."""
+    from jikoflow.models.incidents.service import list_incidents
+
+    with transaction(url) as session:
+        return [row.id for row in list_incidents(session, actor=OPERATOR)]
+
+
 def main() -> None:
     """Measure and print."""
+    if sys.argv[1:2] == ["--serve"]:
+        serve_portal(*sys.argv[2:5])
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--incidents", type=int, default=10_000)
+    parser.add_argument(
+        "--incidents", type=int, default=10_000, help="to declare (0: use those in the database)"
+    )
     parser.add_argument("--database-url")
     parser.add_argument("--slack", action="store_true", help="deliver to the fake Slack")
     args = parser.parse_args()
@@ -200,23 +297,16 @@ def main() -> None:
         token = create_api_token(session, actor=OPERATOR, person_id="tanaka").token
         worker_token = create_api_token(session, actor=OPERATOR, person_id="yamamoto").token
     began = time.perf_counter()
-    ids = seed(url, args.incidents)
-    print(f"{len(ids)} incidents declared in {time.perf_counter() - began:.1f} s")
+    ids = seed(url, args.incidents) if args.incidents else existing(url)
+    print(f"{len(ids)} incidents ({time.perf_counter() - began:.1f} s to declare them)")
     with contextlib.ExitStack() as stack:
         slack_url = stack.enter_context(fake_slack()) if args.slack else None
-        settings = Settings(
-            home,
-            url,
-            "xoxb-jikoflow-test" if slack_url else None,
-            slack_url or "http://127.0.0.1:9/",
-            Lang.JA,
-        )
-        portal, portal_url = serve(create_app(settings, sign_in_rate="100000/minute"))
+        portal_url = stack.enter_context(portal_process(url, home, slack_url))
         bare = FastAPI()
         bare.add_api_route("/", lambda: {"ok": True})
-        bare_server, bare_url = serve(bare)
+        bare_server, bare_url = serve(ServerTiming(bare))
         measure(args, portal_url, bare_url, ids, token, worker_token, slack=bool(slack_url))
-        portal.should_exit = bare_server.should_exit = True
+        bare_server.should_exit = True
     serve_home = Path(tempfile.mkdtemp(prefix="jikoflow-bench-serve-"))
     upgrade(f"sqlite:///{serve_home / 'jikoflow.db'}")
     with_web = rss_of_serve(serve_home, "--port", "0")
@@ -278,10 +368,7 @@ def measure(
         headers={"Authorization": f"Bearer {worker_token}"},
         timeout=60,
     ) as api:
-        # The console transport prints every message; they are not what is measured here.
-        quiet = contextlib.nullcontext() if slack else contextlib.redirect_stdout(io.StringIO())
-        with quiet:
-            samples = delivered_after_post(api, max(20, args.runs // 4))
+        samples = delivered_after_post(api, max(20, args.runs // 4))
         where = "fake Slack" if slack else "console"
         report(f"POST /incidents → 4 reports delivered ({where})", samples)
 

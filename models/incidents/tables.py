@@ -32,7 +32,9 @@ class Incident(SQLModel, table=True):
     declared_by: str | None = Field(default=None, max_length=64)
     contained_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    linked_incident_id: str | None = Field(default=None, foreign_key="incident.id", max_length=40)
+    linked_incident_id: str | None = Field(
+        default=None, foreign_key="incident.id", max_length=40, index=True
+    )
     is_drill: bool = Field(default=False, index=True)
 
 
