@@ -17,6 +17,8 @@ from jikoflow.models.parties.chain import Chain, Tier
 from jikoflow.models.parties.file import ContractIn, PartiesFile
 from jikoflow.models.parties.tables import Contract, Delegation, Organization, Person
 
+_ORG_COLUMNS = {"name", "kind", "slack_channel", "addressee", "representative", "sector"}
+
 
 def load_parties(session: Session, parties: PartiesFile) -> dict[str, int]:
     """Upsert organisations, people and contracts; a contract's delegations become the file's.
@@ -27,7 +29,7 @@ def load_parties(session: Session, parties: PartiesFile) -> dict[str, int]:
     existing_orgs = {o.id: o for o in session.exec(select(Organization))}
     existing_people = {p.id: p for p in session.exec(select(Person))}
     for org in parties.organizations:
-        values = {"name": org.name, "kind": org.kind, "slack_channel": org.slack_channel}
+        values = org.model_dump(include=_ORG_COLUMNS)
         counts["organizations"] += _upsert(session, existing_orgs, Organization, org.id, values)
         for person in org.people:
             values = person.model_dump(exclude={"id"}) | {"org_id": org.id}

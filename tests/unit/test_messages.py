@@ -85,7 +85,7 @@ def test_event_headings_are_japanese_by_default_and_english_by_setting() -> None
 
 def test_the_card_shows_every_step_and_report() -> None:
     card = rendered(build_card(facts(NoticeEvent.STATE)))
-    for label in ("被害拡大防止措置", "甲への報告", "原因分析", "再発防止策", "記録の提出"):
+    for label in ("被害拡大防止措置", "甲・乙等への報告", "原因分析", "再発防止策", "記録の提出"):
         assert f"{label}: 未着手" in card
     assert "練馬区 情報政策課: 未送信" in card
 
