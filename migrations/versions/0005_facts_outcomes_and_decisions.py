@@ -11,6 +11,7 @@ and, for a client, its sector under the APPI (public body unless set).
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
@@ -26,28 +27,30 @@ depends_on: str | Sequence[str] | None = None
 _KINDS = ("leak", "destruction", "tampering", "erasure", "violation")
 
 
-def _id() -> sa.Column:
+def _id() -> sa.Column[Any]:
     return sa.Column("id", sa.Integer(), nullable=False)
 
 
-def _incident() -> sa.Column:
+def _incident() -> sa.Column[Any]:
     return sa.Column("incident_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False)
 
 
-def _person(name: str) -> sa.Column:
+def _person(name: str) -> sa.Column[Any]:
     return sa.Column(name, sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
 
 
-def _time(name: str, nullable: bool = False) -> sa.Column:
+def _time(name: str, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, jikoflow.models.types.UTCDateTime(timezone=True), nullable=nullable)
 
 
-def _enum(name: str, type_name: str, values: Sequence[str], nullable: bool = False) -> sa.Column:
+def _enum(
+    name: str, type_name: str, values: Sequence[str], nullable: bool = False
+) -> sa.Column[Any]:
     kind = sa.Enum(*values, name=type_name, native_enum=False, length=24)
     return sa.Column(name, kind, nullable=nullable)
 
 
-def _create(name: str, *columns: sa.Column | sa.Constraint) -> None:
+def _create(name: str, *columns: sa.Column[Any] | sa.Constraint) -> None:
     op.create_table(
         name,
         *columns,
@@ -133,10 +136,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("organization", schema=None) as batch_op:
-        batch_op.drop_column("sector")
-        batch_op.drop_column("representative")
-        batch_op.drop_column("addressee")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): a batch rebuild of `organization` would
+    # drop a table other rows still refer to, which SQLite refuses with foreign keys on.
+    for column in ("sector", "representative", "addressee"):
+        op.drop_column("organization", column)
     for name in ("recordreview", "reclassification", "publicationdecision", "instruction"):
         with op.batch_alter_table(name, schema=None) as batch_op:
             batch_op.drop_index(batch_op.f(f"ix_{name}_incident_id"))
