@@ -23,6 +23,7 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 
+from jikoflow.models.calendar import tokyo_day
 from jikoflow.models.enums import Lang, label, suspected_label
 from jikoflow.models.facts.schemas import Facts
 from jikoflow.records.labels import MEASURE_STATES, WORDS, action_label, tier_label
@@ -125,6 +126,7 @@ def environment() -> Environment:
     env.filters.update(
         when=when,
         day=day,
+        day_of=day_of,
         label=enum_label,
         suspected=suspected,
         who=who,
@@ -156,6 +158,12 @@ def when(ctx: Context, value: datetime | None) -> str:
 def day(ctx: Context, value: date | None) -> str:
     """A calendar day: 2026年12月10日 or 2026-12-10."""
     return _voice(ctx).day(value)
+
+
+@pass_context
+def day_of(ctx: Context, value: datetime) -> str:
+    """The Tokyo day of a moment: 2026年11月25日 or 2026-11-25."""
+    return _voice(ctx).day(tokyo_day(value))
 
 
 @pass_context

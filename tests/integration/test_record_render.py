@@ -13,6 +13,7 @@ from jikoflow.models.audit.service import record_event
 from jikoflow.models.db import transaction
 from jikoflow.models.enums import (
     AppiReason,
+    AppiStage,
     IncidentKind,
     IncidentState,
     Lang,
@@ -43,6 +44,7 @@ from jikoflow.models.response.service import (
 )
 from jikoflow.records.data import Actor, MeasureState, Proposal, record_data
 from jikoflow.records.labels import WORDS
+from jikoflow.records.ppc import render_ppc
 from jikoflow.records.render import DateStyle, RecordFormat, render_record, render_text
 from tests.conftest import SAMPLE_PARTIES
 from tests.record_checks import pdf_text, raw_codes_in
@@ -119,6 +121,10 @@ def _decide(session: Session, incident_id: str) -> None:
         at=T0 + timedelta(days=1),
         by="suzuki",
     )
+    incident = session.get(Incident, incident_id)
+    assert incident is not None
+    incident.suspected = False  # as the reclassification below says
+    session.add(incident)
     session.add_all(
         [
             Reclassification(
@@ -491,3 +497,28 @@ def test_the_english_pdf(sqlite_url: str, sqlite_incident: str) -> None:
         "End of report",
     ]:
         assert expected in flat, expected
+
+
+def test_the_ppc_draft_reads_back_from_its_pdf(sqlite_url: str, sqlite_incident: str) -> None:
+    now = T0 + timedelta(days=2)
+    with transaction(sqlite_url) as session:
+        data = record_data(session, sqlite_incident, now=now)
+    body = render_ppc(data, stage=AppiStage.PRELIMINARY, fmt=RecordFormat.PDF, now=now)
+    assert body.startswith(b"%PDF-")
+    flat = "".join(pdf_text(body).split())
+    for expected in [
+        "漏えい等報告書（案）",
+        "個人情報保護委員会御中",
+        "報告の区分速報",
+        "要配慮個人情報を含む",
+        "本人の数が100人を超える",
+        "漏えい（発生）",
+        "240人",
+        "搬出記録の確認漏れ",
+        "公表しない（2026年11月27日）:本人への個別通知で足りる",
+        "二重確認（実施済）",
+        "媒体・形態要記入",
+        "速報の期限2026年11月30日",
+    ]:
+        assert expected in flat, expected
+    assert raw_codes_in(pdf_text(body)) == set()
