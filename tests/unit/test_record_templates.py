@@ -3,8 +3,10 @@ no code of the program in the Japanese text, escaping, strictness."""
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -774,3 +776,40 @@ def test_a_measure_is_overdue_only_after_its_due_day_in_tokyo() -> None:
 def test_pdf_has_no_text_template() -> None:
     with pytest.raises(ValueError, match="pdf"):
         template_for(RecordFormat.PDF)
+
+
+def _actions_recorded_on_incidents() -> set[str]:
+    """Every audit action the domain writes to an incident's trail, read from the sources."""
+    root = Path(__file__).resolve().parents[2]
+    found: set[str] = set()
+    for path in (root / "models").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "record_event"
+                and len(node.args) >= 3
+                and isinstance(node.args[2], ast.Constant)
+            ):
+                found.add(node.args[2].value)
+    # Written from values rather than literals: sweep levels and delivery outcomes.
+    found |= {"reminder", "escalation", "report_sent", "report_failed", "report_unreachable"}
+    return found | {"drill_ended"}
+
+
+def test_every_action_recorded_on_an_incident_has_words() -> None:
+    actions = _actions_recorded_on_incidents()
+    assert {"declared", "acknowledged", "record_accepted"} <= actions  # the scan finds them
+    assert actions - ACTIONS[Lang.JA].keys() == set()
+
+
+def test_every_detail_the_domain_records_has_words() -> None:
+    root = Path(__file__).resolve().parents[2]
+    keys: set[str] = set()
+    for path in (root / "models").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "record_event":
+                for keyword in node.keywords:
+                    if keyword.arg == "detail" and isinstance(keyword.value, ast.Dict):
+                        keys |= {k.value for k in keyword.value.keys if isinstance(k, ast.Constant)}
+    assert {"org", "step", "version", "sha256"} <= keys  # the scan finds them
+    assert keys - DETAIL_KEYS[Lang.JA].keys() == set()
