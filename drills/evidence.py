@@ -34,7 +34,7 @@ from jikoflow.models.parties.chain import Chain
 from jikoflow.models.parties.service import chain_for, get_contract, organizations_by_id
 from jikoflow.models.parties.tables import Person
 from jikoflow.models.response.tables import CauseRevision, ContainmentAction, PreventionMeasure
-from jikoflow.records.labels import action_label
+from jikoflow.records.trail import action_label
 
 
 def report_data(session: Session, drill_id: str, lang: Lang, now: datetime) -> dict[str, Any]:

@@ -26,7 +26,8 @@ from jinja2.runtime import Context
 from jikoflow.models.calendar import tokyo_day
 from jikoflow.models.enums import Lang, label, suspected_label
 from jikoflow.models.facts.schemas import Facts
-from jikoflow.records.labels import MEASURE_STATES, WORDS, action_label, tier_label
+from jikoflow.records.labels import MEASURE_STATES, WORDS, tier_label
+from jikoflow.records.trail import action_label
 from jikoflow.records.values import Actor, MeasureState, RecordData
 from jikoflow.records.words import NOTHING, Voice
 

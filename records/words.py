@@ -24,7 +24,8 @@ from jikoflow.models.enums import (
     suspected_label,
 )
 from jikoflow.models.facts.schemas import Facts
-from jikoflow.records.labels import DETAIL_KEYS, NOTICE_EVENTS, WORDS
+from jikoflow.records.labels import WORDS
+from jikoflow.records.trail import DETAIL_KEYS, NOTICE_EVENTS
 from jikoflow.records.values import Actor
 
 NOTHING = "—"

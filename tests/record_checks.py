@@ -12,7 +12,7 @@ import pypdf
 
 from jikoflow.models import enums
 from jikoflow.models.facts.schemas import FACT_FIELDS
-from jikoflow.records.labels import ACTIONS, DETAIL_KEYS
+from jikoflow.records.trail import ACTIONS, DETAIL_KEYS
 from jikoflow.records.values import MeasureState
 
 _ENUMS: list[type[StrEnum]] = [

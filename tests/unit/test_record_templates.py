@@ -39,7 +39,7 @@ from jikoflow.records.data import (
     TimelineEvent,
     measure_state,
 )
-from jikoflow.records.labels import ACTIONS, DETAIL_KEYS, MEASURE_STATES, WORDS, tier_label
+from jikoflow.records.labels import MEASURE_STATES, WORDS, tier_label
 from jikoflow.records.render import (
     DateStyle,
     RecordFormat,
@@ -49,6 +49,7 @@ from jikoflow.records.render import (
     render_text,
     template_for,
 )
+from jikoflow.records.trail import ACTIONS, DETAIL_KEYS
 from jikoflow.records.values import (
     FactsRevisionLine,
     InstructionLine,
