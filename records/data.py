@@ -168,8 +168,10 @@ class _Rows:
             ids |= {i.given_by, i.done_by}
         for r in self.reviews.values():
             ids |= {r.submitted_by, r.answered_by}
+        # A measure's owner is named in the detail of the event that added it.
         for e in self.events:
-            ids |= {v for k, v in e.detail.items() if k == "owner" and isinstance(v, str)}
+            owner = (e.detail or {}).get("owner")
+            ids |= {owner} if isinstance(owner, str) else set()
         return {i for i in ids if i}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from jikoflow.models.enums import Outcome, ReviewAnswer
 from jikoflow.models.errors import BadInput
@@ -83,12 +83,6 @@ def add_facts_revision(
     session.add(row)
     session.flush()
     return row
-
-
-def next_number(session: Session, table: Any, incident_id: str) -> int:
-    """1 + the highest `number` of the incident's rows in `table` (instructions)."""
-    last = session.exec(select(func.max(table.number)).where(table.incident_id == incident_id))
-    return int(last.one() or 0) + 1
 
 
 def _rows(session: Session, table: Any, incident_id: str, order: Any) -> list[Any]:
