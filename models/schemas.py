@@ -29,13 +29,16 @@ M = TypeVar("M", bound=BaseModel)
 class Input(BaseModel):
     """A use case's input: unknown fields refused, strings stripped."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    # Validators are built on first use: a command pays only for the models it uses.
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, frozen=True, defer_build=True
+    )
 
 
 class ReadModel(BaseModel):
     """A use case's answer; times in JSON as `datetime.isoformat()` writes them (+00:00)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     @field_serializer("*", mode="wrap", when_used="json")
     def _iso_times(self, value: Any, handler: SerializerFunctionWrapHandler) -> Any:

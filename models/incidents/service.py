@@ -46,7 +46,7 @@ from jikoflow.models.parties.queries import (
     organizations_by_id,
 )
 from jikoflow.models.parties.tables import Organization
-from jikoflow.models.times import tokyo_today
+from jikoflow.models.times import tokyo_day
 from jikoflow.models.types import utcnow
 
 # A discovery time a little ahead of our clock is a skewed clock elsewhere, not the future.
@@ -57,7 +57,7 @@ _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 def new_incident_id(at: datetime) -> str:
     """INC-YYYYMMDD-XXXXXX: the Tokyo date of declaration and a random suffix."""
     suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
-    return f"INC-{tokyo_today(at):%Y%m%d}-{suffix}"
+    return f"INC-{tokyo_day(at):%Y%m%d}-{suffix}"
 
 
 # --- use cases -------------------------------------------------------------------------------
@@ -321,7 +321,7 @@ def open_incident(
     )
     _write(session, chain, incident, org)
     opened = [incident]
-    for tier in chain.unapproved_tiers(org.id, tokyo_today(discovered)):
+    for tier in chain.unapproved_tiers(org.id, tokyo_day(discovered)):
         opened.append(_open_violation(session, chain, tier, incident, now))
     return opened
 

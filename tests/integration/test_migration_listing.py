@@ -1,4 +1,4 @@
-"""Revision 0007 on a database in use: every row kept, the list reads as before through the new
+"""Revision 0006 on a database in use: every row kept, the list reads as before through the new
 indexes, and a downgrade removes only the indexes (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ def _indexes(url: str) -> set[str]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database at revision 0004 holding parties and two incidents."""
+    """A database at revision 0005 holding parties and two incidents."""
     if request.param == "postgres":
         url: str = request.getfixturevalue("empty_postgres_url")
     else:
         url = f"sqlite:///{tmp_path / 'old.db'}"
-    _migrate(url, "upgrade", "0004")
+    _migrate(url, "upgrade", "0005")
     load_sample_parties(url)
     with transaction(url) as session:
         acts.declare(session, summary="封筒1通の所在不明", suspected=True)
@@ -58,7 +58,7 @@ def test_upgrading_keeps_every_row_and_lists_as_before(old_url: str) -> None:
     with transaction(old_url) as session:
         listed = list_incidents(session, actor=person("tanaka"))
 
-    assert upgrade(old_url) == ("0004", HEAD)
+    assert upgrade(old_url) == ("0005", HEAD)
 
     assert _indexes(old_url) >= NEW
     assert table_rows(old_url) == before
@@ -70,8 +70,8 @@ def test_downgrading_removes_only_the_indexes(old_url: str) -> None:
     before = table_rows(old_url)
     upgrade(old_url)
 
-    _migrate(old_url, "downgrade", "0004")
+    _migrate(old_url, "downgrade", "0005")
 
-    assert current_revision(old_url) == "0004"
+    assert current_revision(old_url) == "0005"
     assert NEW.isdisjoint(_indexes(old_url))
     assert table_rows(old_url) == before

@@ -1,8 +1,8 @@
 """incidents are listed newest first, and found by the incident they were opened from,
 through indexes
 
-Revision ID: 0007
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-27 12:00:00
 
 `list` and the portal's incident list read the newest incidents (drills apart) a page at a
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
