@@ -43,6 +43,15 @@ def tokyo_day(moment: datetime) -> date:
     return moment.astimezone(TOKYO).date()
 
 
+def day_label(value: date | None, lang: Lang = Lang.JA) -> str:
+    """A calendar day as people read it: 2026年12月10日 or 2026-12-10; '—' for none."""
+    if value is None:
+        return NOTHING
+    if lang is Lang.JA:
+        return f"{value.year}年{value.month}月{value.day}日"
+    return value.isoformat()
+
+
 def tokyo_time(value: datetime | str | None, lang: Lang = Lang.JA, *, compact: bool = False) -> str:
     """A moment in Asia/Tokyo, to the minute; '—' for none. Accepts ISO text from JSON too."""
     if value is None or value == "":

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 from jikoflow.models.access import OPERATOR_ACTOR, SYSTEM_ACTOR
 from jikoflow.models.enums import Lang
 from jikoflow.models.terms import label, noun, suspected_label
-from jikoflow.models.times import tokyo_day, tokyo_time
+from jikoflow.models.times import day_label, tokyo_time
 from jikoflow.web.config import config_of
 from jikoflow.web.i18n import LANG_COOKIE, field_name, lang_of, translator, word
 from jikoflow.web.security import (
@@ -58,7 +58,7 @@ def render(
         label=lambda value: label(value, lang),
         noun=lambda key: noun(key, lang),
         when=lambda value: tokyo_time(value, lang),
-        day=lambda value: tokyo_day(value, lang),
+        day=lambda value: day_label(value, lang),
         suspected=lambda value: suspected_label(value, lang),
         who=lambda actor: person_name(actor, lang),
         field=lambda name: field_name(name, lang),
