@@ -45,6 +45,21 @@ class ReadModel(BaseModel):
         return value.isoformat() if isinstance(value, datetime) else handler(value)
 
 
+def build_now() -> None:
+    """Build every input and read model imported so far, instead of on first use.
+
+    A server would rather pay at start than on a request, and FastAPI must find the models
+    built when it wraps them for a route (a deferred model is wrapped with a spurious warning).
+    """
+    pending: list[type[BaseModel]] = [Input, ReadModel]
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        # Wrappers (FastAPI's TypeAdapters) read the flag too: built now, nothing defers.
+        model.model_config = {**model.model_config, "defer_build": False}
+        model.model_rebuild()
+
+
 def _not_blank(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
