@@ -34,7 +34,7 @@ from jikoflow.models.parties.queries import chain_for, get_contract, organizatio
 from jikoflow.models.parties.tables import Person
 from jikoflow.models.response.tables import CauseRevision, ContainmentAction, PreventionMeasure
 from jikoflow.models.terms import label
-from jikoflow.records.labels import action_label
+from jikoflow.records.trail import action_label
 
 
 def report_data(session: Session, drill: Drill, lang: Lang, now: datetime) -> dict[str, Any]:

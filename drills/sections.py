@@ -20,7 +20,7 @@ from jikoflow.models.incidents.clocks import effective_status
 from jikoflow.models.incidents.tables import Step
 from jikoflow.models.parties.tables import Person
 from jikoflow.models.terms import label
-from jikoflow.models.times import tokyo_today
+from jikoflow.models.times import tokyo_day
 
 
 def _end(drill: Drill, now: datetime) -> datetime:
@@ -120,7 +120,7 @@ def improvements(session: Session, drill: Drill, now: datetime, lang: Lang) -> l
     items = list_findings(session, drill_id=drill.id)
     owners = {f.owner_id for f in items if f.owner_id}
     people = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(owners)))}
-    today = tokyo_today(now)
+    today = tokyo_day(now)
     return [
         {
             "number": item.number,

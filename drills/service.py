@@ -64,7 +64,7 @@ from jikoflow.models.enums import Lang
 from jikoflow.models.errors import BadInput, Conflict, Forbidden, NotFound
 from jikoflow.models.guard import Subject, acting_person, authorize
 from jikoflow.models.parties.chain import Chain
-from jikoflow.models.times import tokyo_today
+from jikoflow.models.times import tokyo_day
 from jikoflow.models.types import utcnow
 
 
@@ -350,7 +350,7 @@ def add_finding(
     if data.owner is not None:
         check_owner(session, contract_chain(session, drill.contract_id)[1], data.owner)
     finding = new_finding(session, drill, data, actor=actor.actor, now=moment)
-    return finding_view(finding, tokyo_today(moment))
+    return finding_view(finding, tokyo_day(moment))
 
 
 def update_finding(
@@ -372,7 +372,7 @@ def update_finding(
     if data.owner is not None:
         check_owner(session, contract_chain(session, drill.contract_id)[1], data.owner)
     changed = change_finding(session, finding, data, actor=actor.actor, now=moment)
-    return finding_view(changed, tokyo_today(moment))
+    return finding_view(changed, tokyo_day(moment))
 
 
 def list_findings(
@@ -389,7 +389,7 @@ def list_findings(
             authorized_drill(session, actor, drill_id, Act.SEE)
         except NotFound:
             raise NotFound("drill", f"unknown drill {drill_id!r}") from None
-    today = tokyo_today(now or utcnow())
+    today = tokyo_day(now or utcnow())
     rows = query_findings(
         session, drill_id=drill_id, open_only=open_only, reaching=_reaching(session, actor)
     )

@@ -8,7 +8,6 @@ WORDS: dict[Lang, dict[str, str]] = {
     Lang.JA: {
         "title": "訓練実施報告書",
         "subtitle": "第24条第3項に基づく事故等発生時の対応手順の確認・訓練",
-        "mark": "【訓練】",
         "overview": "1. 概要",
         "objectives": "2. 目的",
         "participants": "3. 参加組織と出席",
@@ -84,7 +83,6 @@ WORDS: dict[Lang, dict[str, str]] = {
     Lang.EN: {
         "title": "Drill after-action report",
         "subtitle": "Confirmation or rehearsal of the incident response procedure (Art. 24 (3))",
-        "mark": "[DRILL]",
         "overview": "1. Overview",
         "objectives": "2. Objectives",
         "participants": "3. Participants and attendance",

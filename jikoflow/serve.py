@@ -1,12 +1,13 @@
 """`jikoflow serve`: the long-running process (DESIGN.md §3, service mode).
 
-It holds the one scheduler lease of the database, runs APScheduler (drill plans from the SQL
-job store; the drill tick every `--tick` seconds) and the sweep every `--tick` seconds: with
+It holds the one scheduler lease of the database, serves the portal and the API in a thread
+(unless `--no-web`), runs APScheduler (drill plans from the SQL job store; the drill tick every
+`--tick` seconds) and the sweep every `--tick` seconds: with
 `PREFECT_API_URL` set, the flows are served as Prefect deployments in the main thread and the
 sweep runs as the deployed sweep flow on that interval (so it shows in the Prefect UI);
 without it, the scheduler runs the same sweep path in this process. With `SLACK_APP_TOKEN` it
-also answers Slack's buttons over Socket Mode. SIGTERM or SIGINT stops it:
-running jobs finish, the lease is given back, exit 0.
+also answers Slack's buttons over Socket Mode. SIGTERM or SIGINT stops it: running jobs finish,
+the portal stops, the lease is given back, exit 0.
 """
 
 from __future__ import annotations
@@ -31,10 +32,17 @@ def serve(
     tick: Annotated[
         float, typer.Option("--tick", help="Seconds between sweeps and drill ticks.", min=0.2)
     ] = 60.0,
+    host: Annotated[str | None, typer.Option("--host", help="The portal listens here.")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="The portal's port (0: a free one).", min=0)
+    ] = None,
+    no_web: Annotated[bool, typer.Option("--no-web", help="Without the portal.")] = False,
 ) -> None:
-    """Run the scheduler (drill plans, sweep every minute) and, with PREFECT_API_URL, the flows."""
+    """Run the portal, the scheduler (drill plans, sweep every minute) and, with
+    PREFECT_API_URL, the flows."""
     from jikoflow.drills.lease import Holder, LeaseHeld, acquire, release
     from jikoflow.models.types import utcnow
+    from jikoflow.web.server import start_web
 
     ctx = Context()
     url = ctx.url
@@ -45,13 +53,15 @@ def serve(
     except LeaseHeld as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    web = None
     try:
+        web = None if no_web else start_web(ctx.settings, host=host, port=port)
         prefect = service_mode()
         scheduler = start_scheduler(url, holder, tick, sweep=not prefect)
         buttons = start_buttons(ctx.settings)
         try:
             # Jobs run only once the start is announced: the first line is always this one.
-            _announce(ctx.settings, scheduler, tick)
+            _announce(ctx.settings, scheduler, tick, web.address if web else None)
             scheduler.resume()
             if prefect:
                 serve_deployments(ctx.settings, tick)
@@ -62,6 +72,8 @@ def serve(
                 buttons.stop()
             scheduler.shutdown(wait=True)
     finally:
+        if web is not None:
+            web.stop()
         release(url, holder)
     typer.echo("jikoflow serve: stopped", err=True)
 
@@ -122,7 +134,7 @@ def _stop_self() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _announce(settings: Settings, scheduler: Any, tick: float) -> None:
+def _announce(settings: Settings, scheduler: Any, tick: float, portal: str | None) -> None:
     from sqlalchemy.engine import make_url
 
     where = make_url(settings.database_url).render_as_string(hide_password=True)
@@ -133,7 +145,7 @@ def _announce(settings: Settings, scheduler: Any, tick: float) -> None:
         else "no Prefect deployments (PREFECT_API_URL not set)"
     )
     typer.echo(
-        f"jikoflow serve: pid {os.getpid()}, {where}, "
+        f"jikoflow serve: pid {os.getpid()}, {where}, portal {portal or 'off'}, "
         f"{plans} drill plan(s), sweep every {tick:g} s, {prefect}",
         err=True,
     )

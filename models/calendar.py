@@ -10,11 +10,11 @@ one-off moves of recent years.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import jpholiday
 
-TOKYO = ZoneInfo("Asia/Tokyo")
+from jikoflow.models.times import TOKYO, tokyo_day
+
 OFFICE_OPENS = time(9, 0)
 
 
@@ -50,13 +50,6 @@ def add_business_days(day: date, count: int) -> date:
     for _ in range(count):
         day = next_business_day(day)
     return day
-
-
-def tokyo_day(moment: datetime) -> date:
-    """The calendar day of an aware moment in Asia/Tokyo."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime refused")
-    return moment.astimezone(TOKYO).date()
 
 
 def opening_on(day: date) -> datetime:

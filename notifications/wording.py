@@ -12,7 +12,7 @@ from jikoflow.models.outbox.facts import NoticeEvent
 HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
     Lang.JA: {
         NoticeEvent.REPORT: "事故等報告",
-        NoticeEvent.DECLARED: "事故等の申告",
+        NoticeEvent.DECLARED: "事故等の報告（第一報）",
         NoticeEvent.STATE: "対応状況の更新",
         NoticeEvent.REMINDER: "期限が近づいています",
         NoticeEvent.ESCALATION: "期限超過",
@@ -43,7 +43,7 @@ HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
 LEADS: dict[Lang, dict[NoticeEvent, str]] = {
     Lang.JA: {
         NoticeEvent.REPORT: "{org} から{to}へ、{kind}（{suspected}）の事故等の報告があります。",
-        NoticeEvent.DECLARED: "{org} で{kind}（{suspected}）の事故等が申告されました。",
+        NoticeEvent.DECLARED: "{org} から{kind}（{suspected}）の事故等が報告されました（第一報）。",
         NoticeEvent.STATE: "{step}: {status}",
         NoticeEvent.REMINDER: "{step}の期限（{due}）が近づいています。",
         NoticeEvent.ESCALATION: "{step}が期限（{due}）を過ぎています。",
@@ -105,8 +105,8 @@ WORDS: dict[Lang, dict[str, str]] = {
         "kind": "種別",
         "incident": "事故ID",
         "state": "状況",
-        "declared": "申告",
-        "to": "宛先",
+        "declared": "報告",
+        "to": "報告先",
         "you": "貴組織",
         "due": "期限",
         "step": "対応項目",

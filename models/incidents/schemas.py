@@ -112,3 +112,37 @@ class Acknowledged(ReadModel):
     status: ReportStatus
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+
+
+class OrgChoice(ReadModel):
+    """An organisation offered as a choice."""
+
+    id: str
+    name: str
+
+
+class PlaceChoice(ReadModel):
+    """A contract and the organisations in it where the person may declare."""
+
+    contract: str
+    contract_title: str
+    orgs: list[OrgChoice]
+
+
+class IncidentActs(ReadModel):
+    """The acts open to a person on one incident now; `acknowledge` names the recipient
+    organisation whose report they may acknowledge."""
+
+    id: str
+    acknowledge: str | None = None
+    contain: bool = False
+    cause: bool = False
+    prevent: bool = False
+    submit: bool = False
+    accept: bool = False
+
+
+class AcknowledgeInput(Input):
+    """A recipient's acknowledgement: the organisation (the person's own when left out)."""
+
+    org: str | None = Field(default=None, min_length=1, max_length=64)

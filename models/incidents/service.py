@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
@@ -46,7 +47,7 @@ from jikoflow.models.parties.queries import (
     organizations_by_id,
 )
 from jikoflow.models.parties.tables import Organization, Person
-from jikoflow.models.times import tokyo_today
+from jikoflow.models.times import tokyo_day
 from jikoflow.models.types import utcnow
 
 # A discovery time a little ahead of our clock is a skewed clock elsewhere, not the future.
@@ -57,7 +58,7 @@ _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 def new_incident_id(at: datetime) -> str:
     """INC-YYYYMMDD-XXXXXX: the Tokyo date of declaration and a random suffix."""
     suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
-    return f"INC-{tokyo_today(at):%Y%m%d}-{suffix}"
+    return f"INC-{tokyo_day(at):%Y%m%d}-{suffix}"
 
 
 # --- use cases -------------------------------------------------------------------------------
@@ -124,11 +125,15 @@ def list_incidents(
     drills: bool = False,
     now: datetime | None = None,
     limit: int | None = None,
+    after: str | None = None,
 ) -> list[IncidentSummary]:
-    """The incidents the actor may see, newest first; drills only when asked for."""
+    """The incidents the actor may see, newest first; drills only when asked for. `after`
+    (an incident id the actor may see) continues a list past that incident."""
     moment = now or utcnow()
     query = select(Incident).where(Incident.is_drill == drills)
     visible = visible_orgs(session, actor)
+    if after is not None:
+        query = query.where(_listed_after(session, visible, after, drills=drills))
     if contract_id is not None:
         if visible is not None and contract_id not in visible:
             raise NotFound("contract", f"unknown contract {contract_id!r}")
@@ -153,6 +158,24 @@ def list_incidents(
     if limit is not None:
         query = query.limit(limit)
     return summaries_of(session, list(session.exec(query)), moment)
+
+
+def _listed_after(
+    session: Session, visible: dict[str, set[str]] | None, after: str, *, drills: bool
+) -> Any:
+    """Where the list continues past incident `after`; one the actor may not see is as unknown
+    as one that does not exist."""
+    anchor = session.get(Incident, after)
+    if (
+        anchor is None
+        or anchor.is_drill != drills
+        or (visible is not None and anchor.org_id not in visible.get(anchor.contract_id, set()))
+    ):
+        raise BadInput("after", f"unknown incident {after!r}")
+    return or_(
+        col(Incident.declared_at) < anchor.declared_at,
+        (col(Incident.declared_at) == anchor.declared_at) & (col(Incident.id) > anchor.id),
+    )
 
 
 def acknowledge(
@@ -325,7 +348,7 @@ def open_incident(
     )
     _write(session, chain, incident, org)
     opened = [incident]
-    for tier in chain.unapproved_tiers(org.id, tokyo_today(discovered)):
+    for tier in chain.unapproved_tiers(org.id, tokyo_day(discovered)):
         opened.append(_open_violation(session, chain, tier, incident, now))
     return opened
 

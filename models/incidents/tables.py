@@ -14,6 +14,9 @@ from jikoflow.models.types import UTCDateTime, enum_type
 class Incident(SQLModel, table=True):
     """One 事故等 at one organisation under one contract."""
 
+    # Lists read the newest incidents (drills apart) a page at a time.
+    __table_args__ = (sa.Index("ix_incident_listing", "is_drill", "declared_at"),)
+
     id: str = Field(primary_key=True, max_length=40)
     contract_id: str = Field(foreign_key="contract.id", index=True, max_length=64)
     org_id: str = Field(foreign_key="organization.id", index=True, max_length=64)
@@ -29,7 +32,9 @@ class Incident(SQLModel, table=True):
     declared_by: str | None = Field(default=None, max_length=64)
     contained_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    linked_incident_id: str | None = Field(default=None, foreign_key="incident.id", max_length=40)
+    linked_incident_id: str | None = Field(
+        default=None, foreign_key="incident.id", max_length=40, index=True
+    )
     is_drill: bool = Field(default=False, index=True)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from jikoflow.models.enums import OrgKind, Role
+from jikoflow.models.enums import OrgKind, Role, Sector
 from jikoflow.models.errors import BadInput
 from jikoflow.models.parties.chain import Chain, Tier
 
@@ -48,6 +48,9 @@ class OrganizationIn(_Strict):
     kind: OrgKind
     slack_channel: str | None = Field(default=None, max_length=64)
     email: str | None = Field(default=None, max_length=200, pattern=MAILBOX)
+    addressee: str | None = Field(default=None, min_length=1, max_length=200)
+    representative: str | None = Field(default=None, min_length=1, max_length=200)
+    sector: Sector = Sector.PUBLIC
     people: list[PersonIn] = Field(default_factory=list)
 
 

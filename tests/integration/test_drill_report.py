@@ -46,7 +46,7 @@ def test_the_report_has_every_section_in_order(closed: str, cli: Cli) -> None:
     md = cli("drill", "report", closed, "--now", NOW).out
     headings = re.findall(r"^## (.+)$", md, flags=re.MULTILINE)
     assert headings == SECTIONS_JA
-    assert md.startswith("# 【訓練】 訓練実施報告書: 連絡確認訓練")
+    assert md.startswith("# 訓練実施報告書: 連絡確認訓練")  # the title says 訓練 once
     assert f"- **訓練ID**: {closed}" in md
     assert "- **状態**: 終了" in md
     assert "| 30分以内 | 1 |" in md

@@ -38,7 +38,8 @@ def _migrate(url: str, how: str, revision: str) -> None:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database at revision 0003 holding parties and an incident."""
+    """A database at revision 0003 holding parties and an incident (written at head by today's
+    code, then taken down to 0003: what a site running 0003 holds)."""
     if request.param == "postgres":
         url: str = request.getfixturevalue("empty_postgres_url")
     else:
@@ -55,7 +56,8 @@ def test_upgrading_keeps_every_row_and_the_new_tables_work(old_url: str) -> None
     before = table_rows(old_url)
     assert NEW_TABLES.isdisjoint(before)
 
-    _migrate(old_url, "upgrade", "0004")
+    _migrate(old_url, "upgrade", "0004")  # the revision under test, not what came after
+    assert current_revision(old_url) == "0004"
 
     after = table_rows(old_url)
     assert {name: rows for name, rows in after.items() if name in before} == before

@@ -54,7 +54,7 @@ def served(sqlite_env: Env, cli: Cli, parties_file: Path) -> Iterator[Served]:
     old = (utcnow() - timedelta(hours=2)).isoformat()
     ended = run_drill(cli, "contact", "--no-flow", "--now", old)
     process = subprocess.Popen(
-        [str(CONSOLE_SCRIPT), "serve", "--tick", "1"],
+        [str(CONSOLE_SCRIPT), "serve", "--tick", "1", "--port", "0"],
         env=subprocess_environ(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""Revision 0008 on a database in use: every row kept, organisations get an empty `email`, what
+"""Revision 0007 on a database in use: every row kept, organisations get an empty `email`, what
 the earlier code escalated once is counted and due to repeat, the e-mail tables work at once,
 and a downgrade gives back exactly the database it was (SQLite and PostgreSQL)."""
 
@@ -72,8 +72,8 @@ def _as_of(url: str, columns: dict[str, list[str]]) -> dict[str, list[tuple[str,
 def test_upgrading_keeps_every_row_and_counts_what_was_sent(old_url: str) -> None:
     old = _columns(old_url)
     before = _as_of(old_url, old)
-    _migrate(old_url, "upgrade", "0008")
-    assert current_revision(old_url) == "0008"
+    _migrate(old_url, "upgrade", "0007")
+    assert current_revision(old_url) == "0007"
     assert _as_of(old_url, old) == before
     after = table_rows(old_url)
     assert {name: after[name] for name in NEW_TABLES} == {name: [] for name in NEW_TABLES}
@@ -96,7 +96,7 @@ def test_upgrading_keeps_every_row_and_counts_what_was_sent(old_url: str) -> Non
 
 def test_downgrading_gives_back_the_database_it_was(old_url: str) -> None:
     before = table_rows(old_url)
-    _migrate(old_url, "upgrade", "0008")
+    _migrate(old_url, "upgrade", "0007")
     _migrate(old_url, "downgrade", "0004")
     assert current_revision(old_url) == "0004"
     assert table_rows(old_url) == before

@@ -1,7 +1,7 @@
 """e-mail as a transport, organisations' role addresses, and reminders and escalations that repeat
 
-Revision ID: 0008
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-28 09:00:00
 
 On a database in use every row is kept. Organisations get an optional `email`; the e-mail
@@ -21,8 +21,8 @@ from alembic import op
 
 import jikoflow.models.types
 
-revision: str = "0008"
-down_revision: str | None = "0004"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
