@@ -32,10 +32,17 @@ sys.path.insert(0, str(ROOT))
 import psutil  # noqa: E402
 
 from jikoflow.database import upgrade  # noqa: E402
-from jikoflow.drills.contact import acknowledge, start_contact_drill  # noqa: E402
-from jikoflow.drills.core import close_drill, get_drill  # noqa: E402
-from jikoflow.drills.evidence import report_data  # noqa: E402
-from jikoflow.drills.report import ReportFormat, render_report  # noqa: E402
+from jikoflow.drills.report import ReportFormat  # noqa: E402
+from jikoflow.drills.rules import DrillType  # noqa: E402
+from jikoflow.drills.schemas import AckInput, RunInput  # noqa: E402
+from jikoflow.drills.service import (  # noqa: E402
+    acknowledge,
+    drill_report,
+    end_drill,
+    run_drill,
+    show_drill,
+)
+from jikoflow.models.access import OPERATOR  # noqa: E402
 from jikoflow.models.db import transaction  # noqa: E402
 from jikoflow.models.enums import Lang  # noqa: E402
 from jikoflow.models.parties.file import PartiesFile  # noqa: E402
@@ -118,7 +125,8 @@ def send(workdir: Path, orgs: int, channels: int | None) -> tuple[str, str]:
         )
         started = time.perf_counter()
         with transaction(url) as session:
-            drill = start_contact_drill(session, contract_id="C-BENCH", now=utcnow())
+            data = RunInput(contract="C-BENCH", type=DrillType.CONTACT)
+            drill = run_drill(session, actor=OPERATOR, data=data, now=utcnow())
         opened = time.perf_counter() - started
         stats = deliver(load_settings(), subjects=[drill.id])
         rounds = 1
@@ -140,17 +148,16 @@ def confirm_most(url: str, drill_id: str) -> None:
     """400 organisations confirm at random times within the hour; the rest stay silent."""
     rng = random.Random(7)
     with transaction(url) as session:
-        drill = get_drill(session, drill_id)
-        orgs = [f"s{i:04d}" for i in range(400)]
-        for org in orgs:
-            minutes = rng.uniform(1, 59)
+        drill = show_drill(session, actor=OPERATOR, drill_id=drill_id)
+        for org in (f"s{i:04d}" for i in range(400)):
             acknowledge(
                 session,
+                actor=OPERATOR,
                 drill_id=drill_id,
-                org_id=org,
-                now=drill.started_at + timedelta(minutes=minutes),
+                data=AckInput(org=org),
+                now=drill.started_at + timedelta(minutes=rng.uniform(1, 59)),
             )
-        close_drill(session, drill, drill.ends_at)
+        end_drill(session, actor=OPERATOR, drill_id=drill_id, now=drill.ends_at)
 
 
 def report(url: str, drill_id: str, workdir: Path) -> None:
@@ -160,8 +167,9 @@ def report(url: str, drill_id: str, workdir: Path) -> None:
     for fmt in ReportFormat:
         started = time.perf_counter()
         with reading(url) as session:
-            data = report_data(session, drill_id, Lang.JA, utcnow())
-        body = render_report(data, fmt)
+            body = drill_report(
+                session, actor=OPERATOR, drill_id=drill_id, lang=Lang.JA, fmt=fmt.value
+            )
         elapsed = time.perf_counter() - started
         verdict = "ok" if elapsed < REPORT_TARGET else "SLOW"
         print(

@@ -18,11 +18,13 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
+from jikoflow.models.access import person
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.audit.tables import AuditEvent
 from jikoflow.models.db import get_engine
 from jikoflow.models.enums import IncidentKind, Lang
-from jikoflow.models.incidents.service import declare_incident
+from jikoflow.models.incidents.schemas import DeclareInput
+from jikoflow.models.incidents.service import declare
 from jikoflow.models.parties.file import read_parties
 from jikoflow.models.parties.service import load_parties
 from jikoflow.models.response.tables import CauseRevision, ContainmentAction, PreventionMeasure
@@ -40,13 +42,15 @@ def build(url: str, events: int) -> str:
     SQLModel.metadata.create_all(engine)
     with Session(engine) as session:
         load_parties(session, read_parties(SAMPLE))
-        incident = declare_incident(
+        incident = declare(
             session,
-            contract_id="C-2026-001",
-            org_id="gamma",
-            kind=IncidentKind.LEAK,
-            summary="委託先のファイルサーバで住民情報ファイルへの不審なアクセスを検知",
-            by="ito",
+            actor=person("ito"),
+            data=DeclareInput(
+                contract="C-2026-001",
+                org="gamma",
+                kind=IncidentKind.LEAK,
+                summary="委託先のファイルサーバで住民情報ファイルへの不審なアクセスを検知",
+            ),
             now=START,
         ).incident
         _add_response(session, incident.id)

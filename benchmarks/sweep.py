@@ -14,9 +14,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from jikoflow.database import upgrade
+from jikoflow.models.access import OPERATOR
 from jikoflow.models.db import transaction
 from jikoflow.models.enums import IncidentKind
-from jikoflow.models.incidents.service import declare_incident
+from jikoflow.models.incidents.schemas import DeclareInput
+from jikoflow.models.incidents.service import declare
 from jikoflow.models.incidents.sweep import sweep_clocks
 from jikoflow.models.parties.file import read_parties
 from jikoflow.models.parties.service import load_parties
@@ -33,12 +35,15 @@ def seed(url: str, count: int) -> None:
     for start in range(0, count, 1000):
         with transaction(url) as session:
             for n in range(start, min(count, start + 1000)):
-                declare_incident(
+                declare(
                     session,
-                    contract_id="C-2026-001",
-                    org_id=ORGS[n % 4],
-                    kind=IncidentKind.LEAK,
-                    summary="benchmark",
+                    actor=OPERATOR,
+                    data=DeclareInput(
+                        contract="C-2026-001",
+                        org=ORGS[n % 4],
+                        kind=IncidentKind.LEAK,
+                        summary="benchmark",
+                    ),
                     now=T0,
                 )
         print(f"  seeded {min(count, start + 1000):,}/{count:,}", file=sys.stderr)

@@ -11,92 +11,60 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from jikoflow.drills.core import (
-    add_participants,
-    check_actor,
-    check_origin,
-    check_window,
-    contract_chain,
-    get_drill,
-    participants_of,
-    record_start,
-    require_running,
-)
+from jikoflow.drills.core import add_participants, participants_of, record_start, require_running
 from jikoflow.drills.notices import enqueue_drill_messages
-from jikoflow.drills.rules import (
-    DEFAULT_WINDOW,
-    WARN_AFTER,
-    DrillState,
-    DrillType,
-    deepest_origin,
-    new_drill_id,
-    relations,
-)
+from jikoflow.drills.rules import WARN_AFTER, DrillState, DrillType, new_drill_id, relations
 from jikoflow.drills.tables import Drill, DrillParticipant
+from jikoflow.models.access import SYSTEM
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.errors import BadInput
 from jikoflow.models.outbox.facts import NoticeEvent
+from jikoflow.models.parties.chain import Chain
 
 
 def start_contact_drill(
     session: Session,
     *,
-    contract_id: str,
-    origin_id: str | None = None,
-    window: timedelta = DEFAULT_WINDOW,
+    chain: Chain,
+    origin_id: str,
+    window: timedelta,
     plan_id: int | None = None,
-    by: str | None = None,
+    actor: str,
     now: datetime,
 ) -> Drill:
     """Open a contact check and queue one 【訓練】 message per organisation of the chain."""
-    check_window(window)
-    contract, chain = contract_chain(session, contract_id)
-    check_actor(session, by)
-    origin = origin_id or deepest_origin(chain)
-    check_origin(session, chain, origin)
     drill = Drill(
         id=new_drill_id(now),
-        contract_id=contract.id,
+        contract_id=chain.contract_id,
         type=DrillType.CONTACT,
-        origin_id=origin,
+        origin_id=origin_id,
         started_at=now,
         ends_at=now + window,
-        started_by=by,
+        started_by=actor,
         plan_id=plan_id,
     )
     session.add(drill)
     session.flush()
-    participants = add_participants(session, drill, relations(chain, origin))
+    participants = add_participants(session, drill, relations(chain, origin_id))
     record_start(session, drill, participants)
     enqueue_drill_messages(session, drill, participants, NoticeEvent.DRILL_CHECK)
     return drill
 
 
 def acknowledge(
-    session: Session, *, drill_id: str, org_id: str, by: str | None = None, now: datetime
+    session: Session, drill: Drill, participant: DrillParticipant, *, actor: str, now: datetime
 ) -> DrillParticipant:
-    """Organisation `org_id` confirms receipt of the check; confirming again changes nothing."""
-    drill = get_drill(session, drill_id)
-    if drill.type is not DrillType.CONTACT:
-        hint = f"`jikoflow ack {drill.incident_id} --org {org_id}`"
-        raise BadInput("DRILL", f"{drill.id} is a tabletop exercise: acknowledge with {hint}")
-    participant = session.exec(
-        select(DrillParticipant).where(
-            DrillParticipant.drill_id == drill.id, DrillParticipant.org_id == org_id
-        )
-    ).first()
-    if participant is None:
-        raise BadInput("--org", f"{org_id} was not reached by {drill.id}")
-    check_actor(session, by, org_id)
+    """The participant confirms receipt of the check; confirming again changes nothing."""
     if participant.acknowledged_at is not None:
         return participant
     require_running(drill, now)
     if now < drill.started_at:
-        raise BadInput("--now", f"is before the start of {drill.id}")
+        raise BadInput("now", f"is before the start of {drill.id}")
     participant.acknowledged_at = now
-    participant.acknowledged_by = by
+    participant.acknowledged_by = actor
     session.add(participant)
-    record_event(session, drill.id, "acknowledged", actor=by, at=now, detail={"org": org_id})
+    detail = {"org": participant.org_id}
+    record_event(session, drill.id, "acknowledged", actor=actor, at=now, detail=detail)
     return participant
 
 
@@ -117,5 +85,5 @@ def remind_due(session: Session, now: datetime) -> list[str]:
         session.add(drill)
         enqueue_drill_messages(session, drill, silent, NoticeEvent.REMINDER)
         detail = {"reminded": len(silent), "orgs": [p.org_id for p in silent]}
-        record_event(session, drill.id, "drill_reminded", at=now, detail=detail)
+        record_event(session, drill.id, "drill_reminded", actor=SYSTEM.actor, at=now, detail=detail)
     return [drill.id for drill in due]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from jikoflow.drills.rules import DrillState, DrillType, Relation
 from jikoflow.drills.tables import Drill, DrillParticipant
+from jikoflow.models.access import SYSTEM
 from jikoflow.models.audit.service import record_event
-from jikoflow.models.enums import IncidentState
-from jikoflow.models.errors import BadInput, NotFound
+from jikoflow.models.db import lock_row
+from jikoflow.models.enums import IncidentState, Lang
+from jikoflow.models.errors import BadInput, Conflict, NotFound
 from jikoflow.models.incidents.lifecycle import Action, next_state
 from jikoflow.models.incidents.tables import Incident
 from jikoflow.models.parties.chain import Chain
@@ -19,33 +21,41 @@ from jikoflow.models.parties.queries import (
     chain_for,
     get_contract,
     get_organization,
-    get_person,
     managers_of,
     organizations_by_id,
 )
 from jikoflow.models.parties.tables import Contract
+from jikoflow.models.times import tokyo_time
 
-MAX_WINDOW = timedelta(days=7)
 
-
-def get_drill(session: Session, drill_id: str, field: str = "DRILL") -> Drill:
-    """The drill, or a refusal naming the id."""
+def get_drill(session: Session, drill_id: str, field: str = "id") -> Drill:
+    """The drill, or a refusal naming the id (no access check: callers check)."""
     drill = session.get(Drill, drill_id)
     if drill is None:
         raise NotFound(field, f"unknown drill {drill_id!r}")
     return drill
 
 
+def locked_drill(session: Session, drill_id: str) -> Drill:
+    """The drill, its row locked for this transaction: acts on one drill run one by one."""
+    drill = lock_row(session, Drill, drill_id)
+    if drill is None:
+        raise NotFound("id", f"unknown drill {drill_id!r}")
+    return drill  # type: ignore[no-any-return]
+
+
 def require_running(drill: Drill, now: datetime) -> None:
     """Refuse to record anything on a drill that is closed or whose window has ended."""
     if drill.state is DrillState.CLOSED:
-        raise BadInput("DRILL", f"{drill.id} is closed; nothing more is recorded")
+        raise Conflict("id", f"{drill.id} is closed; nothing more is recorded")
     if now > drill.ends_at:
-        raise BadInput("DRILL", f"the window of {drill.id} ended at {drill.ends_at.isoformat()}")
+        # Shown to a person: in Asia/Tokyo, like every time jikoflow shows.
+        ended = tokyo_time(drill.ends_at, Lang.EN)
+        raise Conflict("id", f"the window of {drill.id} ended at {ended}")
 
 
 def contract_chain(session: Session, contract_id: str) -> tuple[Contract, Chain]:
-    """The contract and its stored chain, or a refusal naming --contract."""
+    """The contract and its stored chain, or a refusal naming the contract."""
     contract = get_contract(session, contract_id)
     return contract, chain_for(session, contract)
 
@@ -55,30 +65,15 @@ def check_origin(session: Session, chain: Chain, origin_id: str) -> None:
     get_organization(session, origin_id)
     chain.path_to_client(origin_id)
     if origin_id == chain.client:
-        raise BadInput("--org", f"{origin_id} is the client (甲); choose 乙 or a subcontractor")
+        raise BadInput("org", f"{origin_id} is the client (甲); choose 乙 or a subcontractor")
 
 
 def check_type(drill_type: DrillType, scenario: str | None) -> None:
     """A tabletop exercise needs a scenario; a contact check takes none."""
     if drill_type is DrillType.TABLETOP and scenario is None:
-        raise BadInput("--scenario", "a tabletop exercise needs a scenario (id or file)")
+        raise BadInput("scenario", "a tabletop exercise needs a scenario (id or file)")
     if drill_type is DrillType.CONTACT and scenario is not None:
-        raise BadInput("--scenario", "only a tabletop exercise takes a scenario")
-
-
-def check_window(window: timedelta) -> None:
-    """A contact check waits for confirmations between a minute and a week."""
-    if not timedelta(minutes=1) <= window <= MAX_WINDOW:
-        raise BadInput("--window", "must be between 1 minute and 7 days")
-
-
-def check_actor(session: Session, by: str | None, org_id: str | None = None) -> None:
-    """`--by` names a known person (of `org_id` when given)."""
-    if by is None:
-        return
-    person = get_person(session, by)
-    if org_id is not None and person.org_id != org_id:
-        raise BadInput("--by", f"{by} is not a person of {org_id}")
+        raise BadInput("scenario", "only a tabletop exercise takes a scenario")
 
 
 def add_participants(
@@ -131,11 +126,18 @@ def participants_of(session: Session, drill_id: str) -> list[DrillParticipant]:
     return list(session.exec(query.order_by(col(DrillParticipant.id))))
 
 
-def close_drill(session: Session, drill: Drill, now: datetime, by: str | None = None) -> Drill:
+def participant(session: Session, drill: Drill, org_id: str) -> DrillParticipant | None:
+    """Organisation `org_id` as reached by `drill`, if it was."""
+    query = select(DrillParticipant).where(
+        DrillParticipant.drill_id == drill.id, DrillParticipant.org_id == org_id
+    )
+    return session.exec(query).first()
+
+
+def close_drill(session: Session, drill: Drill, now: datetime, actor: str) -> Drill:
     """Close a drill: confirmations and responses stop; the outcome is recorded once."""
     if drill.state is DrillState.CLOSED:
         return drill
-    check_actor(session, by)
     closed_at = min(now, drill.ends_at)
     drill.state = DrillState.CLOSED
     drill.closed_at = closed_at
@@ -145,10 +147,10 @@ def close_drill(session: Session, drill: Drill, now: datetime, by: str | None = 
     detail = {"acknowledged": len(participants) - len(silent), "reached": len(participants)}
     if drill.type is DrillType.CONTACT:
         detail["never_answered"] = len(silent)
-    record_event(session, drill.id, "drill_closed", actor=by, at=closed_at, detail=detail)
+    record_event(session, drill.id, "drill_closed", actor=actor, at=closed_at, detail=detail)
     if drill.incident_id is not None:
         for incident in _drill_incidents(session, drill.incident_id):
-            end_drill_incident(session, incident, drill_id=drill.id, at=closed_at, by=by)
+            end_drill_incident(session, incident, drill_id=drill.id, at=closed_at, actor=actor)
     return drill
 
 
@@ -161,35 +163,45 @@ def _drill_incidents(session: Session, incident_id: str) -> list[Incident]:
 
 
 def end_drill_incident(
-    session: Session, incident: Incident, *, drill_id: str, at: datetime, by: str | None
+    session: Session, incident: Incident, *, drill_id: str, at: datetime, actor: str
 ) -> None:
     """The exercise is over, so is its incident: no reminder or escalation follows it."""
     if not incident.is_drill:
-        raise BadInput("ID", f"{incident.id} is a real incident; only 甲's acceptance closes it")
+        raise Conflict("id", f"{incident.id} is a real incident; only 甲's acceptance closes it")
     if incident.state is IncidentState.CLOSED:
         return
     incident.state = next_state(incident.state, Action.END_DRILL, incident.id)
     incident.closed_at = at
     session.add(incident)
-    record_event(session, incident.id, "drill_ended", actor=by, at=at, detail={"drill": drill_id})
+    record_event(
+        session, incident.id, "drill_ended", actor=actor, at=at, detail={"drill": drill_id}
+    )
 
 
 def close_due(session: Session, now: datetime) -> list[str]:
-    """Close every running drill whose window has ended; returns their ids."""
+    """Close every running drill whose window has ended (the system acts); returns their ids."""
     due = session.exec(
         select(Drill).where(Drill.state == DrillState.RUNNING, col(Drill.ends_at) <= now)
     ).all()
-    return [close_drill(session, drill, now).id for drill in due]
+    return [close_drill(session, drill, now, SYSTEM.actor).id for drill in due]
 
 
-def list_drills(
-    session: Session, *, contract_id: str | None = None, running_only: bool = False
+def query_drills(
+    session: Session,
+    *,
+    contract_id: str | None = None,
+    running_only: bool = False,
+    reaching: Collection[str] | None = None,
 ) -> list[Drill]:
-    """Drills, newest first."""
+    """Drills, newest first; with `reaching`, only those that reached one of these orgs."""
     query = select(Drill)
     if contract_id is not None:
-        get_contract(session, contract_id)
         query = query.where(Drill.contract_id == contract_id)
     if running_only:
         query = query.where(Drill.state == DrillState.RUNNING)
+    if reaching is not None:
+        reached = select(DrillParticipant.drill_id).where(
+            col(DrillParticipant.org_id).in_(sorted(reaching))
+        )
+        query = query.where(col(Drill.id).in_(reached))
     return list(session.exec(query.order_by(col(Drill.started_at).desc(), col(Drill.id))))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -24,6 +23,7 @@ from jikoflow.drills.rules import (
     relations,
 )
 from jikoflow.drills.scenario import find_scenario
+from jikoflow.drills.schemas import CadenceView, DueRow, PolicyInput, PolicyView
 from jikoflow.drills.tables import Drill, DrillParticipant, DrillPlan, DrillPolicy
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.errors import BadInput
@@ -34,33 +34,24 @@ from jikoflow.models.parties.tables import Contract
 Latest = dict[tuple[DrillType, str], datetime]
 
 
-def set_policy(
-    session: Session,
-    *,
-    contract_id: str,
-    contact_months: int | None,
-    tabletop_months: int | None,
-    by: str | None,
-    now: datetime,
-) -> DrillPolicy:
+def set_policy(session: Session, data: PolicyInput, *, actor: str, now: datetime) -> PolicyView:
     """Override how often a contract rehearses (months between drills of each kind)."""
-    get_contract(session, contract_id)
-    for name, value in (
-        ("--contact-months", contact_months),
-        ("--tabletop-months", tabletop_months),
-    ):
-        if value is not None and not 1 <= value <= 60:
-            raise BadInput(name, "must be between 1 and 60 months")
-    policy = session.get(DrillPolicy, contract_id) or DrillPolicy(
-        contract_id=contract_id, updated_at=now
+    get_contract(session, data.contract)
+    policy = session.get(DrillPolicy, data.contract) or DrillPolicy(
+        contract_id=data.contract, updated_at=now
     )
-    policy.contact_months = contact_months or policy.contact_months
-    policy.tabletop_months = tabletop_months or policy.tabletop_months
-    policy.updated_at, policy.updated_by = now, by
+    policy.contact_months = data.contact_months or policy.contact_months
+    policy.tabletop_months = data.tabletop_months or policy.tabletop_months
+    policy.updated_at, policy.updated_by = now, actor
     session.add(policy)
     detail = {"contact_months": policy.contact_months, "tabletop_months": policy.tabletop_months}
-    record_event(session, f"policy-{contract_id}", "drill_policy", actor=by, at=now, detail=detail)
-    return policy
+    chain = f"policy-{data.contract}"
+    record_event(session, chain, "drill_policy", actor=actor, at=now, detail=detail)
+    return PolicyView(
+        contract=data.contract,
+        contact_months=policy.contact_months,
+        tabletop_months=policy.tabletop_months,
+    )
 
 
 def _latest(session: Session, contract_id: str) -> Latest:
@@ -109,29 +100,39 @@ def _reached(plan: DrillPlan, chain: Chain) -> list[str]:
 
 
 def due_rows(
-    session: Session, now: datetime, contract_id: str | None = None
-) -> list[dict[str, Any]]:
-    """One row per organisation (乙 and below) and contract."""
+    session: Session,
+    now: datetime,
+    contract_id: str | None = None,
+    visible: dict[str, set[str]] | None = None,
+) -> list[DueRow]:
+    """One row per organisation (乙 and below) and contract; with `visible`, only the contracts
+    and organisations it names."""
     query = select(Contract).order_by(col(Contract.id))
     if contract_id is not None:
-        get_contract(session, contract_id)
         query = query.where(Contract.id == contract_id)
+    if visible is not None:
+        query = query.where(col(Contract.id).in_(sorted(visible)))
     plans_by_contract: dict[str, list[DrillPlan]] = defaultdict(list)
     for plan in active_plans(session):
         plans_by_contract[plan.contract_id].append(plan)
-    rows: list[dict[str, Any]] = []
+    rows: list[DueRow] = []
     for contract in session.exec(query):
-        rows.extend(_contract_rows(session, contract, plans_by_contract[contract.id], now))
+        shown = None if visible is None else visible[contract.id]
+        rows.extend(_contract_rows(session, contract, plans_by_contract[contract.id], now, shown))
     return rows
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value else None
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value else None
 
 
 def _contract_rows(
-    session: Session, contract: Contract, plans: list[DrillPlan], now: datetime
-) -> list[dict[str, Any]]:
+    session: Session,
+    contract: Contract,
+    plans: list[DrillPlan],
+    now: datetime,
+    shown: set[str] | None,
+) -> list[DueRow]:
     chain = chain_for(session, contract)
     policy = session.get(DrillPolicy, contract.id)
     months = {
@@ -143,17 +144,26 @@ def _contract_rows(
     orgs = organizations_by_id(session, chain.members())
     rows = []
     for org in chain.members()[1:]:
-        row: dict[str, Any] = {"contract": contract.id, "org": org, "org_name": orgs[org].name}
+        if shown is not None and org not in shown:
+            continue
+        kinds = {}
         for kind in DrillType:
             state = cadence(latest.get((kind, org)), months[kind], now)
-            nxt = planned.get((kind, org))
-            row[kind.value] = {
-                "every_months": months[kind],
-                "last": _iso(state.last),
-                "due": _iso(state.due),
-                "next_planned": _iso(nxt),
-                "overdue": state.overdue,
-            }
-        row["overdue"] = any(row[k.value]["overdue"] for k in DrillType)
-        rows.append(row)
+            kinds[kind] = CadenceView(
+                every_months=months[kind],
+                last=_utc(state.last),
+                due=_utc(state.due),
+                next_planned=_utc(planned.get((kind, org))),
+                overdue=state.overdue,
+            )
+        rows.append(
+            DueRow(
+                contract=contract.id,
+                org=org,
+                org_name=orgs[org].name,
+                contact=kinds[DrillType.CONTACT],
+                tabletop=kinds[DrillType.TABLETOP],
+                overdue=any(k.overdue for k in kinds.values()),
+            )
+        )
     return rows

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from jikoflow.drills.core import get_drill, participants_of
-from jikoflow.drills.display import person_name, when
+from jikoflow.drills.core import participants_of
+from jikoflow.drills.display import is_person, person_name, when
 from jikoflow.drills.rules import (
     DrillType,
     ack_outcome,
@@ -34,12 +34,11 @@ from jikoflow.models.parties.queries import chain_for, get_contract, organizatio
 from jikoflow.models.parties.tables import Person
 from jikoflow.models.response.tables import CauseRevision, ContainmentAction, PreventionMeasure
 from jikoflow.models.terms import label
-from jikoflow.records.labels import action_label
+from jikoflow.records.trail import action_label
 
 
-def report_data(session: Session, drill_id: str, lang: Lang, now: datetime) -> dict[str, Any]:
+def report_data(session: Session, drill: Drill, lang: Lang, now: datetime) -> dict[str, Any]:
     """Every section of the after-action report of one drill."""
-    drill = get_drill(session, drill_id)
     contract = get_contract(session, drill.contract_id)
     chain = chain_for(session, contract)
     scenario = Scenario.model_validate(drill.scenario) if drill.scenario else None
@@ -59,7 +58,7 @@ def report_data(session: Session, drill_id: str, lang: Lang, now: datetime) -> d
         "overview": _overview(drill, contract.title, chain, orgs, scenario, people, lang),
         "objectives": _objectives(scenario, lang),
         "participants": rows,
-        "attendance": _attendance(people, drill_events, incident_events),
+        "attendance": _attendance(people, lang, drill_events, incident_events),
         "timeline": _timeline(
             session, drill, scenario, drill_events, incident_events, people, lang
         ),
@@ -135,7 +134,7 @@ def _participant_rows(
                 "delivery": w.get(delivery, delivery),
                 "delivered": delivery == "sent",
                 "acknowledged": when(acked_at, lang),
-                "by": person_name(people, acked_by),
+                "by": person_name(people, acked_by, lang),
                 "minutes": minutes_between(drill.started_at, acked_at),
                 "outcome": label(outcome, lang) if outcome else w["nothing"],
                 "outcome_key": outcome.value if outcome else None,
@@ -170,7 +169,7 @@ def _overview(
         (w["started"], when(drill.started_at, lang)),
         (w["ends"], when(drill.ends_at, lang)),
         (w["closed"], when(drill.closed_at, lang)),
-        (w["started_by"], person_name(people, drill.started_by)),
+        (w["started_by"], person_name(people, drill.started_by, lang)),
     ]
     if drill.plan_id is not None:
         rows.append((w["plan"], str(drill.plan_id)))
@@ -184,12 +183,14 @@ def _objectives(scenario: Scenario | None, lang: Lang) -> list[str]:
     return [w["contact_goal_1"], w["contact_goal_2"], w["contact_goal_3"]]
 
 
-def _attendance(people: dict[str, Person], *chains: list[AuditEvent]) -> list[dict[str, Any]]:
-    """Everyone who acted in the drill or on its incident, with how often."""
-    counts = Counter(e.actor for events in chains for e in events if e.actor)
+def _attendance(
+    people: dict[str, Person], lang: Lang, *chains: list[AuditEvent]
+) -> list[dict[str, Any]]:
+    """Every person who acted in the drill or on its incident, with how often."""
+    counts = Counter(e.actor for events in chains for e in events if is_person(e.actor))
     return [
         {
-            "person": person_name(people, actor),
+            "person": person_name(people, actor, lang),
             "org": people[actor].org_id if actor in people else None,
             "actions": n,
         }
@@ -229,8 +230,8 @@ def _timeline(
             {
                 "at": when(event.at, lang),
                 "sort": event.at,
-                "who": person_name(people, event.actor),
-                "what": action_label(event.action, lang),
+                "who": person_name(people, event.actor, lang),
+                "what": EVENTS[lang].get(event.action) or action_label(event.action, lang),
                 "detail": texts.get((event.at, event.actor), _brief(event.detail)),
                 "questions": [],
             }
@@ -255,7 +256,7 @@ def _drill_entry(
     return {
         "at": when(event.at, lang),
         "sort": event.at,
-        "who": person_name(people, event.actor),
+        "who": person_name(people, event.actor, lang),
         "what": EVENTS[lang].get(event.action, event.action),
         "detail": detail,
         "questions": questions,

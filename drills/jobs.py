@@ -15,7 +15,7 @@ from jikoflow.drills.contact import remind_due
 from jikoflow.drills.core import close_due
 from jikoflow.drills.fence import may_fire
 from jikoflow.drills.lease import Holder, renew
-from jikoflow.drills.run import start_from_plan
+from jikoflow.drills.service import start_planned
 from jikoflow.drills.tabletop import release_due
 from jikoflow.models.db import transaction
 from jikoflow.models.errors import BadInput
@@ -35,7 +35,7 @@ def fire_plan(plan_id: int) -> str | None:
             if not may_fire(session, plan_id, now):
                 log.warning("plan %s: fired already, or the lease is no longer ours", plan_id)
                 return None
-            drill = start_from_plan(session, plan_id, now=now)
+            drill = start_planned(session, plan_id=plan_id, now=now)
     except BadInput as exc:
         log.error("plan %s did not start: %s", plan_id, exc)
         return None

@@ -2,7 +2,9 @@
 
 The job store is a SQLAlchemy store on the app database (table `jikoflow_jobs`), so a plan
 survives restarts. Jobs have explicit ids and are written with `replace_existing`; `coalesce`
-with a misfire grace time makes a run missed while nothing was serving fire once, late.
+with a misfire grace time makes a run missed while nothing was serving fire once, late. The
+plan commands write the job through the caller's session (`session_jobs`), so a plan row and
+its job are committed — or rolled back — together.
 """
 
 from __future__ import annotations
@@ -14,24 +16,25 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import sqlalchemy as sa
+from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session, col, select
 
-from jikoflow.drills.core import check_actor, check_origin, check_type, check_window, contract_chain
-from jikoflow.drills.rules import JOBS_TABLE, DrillType
-from jikoflow.drills.scenario import scenario_ref
+from jikoflow.drills.rules import JOBS_TABLE
+from jikoflow.drills.schemas import PlanInput, PlanView
 from jikoflow.drills.tables import DrillPlan
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.db import get_engine
 from jikoflow.models.errors import BadInput, NotFound
+from jikoflow.models.times import TOKYO
 
 PLAN_JOB = "jikoflow.drills.jobs:fire_plan"
 PLANS_CHAIN = "drill-plans"  # the audit chain of plan changes
 # A run missed while `serve` was down still fires (once) if it is less than a day late.
 MISFIRE_GRACE = timedelta(hours=24)
-TOKYO = ZoneInfo("Asia/Tokyo")
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _DOW_PART = re.compile(r"^(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(\d+))?$")
 
@@ -42,11 +45,11 @@ def job_id(plan_id: int) -> str:
 
 
 def zone(name: str) -> ZoneInfo:
-    """An IANA time zone, or a refusal naming --tz."""
+    """An IANA time zone, or a refusal naming the zone."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise BadInput("--tz", f"unknown time zone {name!r} (e.g. Asia/Tokyo)") from None
+        raise BadInput("tz", f"unknown time zone {name!r} (e.g. Asia/Tokyo)") from None
 
 
 def _day(token: str) -> int:
@@ -78,11 +81,11 @@ def crontab_weekdays(field: str) -> str:
 
 
 def parse_cron(expr: str, tz: str = "Asia/Tokyo") -> CronTrigger:
-    """A standard five-field crontab expression in `tz`, or a refusal naming --cron."""
+    """A standard five-field crontab expression in `tz`, or a refusal naming the expression."""
     timezone = zone(tz)
     fields = expr.split()
     if len(fields) != 5:
-        raise BadInput("--cron", f"expected 5 fields (minute hour day month weekday), got {expr!r}")
+        raise BadInput("cron", f"expected 5 fields (minute hour day month weekday), got {expr!r}")
     try:
         weekdays = crontab_weekdays(fields[4])
         minute, hour, day, month = fields[:4]
@@ -90,7 +93,7 @@ def parse_cron(expr: str, tz: str = "Asia/Tokyo") -> CronTrigger:
             minute=minute, hour=hour, day=day, month=month, day_of_week=weekdays, timezone=timezone
         )
     except ValueError as exc:
-        raise BadInput("--cron", f"{expr!r}: {exc}") from None
+        raise BadInput("cron", f"{expr!r}: {exc}") from None
 
 
 def next_runs(expr: str, tz: str, after: datetime, count: int = 1) -> list[datetime]:
@@ -110,7 +113,11 @@ def next_runs(expr: str, tz: str, after: datetime, count: int = 1) -> list[datet
 
 def scheduler_options(url: str) -> dict[str, Any]:
     """Job store, time zone and job defaults shared by `serve` and the plan commands."""
-    store = SQLAlchemyJobStore(engine=get_engine(url), tablename=JOBS_TABLE)
+    return scheduler_options_for(SQLAlchemyJobStore(engine=get_engine(url), tablename=JOBS_TABLE))
+
+
+def scheduler_options_for(store: SQLAlchemyJobStore) -> dict[str, Any]:
+    """Time zone and job defaults around the plan job store `store`."""
     return {
         "jobstores": {"default": store},
         "timezone": TOKYO,
@@ -162,54 +169,34 @@ def job_store(url: str) -> Iterator[BaseScheduler]:
 
 
 def create_plan(
-    session: Session,
-    *,
-    contract_id: str,
-    drill_type: DrillType,
-    cron: str,
-    tz: str = "Asia/Tokyo",
-    scenario: str | None = None,
-    origin_id: str | None = None,
-    window_minutes: int = 60,
-    by: str | None = None,
-    now: datetime,
+    session: Session, data: PlanInput, *, scenario: str | None, actor: str, now: datetime
 ) -> DrillPlan:
-    """Validate and record a plan (its job is written once the row is committed)."""
-    contract, chain = contract_chain(session, contract_id)
-    parse_cron(cron, tz)
-    check_actor(session, by)
-    if origin_id is not None:
-        check_origin(session, chain, origin_id)
-    check_type(drill_type, scenario)
-    check_window(timedelta(minutes=window_minutes))
-    if scenario is not None:
-        scenario = scenario_ref(scenario)
+    """Record a checked plan (`scenario` as the plan keeps it); its job is written by the caller."""
+    parse_cron(data.cron, data.tz)
     plan = DrillPlan(
-        contract_id=contract.id,
-        type=drill_type,
+        contract_id=data.contract,
+        type=data.type,
         scenario_id=scenario,
-        origin_id=origin_id,
-        cron=cron,
-        timezone=tz,
-        window_minutes=window_minutes,
+        origin_id=data.org,
+        cron=data.cron,
+        timezone=data.tz,
+        window_minutes=data.window,
         created_at=now,
-        created_by=by,
+        created_by=actor,
     )
     session.add(plan)
     session.flush()
-    detail = {"plan": plan.id, "contract": contract.id, "type": str(drill_type), "cron": cron}
-    record_event(session, PLANS_CHAIN, "drill_planned", actor=by, at=now, detail=detail)
+    detail = {"plan": plan.id, "contract": data.contract, "type": str(data.type), "cron": data.cron}
+    record_event(session, PLANS_CHAIN, "drill_planned", actor=actor, at=now, detail=detail)
     return plan
 
 
-def remove_plan(session: Session, plan_id: int, *, by: str | None, now: datetime) -> DrillPlan:
-    """Mark a plan removed (its drills keep pointing at it); the job is deleted afterwards."""
-    plan = get_plan(session, plan_id)
-    check_actor(session, by)
+def remove_plan(session: Session, plan: DrillPlan, *, actor: str, now: datetime) -> DrillPlan:
+    """Mark a plan removed (its drills keep pointing at it); the caller removes its job."""
     plan.removed_at = now
     session.add(plan)
-    detail = {"plan": plan_id}
-    record_event(session, PLANS_CHAIN, "drill_unplanned", actor=by, at=now, detail=detail)
+    detail = {"plan": plan.id}
+    record_event(session, PLANS_CHAIN, "drill_unplanned", actor=actor, at=now, detail=detail)
     return plan
 
 
@@ -217,7 +204,7 @@ def get_plan(session: Session, plan_id: int) -> DrillPlan:
     """An active plan, or a refusal naming the id."""
     plan = session.get(DrillPlan, plan_id)
     if plan is None or plan.removed_at is not None:
-        raise NotFound("ID", f"unknown plan {plan_id}")
+        raise NotFound("id", f"unknown plan {plan_id}")
     return plan
 
 
@@ -229,27 +216,66 @@ def active_plans(session: Session, contract_id: str | None = None) -> list[Drill
     return list(session.exec(query.order_by(col(DrillPlan.id))))
 
 
-def plan_row(plan: DrillPlan, next_run: datetime | None) -> dict[str, Any]:
-    """What `drill plans` shows of one plan."""
-    return {
-        "id": plan.id,
-        "contract": plan.contract_id,
-        "type": str(plan.type),
-        "scenario": plan.scenario_id,
-        "org": plan.origin_id,
-        "cron": plan.cron,
-        "tz": plan.timezone,
-        "window_minutes": plan.window_minutes,
-        "next_run": next_run.isoformat() if next_run else None,
-        "scheduled": next_run is not None,
-    }
+def plan_view(plan: DrillPlan, next_run: datetime | None) -> PlanView:
+    """A plan as `drill plans` shows it."""
+    assert plan.id is not None
+    return PlanView(
+        id=plan.id,
+        contract=plan.contract_id,
+        type=plan.type,
+        scenario=plan.scenario_id,
+        org=plan.origin_id,
+        cron=plan.cron,
+        tz=plan.timezone,
+        window_minutes=plan.window_minutes,
+        next_run=next_run,
+        scheduled=next_run is not None,
+    )
 
 
-def plan_rows(session: Session, scheduler: BaseScheduler) -> list[dict[str, Any]]:
-    """Every active plan with the next run time its job holds."""
-    rows = []
-    for plan in active_plans(session):
-        assert plan.id is not None
-        job = scheduler.get_job(job_id(plan.id))
-        rows.append(plan_row(plan, job.next_run_time if job else None))
-    return rows
+def next_run_of(scheduler: BaseScheduler, plan: DrillPlan) -> datetime | None:
+    """The next run time the plan's job holds (None: no job)."""
+    assert plan.id is not None
+    job = scheduler.get_job(job_id(plan.id))
+    return job.next_run_time if job else None
+
+
+class _SessionConnection:
+    """What `SQLAlchemyJobStore` needs of an engine, served by one session's connection: each
+    of its writes runs in a savepoint of the caller's transaction and commits with it."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.url = session.get_bind().engine.url
+
+    @contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        connection = self._session.connection()
+        with connection.begin_nested():
+            yield connection
+
+    def dispose(self) -> None:
+        """The session's engine is not the store's to dispose of."""
+
+
+class _SessionJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
+    """The plan jobs, read and written inside the caller's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(engine=_SessionConnection(session), tablename=JOBS_TABLE)
+
+    def start(self, scheduler: Any, alias: str) -> None:
+        """Attach to the scheduler; the table exists (the migrations create it)."""
+        BaseJobStore.start(self, scheduler, alias)
+
+
+@contextmanager
+def session_jobs(session: Session) -> Iterator[BaseScheduler]:
+    """The plan jobs in the session's transaction, paused: nothing fires while they are edited."""
+    options = scheduler_options_for(_SessionJobStore(session))
+    editor = JobStoreEditor(**options)
+    editor.start(paused=True)
+    try:
+        yield editor
+    finally:
+        editor.shutdown(wait=False)

@@ -10,7 +10,6 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader
 
-from jikoflow.models.errors import BadInput
 from jikoflow.records.render import environment as record_environment
 from jikoflow.records.render import html_to_pdf
 
@@ -27,14 +26,6 @@ class ReportFormat(StrEnum):
     MD = "md"
     HTML = "html"
     PDF = "pdf"
-
-
-def parse_format(text: str) -> ReportFormat:
-    """A report format from the command line."""
-    try:
-        return ReportFormat(text.strip().lower())
-    except ValueError:
-        raise BadInput("--format", f"{text!r} is not one of md, html, pdf") from None
 
 
 @cache

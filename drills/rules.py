@@ -13,13 +13,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from jikoflow.models.enums import StepName
 from jikoflow.models.incidents.clocks import DEFAULT_CLOCKS, Deadline
 from jikoflow.models.parties.chain import Chain
+from jikoflow.models.times import TOKYO
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 ID_PREFIX = "DRL-"  # incidents are INC-…: a message's id says whether it is about a drill
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -27,6 +26,7 @@ _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 REPORT_CLOCK = DEFAULT_CLOCKS[StepName.REPORT]
 WARN_AFTER = REPORT_CLOCK.due_after - REPORT_CLOCK.warn_before  # 30 minutes after the start
 DEFAULT_WINDOW = REPORT_CLOCK.due_after
+MAX_WINDOW = timedelta(days=7)
 DEFAULT_CONTACT_MONTHS = 6
 DEFAULT_TABLETOP_MONTHS = 12
 JOBS_TABLE = "jikoflow_jobs"

@@ -24,6 +24,7 @@ from pydantic import (
     ValidationError,
 )
 
+from jikoflow.drills.schemas import ScenarioSummary
 from jikoflow.models.enums import IncidentKind
 from jikoflow.models.errors import BadInput
 
@@ -187,24 +188,37 @@ def shipped_scenarios() -> list[Path]:
     return sorted(SCENARIOS_DIR.glob("*.yaml"))
 
 
-def _locate(ref: str, field: str) -> Path:
+def _locate(ref: str, field: str, *, shipped_only: bool = False) -> Path:
     path = Path(ref)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    names = ", ".join(p.stem for p in shipped_scenarios())
+    if not shipped_only and (path.suffix in (".yaml", ".yml") or path.exists()):
         return path
     shipped = SCENARIOS_DIR / f"{ref}.yaml"
-    if shipped.exists():
+    if path.name == ref and shipped.exists():
         return shipped
-    names = ", ".join(p.stem for p in shipped_scenarios())
+    if shipped_only:
+        raise BadInput(field, f"unknown scenario {ref!r} (shipped: {names})")
     raise BadInput(field, f"unknown scenario {ref!r} (shipped: {names}; or give a file path)")
 
 
-def find_scenario(ref: str, field: str = "--scenario") -> Scenario:
-    """A shipped scenario by id, or a scenario file by path."""
-    return read_scenario(_locate(ref, field))
+def find_scenario(ref: str, field: str = "scenario", *, shipped_only: bool = False) -> Scenario:
+    """A shipped scenario by id, or (unless `shipped_only`) a scenario file by path."""
+    return read_scenario(_locate(ref, field, shipped_only=shipped_only))
 
 
-def scenario_ref(ref: str, field: str = "--scenario") -> str:
+def scenario_ref(ref: str, field: str = "scenario") -> str:
     """How a plan keeps a scenario: a shipped id, or the absolute path of a valid file."""
     path = _locate(ref, field)
     scenario = read_scenario(path)
     return scenario.id if path.parent == SCENARIOS_DIR else str(path.resolve())
+
+
+def shipped_summaries() -> list[ScenarioSummary]:
+    """The shipped scenarios: id, title, tier and number of injects."""
+    summaries = []
+    for path in shipped_scenarios():
+        s = read_scenario(path)
+        summaries.append(
+            ScenarioSummary(id=s.id, title=s.title, tier=s.situation.tier, injects=len(s.injects))
+        )
+    return summaries

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from jikoflow.drills.display import person_name, when
-from jikoflow.drills.findings import finding_row, list_findings
+from jikoflow.drills.findings import finding_view, list_findings
 from jikoflow.drills.rules import AckOutcome, DrillType
 from jikoflow.drills.scenario import Scenario
 from jikoflow.drills.tables import Drill
@@ -20,6 +20,7 @@ from jikoflow.models.incidents.clocks import effective_status
 from jikoflow.models.incidents.tables import Step
 from jikoflow.models.parties.tables import Person
 from jikoflow.models.terms import label
+from jikoflow.models.times import tokyo_day
 
 
 def _end(drill: Drill, now: datetime) -> datetime:
@@ -119,15 +120,18 @@ def improvements(session: Session, drill: Drill, now: datetime, lang: Lang) -> l
     items = list_findings(session, drill_id=drill.id)
     owners = {f.owner_id for f in items if f.owner_id}
     people = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(owners)))}
-    today = now.date()
-    rows = []
-    for item in items:
-        row = finding_row(item, today)
-        row["owner"] = person_name(people, item.owner_id)
-        row["due"] = row["due"] or WORDS[lang]["nothing"]
-        row["state"] = label(item.state, lang)
-        rows.append(row)
-    return rows
+    today = tokyo_day(now)
+    return [
+        {
+            "number": item.number,
+            "text": item.text,
+            "owner": person_name(people, item.owner_id, lang),
+            "due": item.due_date.isoformat() if item.due_date else WORDS[lang]["nothing"],
+            "state": label(item.state, lang),
+            "overdue": finding_view(item, today).overdue,
+        }
+        for item in items
+    ]
 
 
 def integrity(

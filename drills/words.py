@@ -8,7 +8,6 @@ WORDS: dict[Lang, dict[str, str]] = {
     Lang.JA: {
         "title": "訓練実施報告書",
         "subtitle": "第24条第3項に基づく事故等発生時の対応手順の確認・訓練",
-        "mark": "【訓練】",
         "overview": "1. 概要",
         "objectives": "2. 目的",
         "participants": "3. 参加組織と出席",
@@ -84,7 +83,6 @@ WORDS: dict[Lang, dict[str, str]] = {
     Lang.EN: {
         "title": "Drill after-action report",
         "subtitle": "Confirmation or rehearsal of the incident response procedure (Art. 24 (3))",
-        "mark": "[DRILL]",
         "overview": "1. Overview",
         "objectives": "2. Objectives",
         "participants": "3. Participants and attendance",
@@ -170,6 +168,7 @@ EVENTS: dict[Lang, dict[str, str]] = {
         "drill_closed": "訓練終了",
         "finding_added": "改善事項の登録",
         "finding_updated": "改善事項の更新",
+        "drill_ended": "訓練の終了により終了",
     },
     Lang.EN: {
         "drill_started": "drill started",
@@ -181,5 +180,6 @@ EVENTS: dict[Lang, dict[str, str]] = {
         "drill_closed": "drill closed",
         "finding_added": "improvement item added",
         "finding_updated": "improvement item updated",
+        "drill_ended": "ended with the drill",
     },
 }

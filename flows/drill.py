@@ -8,38 +8,41 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from jikoflow.drills.core import get_drill
-from jikoflow.drills.run import parse_type, start_drill
+from jikoflow.drills.rules import DrillType
+from jikoflow.drills.schemas import RunInput
+from jikoflow.drills.service import run_drill, show_drill
 from jikoflow.flows.incident import incident_flow
 from jikoflow.flows.tasks import deliver_notifications
-from jikoflow.models.db import reading, transaction
+from jikoflow.models.access import SYSTEM, Principal, Via
+from jikoflow.models.choices import parse_choice
+from jikoflow.models.schemas import parse
 from jikoflow.models.settings import load_settings
-from jikoflow.models.types import utcnow
+from jikoflow.usecases import act, read
 
 
 @task(retries=1, retry_delay_seconds=2, timeout_seconds=60)
 def drill_incident(drill_id: str) -> str | None:
     """The drill incident a tabletop drives (None for a contact check)."""
-    with reading(load_settings().database_url) as session:
-        return get_drill(session, drill_id).incident_id
+    view = read(load_settings().database_url, show_drill, actor=SYSTEM, drill_id=drill_id)
+    return view.incident
 
 
 @task(timeout_seconds=120)
 def open_drill(
     contract_id: str, drill_type: str, scenario: str | None, org: str | None, by: str | None
 ) -> str:
-    """Open a drill now; returns its id."""
-    with transaction(load_settings().database_url) as session:
-        drill = start_drill(
-            session,
-            contract_id=contract_id,
-            drill_type=parse_type(drill_type),
-            scenario=scenario,
-            origin_id=org,
-            by=by,
-            now=utcnow(),
-        )
-    return drill.id
+    """Open a drill now, as person `by` (checked like any person) or as the system; its id."""
+    data = parse(
+        RunInput,
+        {
+            "contract": contract_id,
+            "type": parse_choice(DrillType, drill_type, "type"),
+            "scenario": scenario,
+            "org": org,
+        },
+    )
+    actor = SYSTEM if by is None else Principal(person_id=by, via=Via.SYSTEM)
+    return act(load_settings().database_url, run_drill, actor=actor, data=data).id
 
 
 @flow(name="jikoflow-drill", log_prints=False, validate_parameters=True)

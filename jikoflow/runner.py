@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from jikoflow.models.settings import Settings
@@ -27,6 +28,7 @@ from jikoflow.notifications.stats import DeliveryStats
 
 log = logging.getLogger("jikoflow.runner")
 
+LOGGING_CONFIG = Path(__file__).with_name("prefect_logging.yml")
 # Deployment names `serve` gives the flows (see jikoflow.serve.serve_deployments).
 DEPLOYMENTS = {
     "incident": "article-24-incident/jikoflow-incident",
@@ -70,6 +72,11 @@ def prepare_prefect(settings: Settings) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    # The embedded server logs to a file in PREFECT_HOME, not over the command's own output.
+    os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(LOGGING_CONFIG))
+    # The embedded server's first start migrates its own database: on a busy machine that
+    # takes longer than Prefect's default wait.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     logging.getLogger("prefect").setLevel(logging.WARNING)
 
 

@@ -7,8 +7,10 @@ database's scheduler lease, runs the scheduler: drill plans from the SQL job sto
 tick and the sweep every `--tick` seconds (the sweep as a run of the sweep deployment when a
 Prefect server is configured). Plain `serve` takes the lease at start or refuses to start;
 `serve --worker` stands by and takes the lease when its holder is gone, so several workers on
-several machines share one database and one Prefect server. SIGTERM or SIGINT stops it:
-running jobs finish, the lease is given back, exit 0.
+several machines share one database and one Prefect server. Each also serves the portal and
+the API in a thread (unless `--no-web`) and, with `SLACK_APP_TOKEN`, answers Slack's buttons
+over Socket Mode. SIGTERM or SIGINT stops it: running jobs finish, the portal stops, the lease
+is given back, exit 0.
 """
 
 from __future__ import annotations
@@ -42,9 +44,15 @@ def serve(
             "--worker", help="One of several: stand by for the scheduler instead of refusing."
         ),
     ] = False,
+    host: Annotated[str | None, typer.Option("--host", help="The portal listens here.")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="The portal's port (0: a free one).", min=0)
+    ] = None,
+    no_web: Annotated[bool, typer.Option("--no-web", help="Without the portal.")] = False,
 ) -> None:
-    """Deliver, start flows and run the scheduler (drill plans, sweep every minute); with
-    PREFECT_API_URL, serve the flows."""
+    """Run the portal, deliver, start flows and run the scheduler (drill plans, sweep every
+    minute); with PREFECT_API_URL, serve the flows."""
+    from jikoflow.web.server import start_web
     from jikoflow.worker import (
         DISPATCH_IDLE,
         FLOWS_EVERY,
@@ -74,9 +82,12 @@ def serve(
         Periodic("flow starter", lambda: start_flows_once(settings), FLOWS_EVERY),
         Periodic("scheduler lease", seat.keep, min(every, HEARTBEAT_EVERY.total_seconds())),
     ]
+    web = buttons = None
     try:
+        web = None if no_web else start_web(settings, host=host, port=port)
+        buttons = start_buttons(settings)
         # Work starts only once the start is announced: the first line is always this one.
-        _announce(settings, seat, tick, worker)
+        _announce(settings, seat, tick, worker, web.address if web else None)
         seat.open()
         for loop in loops:
             loop.start()
@@ -89,8 +100,21 @@ def serve(
             loop.stop()
         for loop in loops:
             loop.join(timeout=60)
+        if buttons is not None:
+            buttons.stop()
+        if web is not None:
+            web.stop()
         seat.stop()
     typer.echo("jikoflow serve: stopped", err=True)
+
+
+def start_buttons(settings: Settings) -> Any:
+    """Slack's buttons over Socket Mode when `SLACK_APP_TOKEN` is set (None otherwise)."""
+    if not settings.slack_app_token:
+        return None
+    from jikoflow.notifications.slack_socket import start_buttons as connect
+
+    return connect(settings)
 
 
 def _configure_logging() -> None:
@@ -103,7 +127,7 @@ def _stop_self() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _announce(settings: Settings, seat: Any, tick: float, worker: bool) -> None:
+def _announce(settings: Settings, seat: Any, tick: float, worker: bool, portal: str | None) -> None:
     from sqlalchemy.engine import make_url
 
     where = make_url(settings.database_url).render_as_string(hide_password=True)
@@ -117,7 +141,10 @@ def _announce(settings: Settings, seat: Any, tick: float, worker: bool) -> None:
         if seat.held
         else "worker standing by for the scheduler"
     )
-    typer.echo(f"jikoflow serve: pid {os.getpid()}, {where}, {role}, {prefect}", err=True)
+    typer.echo(
+        f"jikoflow serve: pid {os.getpid()}, {where}, portal {portal or 'off'}, {role}, {prefect}",
+        err=True,
+    )
 
 
 def wait_for_signal() -> None:

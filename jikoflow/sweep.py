@@ -1,14 +1,23 @@
 """One sweep path, the same for `jikoflow sweep`, `serve` and the sweep flow: queue the
 reminders and escalations the clocks call for, then deliver every due message through the one
-delivery path (`jikoflow.notifications.delivery.deliver`)."""
+delivery path (`jikoflow.notifications.delivery.deliver`).
+
+A time ahead of the real clock is a preview: it shows exactly what a sweep at that time would
+send — the messages waiting by then and those the clocks would queue — and sends and writes
+nothing (only tests travel in time, by moving the clock itself).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import asdict
+from datetime import datetime, timedelta
 from typing import Any
 
 from jikoflow.models.enums import StepName
 from jikoflow.models.settings import Settings
+
+# A time this little ahead is a skewed clock elsewhere, not the future.
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 def queue_due(
@@ -31,8 +40,18 @@ def queue_due(
     }
 
 
+def ahead(now: datetime) -> bool:
+    """Whether `now` is ahead of the real clock (a sweep then only previews)."""
+    from jikoflow.models.types import utcnow
+
+    return now > utcnow() + CLOCK_SKEW
+
+
 def sweep(settings: Settings, *, now: datetime) -> dict[str, Any]:
-    """Queue what the clocks call for at `now`, then deliver every due message."""
+    """Queue what the clocks call for at `now`, then deliver every due message; a `now` ahead
+    of the real clock only previews."""
+    if ahead(now):
+        return preview(settings, now=now)
     from jikoflow.notifications.delivery import deliver
 
     queued = queue_due(settings.database_url, now=now)
@@ -43,4 +62,21 @@ def sweep(settings: Settings, *, now: datetime) -> dict[str, Any]:
         "failed": stats.failed,
         "unreachable": stats.unreachable,
     }
-    return {"now": now.isoformat(), **queued, **delivered}
+    return {"now": now.isoformat(), "preview": False, **queued, **delivered}
+
+
+def preview(settings: Settings, *, now: datetime) -> dict[str, Any]:
+    """What a sweep at `now` would send, oldest first; nothing is sent or written."""
+    from jikoflow.models.db import reading
+    from jikoflow.models.incidents.sweep import preview_clocks
+
+    with reading(settings.database_url) as session:
+        clocks, messages = preview_clocks(session, now)
+    return {
+        "now": now.isoformat(),
+        "preview": True,
+        "reminders": clocks.reminders,
+        "escalations": clocks.escalations,
+        "incidents": clocks.incidents,
+        "would_send": [asdict(m) for m in messages],
+    }

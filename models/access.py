@@ -142,6 +142,30 @@ WHO_MAY: dict[Act, str] = {
 }
 
 
+# What the act is, in the words of a refusal: "tanaka may not <verb>: only … may".
+VERBS: dict[Act, str] = {
+    Act.SEE: "see it",
+    Act.DECLARE: "declare there",
+    Act.ACKNOWLEDGE: "acknowledge this report",
+    Act.CONTAIN: "record containment",
+    Act.CAUSE: "record the cause",
+    Act.PREVENT: "record prevention measures",
+    Act.FACTS: "record the facts",
+    Act.RECLASSIFY: "reclassify it",
+    Act.SUBMIT: "submit the record",
+    Act.ACCEPT: "accept the record",
+    Act.RETURN: "return the record",
+    Act.INSTRUCT: "instruct",
+    Act.PUBLISH: "decide on publication",
+    Act.PPC: "draft the report to the PPC",
+    Act.OPERATE: "do this",
+    Act.DRILL_RUN: "run a drill",
+    Act.DRILL_LEAD: "lead this drill",
+    Act.DRILL_ACK: "confirm this check",
+    Act.DRILL_TAKE_PART: "take part in this drill",
+}
+
+
 def standings(
     chain: Chain,
     subject_org: str,

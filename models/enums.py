@@ -64,6 +64,68 @@ class StepStatus(StrEnum):
     OVERDUE = "overdue"
 
 
+class Outcome(StrEnum):
+    """How an incident ends: a 事故等, or 該当なし when a suspicion proved unfounded (§9)."""
+
+    INCIDENT = "incident"
+    NOT_AN_INCIDENT = "not_an_incident"
+
+
+class SubjectNotice(StrEnum):
+    """What was done for the people affected (本人への対応)."""
+
+    DONE = "done"
+    PLANNED = "planned"
+    NOT_NEEDED = "not_needed"
+
+
+class Publication(StrEnum):
+    """甲's decision on publishing the incident (Art. 25)."""
+
+    PUBLISH = "publish"
+    WITHHOLD = "withhold"
+
+
+class Sector(StrEnum):
+    """Whether a client is a public body (行政機関等) or a private business under the APPI."""
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class ReviewAnswer(StrEnum):
+    """甲's answer to a submitted record: accepted (受理) or returned (差戻し)."""
+
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+
+class InstructionStatus(StrEnum):
+    """Where an instruction of 甲 (Art. 22) stands; `overdue` is derived from its due date."""
+
+    OPEN = "open"
+    DONE = "done"
+    OVERDUE = "overdue"
+
+
+class AppiReason(StrEnum):
+    """Why 甲 must report a case to the Personal Information Protection Commission."""
+
+    SENSITIVE = "sensitive"
+    FINANCIAL = "financial"
+    IMPROPER_PURPOSE = "improper_purpose"
+    PEOPLE_OVER_100 = "people_over_100"
+    PEOPLE_OVER_1000 = "people_over_1000"
+    MY_NUMBER = "my_number"
+
+
+class AppiStage(StrEnum):
+    """The two reports to the Commission: 速報 (preliminary) and 確報 (final)."""
+
+    PRELIMINARY = "preliminary"
+    FINAL = "final"
+
+
 class ReportStatus(StrEnum):
     """Delivery state of one report to one recipient organisation."""
 

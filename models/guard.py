@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from jikoflow.models.access import WHO_MAY, Act, Principal, Standing, allows, standings
+from jikoflow.models.access import VERBS, WHO_MAY, Act, Principal, Standing, allows, standings
 from jikoflow.models.errors import Forbidden, NotFound
 from jikoflow.models.parties.chain import Chain
 from jikoflow.models.parties.queries import chain_for, get_contract, get_person
@@ -58,9 +58,7 @@ def authorize(
     if not allows(Act.SEE, found, person.role):
         raise NotFound("id", f"unknown {subject.noun} {subject.id!r}")
     if act is not Act.SEE and not allows(act, found, person.role):
-        raise Forbidden(
-            "by", f"{person.id} may not {act.value.replace('_', ' ')} here: only {WHO_MAY[act]} may"
-        )
+        raise Forbidden("by", f"{person.id} may not {VERBS[act]}: only {WHO_MAY[act]} may")
     return person
 
 

@@ -29,17 +29,35 @@ M = TypeVar("M", bound=BaseModel)
 class Input(BaseModel):
     """A use case's input: unknown fields refused, strings stripped."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    # Validators are built on first use: a command pays only for the models it uses.
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, frozen=True, defer_build=True
+    )
 
 
 class ReadModel(BaseModel):
     """A use case's answer; times in JSON as `datetime.isoformat()` writes them (+00:00)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     @field_serializer("*", mode="wrap", when_used="json")
     def _iso_times(self, value: Any, handler: SerializerFunctionWrapHandler) -> Any:
         return value.isoformat() if isinstance(value, datetime) else handler(value)
+
+
+def build_now() -> None:
+    """Build every input and read model imported so far, instead of on first use.
+
+    A server would rather pay at start than on a request, and FastAPI must find the models
+    built when it wraps them for a route (a deferred model is wrapped with a spurious warning).
+    """
+    pending: list[type[BaseModel]] = [Input, ReadModel]
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        # Wrappers (FastAPI's TypeAdapters) read the flag too: built now, nothing defers.
+        model.model_config = {**model.model_config, "defer_build": False}
+        model.model_rebuild()
 
 
 def _not_blank(text: str) -> str:

@@ -28,6 +28,10 @@ class Settings:
     lang: Lang
     base_url: str = DEFAULT_BASE_URL
     secret_key: str | None = None
+    slack_signing_secret: str | None = None  # verifies Slack's requests (buttons over HTTP)
+    slack_app_token: str | None = None  # `xapp-…`: buttons over Socket Mode instead
+    smtp_url: str | None = None  # smtp://[user:pass@]host:port or smtps://…; None: no e-mail
+    mail_from: str | None = None  # the sender of e-mails
 
     @property
     def prefect_home(self) -> Path:
@@ -57,7 +61,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         lang=Lang.EN if lang_text.startswith("en") else Lang.JA,
         base_url=(source.get("JIKOFLOW_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
         secret_key=source.get("JIKOFLOW_SECRET_KEY") or None,
+        slack_signing_secret=source.get("SLACK_SIGNING_SECRET") or None,
+        slack_app_token=source.get("SLACK_APP_TOKEN") or None,
+        smtp_url=source.get("JIKOFLOW_SMTP_URL") or None,
+        mail_from=source.get("JIKOFLOW_MAIL_FROM") or None,
     )
+
+
+def mail_configured(env: dict[str, str] | None = None) -> bool:
+    """Whether e-mail is a transport here (`JIKOFLOW_SMTP_URL` set): messages are queued for it."""
+    source = os.environ if env is None else env
+    return bool(source.get("JIKOFLOW_SMTP_URL"))
 
 
 def secret_key(settings: Settings) -> bytes:

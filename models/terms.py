@@ -52,6 +52,22 @@ _JA: dict[str, dict[str, str]] = {
         "none": "応答なし",
     },
     "FindingState": {"open": "未着手", "in_progress": "対応中", "done": "完了"},
+    "Transport": {"chat": "チャット", "email": "メール"},
+    "Outcome": {"incident": "事故等", "not_an_incident": "該当なし"},
+    "SubjectNotice": {"done": "実施済み", "planned": "実施予定", "not_needed": "不要"},
+    "Publication": {"publish": "公表する", "withhold": "公表しない"},
+    "Sector": {"public": "行政機関等", "private": "民間事業者"},
+    "ReviewAnswer": {"accepted": "受理", "returned": "差戻し"},
+    "InstructionStatus": {"open": "対応中", "done": "完了", "overdue": "期限超過"},
+    "AppiReason": {
+        "sensitive": "要配慮個人情報を含む",
+        "financial": "不正に利用されることにより財産的被害が生じるおそれ",
+        "improper_purpose": "不正の目的をもって行われたおそれ",
+        "people_over_100": "本人の数が100人を超える",
+        "people_over_1000": "本人の数が1,000人を超える",
+        "my_number": "特定個人情報（マイナンバー）を含む",
+    },
+    "AppiStage": {"preliminary": "速報", "final": "確報"},
 }
 _EN: dict[str, dict[str, str]] = {
     "IncidentKind": {"violation": "violation of the provisions"},
@@ -73,6 +89,19 @@ _EN: dict[str, dict[str, str]] = {
         "none": "no answer",
     },
     "FindingState": {"in_progress": "in progress"},
+    "Transport": {"email": "e-mail"},
+    "Outcome": {"not_an_incident": "not an incident"},
+    "SubjectNotice": {"not_needed": "not needed"},
+    "Sector": {"public": "public body", "private": "private business"},
+    "AppiReason": {
+        "sensitive": "sensitive personal information",
+        "financial": "possible financial damage",
+        "improper_purpose": "possibly done for an improper purpose",
+        "people_over_100": "more than 100 people",
+        "people_over_1000": "more than 1,000 people",
+        "my_number": "My Number data",
+    },
+    "AppiStage": {"preliminary": "preliminary report", "final": "final report"},
 }
 _LABELS = {Lang.JA: _JA, Lang.EN: _EN}
 
@@ -96,6 +125,7 @@ NOUNS: dict[Lang, dict[str, str]] = {
         "delivered": "配信日時",
         "acknowledged": "受領確認日時",
         "acknowledged_by": "受領確認者",
+        "channels": "到達経路",
         "discovered": "発見日時",
         "declared": "報告日時",
         "linked": "関連する事故等",
@@ -122,6 +152,7 @@ NOUNS: dict[Lang, dict[str, str]] = {
         "delivered": "Delivered",
         "acknowledged": "Acknowledged",
         "acknowledged_by": "Acknowledged by",
+        "channels": "Reached by",
         "discovered": "Discovered",
         "declared": "Reported",
         "linked": "Linked incidents",

@@ -36,9 +36,20 @@ def parse_day(text: str, field: str) -> date:
         raise BadInput(field, f"not an ISO date (YYYY-MM-DD): {text!r}") from None
 
 
-def tokyo_today(moment: datetime) -> date:
-    """The calendar day in Tokyo at `moment`."""
+def tokyo_day(moment: datetime) -> date:
+    """The calendar day of an aware moment in Asia/Tokyo."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime refused")
     return moment.astimezone(TOKYO).date()
+
+
+def day_label(value: date | None, lang: Lang = Lang.JA) -> str:
+    """A calendar day as people read it: 2026年12月10日 or 2026-12-10; '—' for none."""
+    if value is None:
+        return NOTHING
+    if lang is Lang.JA:
+        return f"{value.year}年{value.month}月{value.day}日"
+    return value.isoformat()
 
 
 def tokyo_time(value: datetime | str | None, lang: Lang = Lang.JA, *, compact: bool = False) -> str:
@@ -52,12 +63,3 @@ def tokyo_time(value: datetime | str | None, lang: Lang = Lang.JA, *, compact: b
     if lang is Lang.JA:
         return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
     return f"{local:%Y-%m-%d %H:%M} JST"
-
-
-def tokyo_day(value: date | None, lang: Lang = Lang.JA) -> str:
-    """A calendar day: 2026年12月10日 or 2026-12-10; '—' for none."""
-    if value is None:
-        return NOTHING
-    if lang is Lang.JA:
-        return f"{value.year}年{value.month}月{value.day}日"
-    return value.isoformat()

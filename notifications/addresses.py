@@ -11,6 +11,7 @@ from collections.abc import Collection
 
 from sqlmodel import Session, col, select
 
+from jikoflow.models.enums import Role
 from jikoflow.models.parties.tables import Organization, Person
 from jikoflow.notifications.base import Addressee
 
@@ -22,20 +23,32 @@ def addressees(session: Session, who: Collection[Who]) -> dict[Who, Addressee]:
     org_ids = sorted({o for o, _ in who if o is not None})
     person_ids = sorted({p for _, p in who if p is not None})
     channels: dict[str, str | None] = {}
+    emails: dict[str, list[str]] = {o: [] for o in org_ids}
     if org_ids:
         found = session.exec(
-            select(Organization.id, Organization.slack_channel).where(
+            select(Organization.id, Organization.slack_channel, Organization.email).where(
                 col(Organization.id).in_(org_ids)
             )
         )
-        channels = dict(found.all())
+        for org, channel, role_address in found:
+            channels[org] = channel
+            if role_address:
+                emails[org].append(role_address)
+        managers = session.exec(
+            select(Person.org_id, Person.email)
+            .where(col(Person.org_id).in_(org_ids), Person.role == Role.MANAGER)
+            .order_by(col(Person.id))
+        )
+        for manager_org, address in managers:
+            if address:
+                emails[manager_org].append(address)
     people: dict[str, tuple[str | None, str | None]] = {}
     if person_ids:
         rows = session.exec(
             select(Person.id, Person.slack_user, Person.email).where(col(Person.id).in_(person_ids))
         )
         people = {i: (user, email) for i, user, email in rows}
-    result = {}
+    result: dict[Who, Addressee] = {}
     for org_id, person_id in who:
         user, email = people.get(person_id or "", (None, None))
         result[(org_id, person_id)] = Addressee(
@@ -44,8 +57,17 @@ def addressees(session: Session, who: Collection[Who]) -> dict[Who, Addressee]:
             slack_channel=channels.get(org_id or ""),
             slack_user=user,
             email=email,
+            org_emails=tuple(dict.fromkeys(emails.get(org_id or "", []))),
         )
     return result
+
+
+def mail_address(to: Addressee) -> str | None:
+    """A person's own address; for an organisation, its role address and its managers', one
+    To: list ("a@x.jp, b@y.jp"); None when there is none."""
+    if to.person_id is not None and to.email:
+        return to.email
+    return ", ".join(to.org_emails) or None
 
 
 def chat_address(to: Addressee) -> str | None:

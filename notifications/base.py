@@ -8,7 +8,8 @@ message landed and, per subject and address, the conversation later messages rep
 a card and its thread; e-mail: the first Message-ID).
 
 A message is a text fallback plus a few transport-neutral parts (header, section, fields,
-context); Slack turns the parts into Block Kit, the console prints the text. `key` is the outbox
+context, buttons); Slack turns the parts into Block Kit, the console prints the text, e-mail
+words its own message from the facts the message was built from. `key` is the outbox
 idempotency key: a channel that can find messages stores it with each one (Slack: message
 metadata) so a message can be found again after a crash.
 """
@@ -52,16 +53,36 @@ class Divider:
     """A horizontal rule."""
 
 
-Part = Header | Section | Context | Divider
+@dataclass(frozen=True)
+class Button:
+    """A button: a link (`url`), or an action the service reports back (`action`, `value`)."""
+
+    label: str
+    url: str | None = None
+    action: str | None = None
+    value: str | None = None
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class Actions:
+    """A row of buttons (Slack: an actions block; elsewhere the text carries the link)."""
+
+    buttons: tuple[Button, ...]
+
+
+Part = Header | Section | Context | Divider | Actions
 
 
 @dataclass(frozen=True)
 class Message:
-    """A message: the plain-text fallback, its transport-neutral parts, its outbox key."""
+    """A message: the plain-text fallback, its transport-neutral parts, its outbox key, and the
+    facts it was built from, for a transport that words its messages itself (e-mail)."""
 
     text: str
     blocks: tuple[Part, ...] = ()
     key: str | None = None
+    facts: NoticeFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +128,8 @@ class Addressee:
     slack_channel: str | None = None  # the organisation's channel
     slack_user: str | None = None  # the person's Slack user id
     email: str | None = None  # the person's address
+    # The organisation's e-mail addresses: its own role address, then its managers'.
+    org_emails: tuple[str, ...] = ()
 
 
 Pair = tuple[str, str]  # (subject id, address): one conversation

@@ -15,13 +15,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 from jikoflow.models.db import reading, transaction
 from jikoflow.models.enums import Lang, ReportStatus
-from jikoflow.models.outbox.facts import NoticeFacts, with_reports
+from jikoflow.models.outbox.facts import NoticeFacts, ReportState, with_reports
 from jikoflow.models.outbox.service import Claim, report_states
-from jikoflow.notifications.base import Card, Channel, DeliveryError, Updating
+from jikoflow.models.settings import DEFAULT_BASE_URL
+from jikoflow.notifications.base import Card, Channel, DeliveryError, Message, Updating
 from jikoflow.notifications.messages import build_card
 from jikoflow.notifications.pacing import ChannelPacer, Lanes
 from jikoflow.notifications.stats import DeliveryStats
 
+ACKNOWLEDGED = ReportStatus.ACKNOWLEDGED
 Due = tuple[Card, NoticeFacts, str]  # a card, the facts it should show, their digest
 
 
@@ -30,12 +32,12 @@ def card_digest(facts: NoticeFacts) -> str:
     return hashlib.blake2b(facts.model_dump_json().encode(), digest_size=16).hexdigest()
 
 
-def opening_facts(claim: Claim, reports: Mapping[str, ReportStatus]) -> NoticeFacts:
+def opening_facts(claim: Claim, reports: Mapping[str, ReportState]) -> NoticeFacts:
     """A new card's facts: the row's, with the reports as they are; the one it carries delivered."""
     states = dict(reports)
     own = claim.org_id if claim.report_id is not None else None
-    if own is not None and states.get(own) is not ReportStatus.ACKNOWLEDGED:
-        states[own] = ReportStatus.DELIVERED
+    if own is not None and (own not in states or states[own].status is not ACKNOWLEDGED):
+        states[own] = ReportState(status=ReportStatus.DELIVERED)
     return with_reports(claim.facts, states)
 
 
@@ -48,6 +50,7 @@ def refresh_cards(
     subjects: Collection[str] | None,
     touched: Collection[str],
     workers: int,
+    portal: str = DEFAULT_BASE_URL,
 ) -> None:
     """Update each card behind its newest facts or its reports; what fails waits for a pass."""
     if not isinstance(channel, Updating):
@@ -63,14 +66,14 @@ def refresh_cards(
             due.append((card, facts, digest))
     if not due:
         return
-    shown = _update_all(channel, due, stats, lang, workers)
+    shown = _update_all(channel, due, stats, lang, workers, portal)
     with transaction(url) as session:
         channel.ledger.shown(session, shown)
     stats.cards_updated += len(shown)
 
 
 def _update_all(
-    channel: Updating, due: list[Due], stats: DeliveryStats, lang: Lang, workers: int
+    channel: Updating, due: list[Due], stats: DeliveryStats, lang: Lang, workers: int, portal: str
 ) -> list[tuple[Card, str]]:
     shown: list[tuple[Card, str]] = []
     limited = threading.Event()
@@ -81,7 +84,8 @@ def _update_all(
         while (taken := lanes.take()) is not None:
             card, facts, digest = taken[1]
             try:
-                if not limited.is_set() and _update(channel, card, facts, stats, lang, limited):
+                message = build_card(facts, lang, mention=False, portal=portal)
+                if not limited.is_set() and _update(channel, card, message, stats, limited):
                     shown.append((card, digest))
             finally:
                 lanes.finish(taken[0])
@@ -94,16 +98,11 @@ def _update_all(
 
 
 def _update(
-    channel: Updating,
-    card: Card,
-    facts: NoticeFacts,
-    stats: DeliveryStats,
-    lang: Lang,
-    limited: threading.Event,
+    channel: Updating, card: Card, message: Message, stats: DeliveryStats, limited: threading.Event
 ) -> bool:
     """Whether the card is settled: updated, or beyond repair (not retried forever)."""
     try:
-        channel.update(card.address, card.ref, build_card(facts, lang, mention=False))
+        channel.update(card.address, card.ref, message)
     except DeliveryError as exc:
         stats.errors.append(f"card {card.address}: {exc.reason}")
         if exc.retry_after:

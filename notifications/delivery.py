@@ -6,17 +6,18 @@ outbox belongs to one transport, so each transport delivers, retries and fails o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from sqlmodel import Session
 
 from jikoflow.models.outbox.tables import Notification, Transport
 from jikoflow.models.settings import Settings
-from jikoflow.notifications.addresses import addressees, chat_address
-from jikoflow.notifications.base import Channel
+from jikoflow.notifications.addresses import addressees, chat_address, mail_address
+from jikoflow.notifications.base import Addressee, Channel, Ledger
 from jikoflow.notifications.console import ConsoleChannel
 from jikoflow.notifications.dispatch import deliver_due
+from jikoflow.notifications.mail_ledger import MailLedger
 from jikoflow.notifications.slack_ledger import SlackLedger
 from jikoflow.notifications.stats import DeliveryStats
 
@@ -24,13 +25,24 @@ __all__ = ["DeliveryStats", "channels_for", "deliver", "destinations"]
 
 
 def channels_for(settings: Settings) -> list[Channel]:
-    """The configured transports: chat through Slack with a bot token, else the console."""
+    """The configured transports: chat through Slack with a bot token, else the console; and
+    e-mail with `JIKOFLOW_SMTP_URL`."""
+    chat: Channel
     if settings.slack_token:
         # slack_sdk is imported only when Slack is configured.
         from jikoflow.notifications.slack import SlackChannel
 
-        return [SlackChannel(settings.slack_token, settings.slack_api_url)]
-    return [ConsoleChannel()]
+        chat = SlackChannel(settings.slack_token, settings.slack_api_url)
+    else:
+        chat = ConsoleChannel()
+    if not settings.smtp_url:
+        return [chat]
+    from jikoflow.notifications.mail import MailChannel
+
+    mail = MailChannel(
+        settings.smtp_url, settings.mail_from, lang=settings.lang, portal=settings.base_url
+    )
+    return [chat, mail]
 
 
 def deliver(
@@ -51,32 +63,45 @@ def deliver(
     if wanted == []:
         return total
     for channel in channels_for(settings):
-        total += deliver_due(
-            settings.database_url,
-            channel,
-            lang=settings.lang,
-            subjects=wanted,
-            now=now,
-            inline=inline,
-            budget=budget,
-        )
+        try:
+            total += deliver_due(
+                settings.database_url,
+                channel,
+                lang=settings.lang,
+                subjects=wanted,
+                now=now,
+                inline=inline,
+                budget=budget,
+                portal=settings.base_url,
+            )
+        finally:
+            closing = getattr(channel, "close", None)  # e-mail's pooled SMTP connections
+            if closing is not None:
+                closing()
     return total
 
 
 Where = tuple[str | None, str | None, str | None]  # address, the service's id, thread
 
 
+_WHERE: dict[Transport, tuple[Ledger, Callable[[Addressee], str | None]]] = {
+    Transport.CHAT: (SlackLedger(), chat_address),
+    Transport.EMAIL: (MailLedger(), mail_address),
+}
+
+
 def destinations(session: Session, rows: Sequence[Notification]) -> dict[int, Where]:
     """Per outbox row: where it landed (or, unsent, where it would go now), its id, its thread."""
-    chat = [r for r in rows if r.transport is Transport.CHAT and r.id is not None]
-    landed = SlackLedger().receipts(session, [r.id for r in chat if r.id is not None])
-    people = addressees(session, {(r.org_id, r.person_id) for r in chat})
+    people = addressees(session, {(r.org_id, r.person_id) for r in rows})
     result: dict[int, Where] = {}
-    for row in chat:
-        assert row.id is not None
-        if row.id in landed:
-            sent, thread = landed[row.id]
-            result[row.id] = (sent.address, sent.ref, thread)
-        else:
-            result[row.id] = (chat_address(people[(row.org_id, row.person_id)]), None, None)
+    for transport, (ledger, address_of) in _WHERE.items():
+        mine = [r for r in rows if r.transport is transport and r.id is not None]
+        landed = ledger.receipts(session, [r.id for r in mine if r.id is not None])
+        for row in mine:
+            assert row.id is not None
+            if row.id in landed:
+                sent, thread = landed[row.id]
+                result[row.id] = (sent.address, sent.ref, thread)
+            else:
+                result[row.id] = (address_of(people[(row.org_id, row.person_id)]), None, None)
     return result

@@ -46,8 +46,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from jikoflow.models.db import reading
-from jikoflow.models.enums import Lang, ReportStatus
-from jikoflow.models.outbox.facts import OutboxStatus
+from jikoflow.models.enums import Lang
+from jikoflow.models.outbox.facts import NoticeEvent, OutboxStatus, ReportState
 from jikoflow.models.outbox.service import (
     Claim,
     Settlement,
@@ -59,6 +59,7 @@ from jikoflow.models.outbox.service import (
     settle,
 )
 from jikoflow.models.outbox.tables import Transport
+from jikoflow.models.settings import DEFAULT_BASE_URL
 from jikoflow.models.types import utcnow
 from jikoflow.notifications.addresses import Who, addressees
 from jikoflow.notifications.base import (
@@ -136,6 +137,12 @@ class Outcome:
         )
 
 
+def _changes_reports(claim_: Claim) -> bool:
+    """Whether settling this row changed a report every card of its subject shows: a report's
+    own delivery, or the news that a recipient acknowledged one."""
+    return claim_.report_id is not None or claim_.facts.event is NoticeEvent.ACKNOWLEDGED
+
+
 def count(stats: DeliveryStats, outcome: Outcome) -> None:
     """Add one outcome to `stats`."""
     if outcome.released:
@@ -187,13 +194,16 @@ def deliver_due(
     workers: int = MAX_WORKERS,
     inline: bool = False,
     budget: float | None = None,
+    portal: str = DEFAULT_BASE_URL,
 ) -> DeliveryStats:
     """One pass over the channel's transport: every due row (of `subjects`, or all), then cards.
 
     `inline`: only where nobody's messages queue ahead, waiting a moment at most for the pace.
     `budget`: seconds after which the pass claims nothing more and gives back what waits.
+    `portal`: where people reach the portal; messages link to the subject's page there.
     """
     run = _Pass(url, channel, lang, pacer or pacer_for(url, channel), workers, now)
+    run.portal = portal
     run.inline = inline and subjects is not None
     if run.inline:
         budget = min(budget or math.inf, channel.interval + INLINE_GRACE)
@@ -212,6 +222,7 @@ def deliver_due(
             subjects=subjects,
             touched=run.touched,
             workers=run.workers,
+            portal=portal,
         )
     return run.stats
 
@@ -237,7 +248,8 @@ class _Pass:
         self.stats = DeliveryStats()
         self.touched: set[str] = set()  # subjects whose reports changed in this pass
         self.opened: dict[Pair, str] = {}
-        self.reports: dict[str, dict[str, ReportStatus]] = {}
+        self.reports: dict[str, dict[str, ReportState]] = {}
+        self.portal = DEFAULT_BASE_URL
         self.inline = False
         self.deadline: float | None = None  # on the pacer's clock
         self.outage = False  # the service was found unreachable: stop
@@ -341,7 +353,7 @@ class _Pass:
         settle(self.url, [o.settlement() for o in batch], self.now(), record=record)
         for outcome in batch:
             count(self.stats, outcome)
-            if outcome.claim.report_id is not None and outcome.status in _CHANGED:
+            if outcome.status in _CHANGED and _changes_reports(outcome.claim):
                 self.touched.add(outcome.claim.subject_id)
 
     def _work(
@@ -455,9 +467,10 @@ class _Pass:
 
     def _message(self, claim_: Claim, thread: str | None) -> tuple[Message, str | None]:
         if thread is not None:
-            return build_message(claim_.facts, self.lang, key=claim_.key), None
+            return build_message(claim_.facts, self.lang, key=claim_.key, portal=self.portal), None
         facts = opening_facts(claim_, self.reports.get(claim_.subject_id, {}))
-        return build_card(facts, self.lang, key=claim_.key), card_digest(facts)
+        card = build_card(facts, self.lang, key=claim_.key, portal=self.portal)
+        return card, card_digest(facts)
 
     def _failed(self, claim_: Claim, exc: DeliveryError, *, looked: bool) -> Outcome:
         if exc.permanent:

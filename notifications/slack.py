@@ -24,7 +24,9 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -36,7 +38,9 @@ from slack_sdk.models.blocks import (
 from jikoflow.models.outbox.tables import Transport
 from jikoflow.notifications.addresses import chat_address
 from jikoflow.notifications.base import (
+    Actions,
     Addressee,
+    Button,
     Context,
     DeliveryError,
     Divider,
@@ -70,6 +74,9 @@ MAYBE_DONE_ERRORS = frozenset({"internal_error", "fatal_error"})
 METADATA_EVENT = "jikoflow_notice"
 MAX_BLOCKS = 50
 FIELD_MAX = 2000
+BUTTON_TEXT_MAX = 75
+BUTTON_URL_MAX = 3000
+BUTTON_VALUE_MAX = 2000
 # How far back `find` looks: our own unsettled post is among the newest messages.
 FIND_PAGES = 5
 FIND_PAGE_SIZE = 200
@@ -184,6 +191,10 @@ class SlackChannel:
             blocks=slack_blocks(message),
         )
 
+    def whisper(self, address: str, user: str, text: str) -> None:
+        """chat.postEphemeral: a line only `user` sees in `address` (a refused button)."""
+        self._call(self.client.chat_postEphemeral, channel=address, user=user, text=text)
+
     def find(self, address: str, key: str, *, thread: str | None = None) -> Sent | None:
         """Look through the channel (or the thread) for a message carrying outbox key `key`."""
         if thread:
@@ -258,7 +269,19 @@ def _shape(part: Part) -> tuple[object, ...]:
         )
     if isinstance(part, Context):
         return (Context, len(part.items))
+    if isinstance(part, Actions):
+        return (Actions, tuple(_button_shape(b) for b in part.buttons))
     return (type(part),)
+
+
+def _button_shape(button: Button) -> tuple[object, ...]:
+    return (
+        len(button.label) > BUTTON_TEXT_MAX,
+        button.url is not None and len(button.url) > BUTTON_URL_MAX,
+        button.value is not None and len(button.value) > BUTTON_VALUE_MAX,
+        button.action is not None,
+        button.primary,
+    )
 
 
 def _as_dict(part: Part) -> dict[str, Any]:
@@ -275,8 +298,23 @@ def _as_dict(part: Part) -> dict[str, Any]:
         )
     if isinstance(part, Context):
         return _without_empty({"type": "context", "elements": [_mrkdwn(t) for t in part.items]})
+    if isinstance(part, Actions):
+        return {"type": "actions", "elements": [_button(b) for b in part.buttons]}
     assert isinstance(part, Divider)
     return {"type": "divider"}
+
+
+def _button(button: Button) -> dict[str, Any]:
+    return _without_empty(
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": button.label, "emoji": False},
+            "action_id": button.action,
+            "url": button.url,
+            "value": button.value,
+            "style": "primary" if button.primary else None,
+        }
+    )
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -298,6 +336,19 @@ def _typed(part: Part) -> Block:
         )
     if isinstance(part, Context):
         return ContextBlock(elements=[MarkdownTextObject(text=t) for t in part.items])
+    if isinstance(part, Actions):
+        return ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text=PlainTextObject(text=b.label, emoji=False),
+                    action_id=b.action,
+                    url=b.url,
+                    value=b.value,
+                    style="primary" if b.primary else None,
+                )
+                for b in part.buttons
+            ]
+        )
     assert isinstance(part, Divider)
     return DividerBlock()
 

@@ -12,7 +12,7 @@ from jikoflow.models.outbox.facts import NoticeEvent
 HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
     Lang.JA: {
         NoticeEvent.REPORT: "事故等報告",
-        NoticeEvent.DECLARED: "事故等の申告",
+        NoticeEvent.DECLARED: "事故等の報告（第一報）",
         NoticeEvent.STATE: "対応状況の更新",
         NoticeEvent.REMINDER: "期限が近づいています",
         NoticeEvent.ESCALATION: "期限超過",
@@ -20,6 +20,9 @@ HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
         NoticeEvent.CLOSED: "事故等の記録の受理（完了）",
         NoticeEvent.DRILL_CHECK: "連絡確認",
         NoticeEvent.DRILL_INJECT: "状況付与",
+        NoticeEvent.ACK_REMINDER: "受領確認のお願い",
+        NoticeEvent.ACK_OVERDUE: "受領確認の遅れ",
+        NoticeEvent.ACKNOWLEDGED: "報告の受領確認",
     },
     Lang.EN: {
         NoticeEvent.REPORT: "Incident report",
@@ -31,13 +34,16 @@ HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
         NoticeEvent.CLOSED: "Written record accepted (closed)",
         NoticeEvent.DRILL_CHECK: "Contact check",
         NoticeEvent.DRILL_INJECT: "Exercise inject",
+        NoticeEvent.ACK_REMINDER: "Please acknowledge",
+        NoticeEvent.ACK_OVERDUE: "Acknowledgement overdue",
+        NoticeEvent.ACKNOWLEDGED: "Report acknowledged",
     },
 }
 
 LEADS: dict[Lang, dict[NoticeEvent, str]] = {
     Lang.JA: {
         NoticeEvent.REPORT: "{org} から{to}へ、{kind}（{suspected}）の事故等の報告があります。",
-        NoticeEvent.DECLARED: "{org} で{kind}（{suspected}）の事故等が申告されました。",
+        NoticeEvent.DECLARED: "{org} から{kind}（{suspected}）の事故等が報告されました（第一報）。",
         NoticeEvent.STATE: "{step}: {status}",
         NoticeEvent.REMINDER: "{step}の期限（{due}）が近づいています。",
         NoticeEvent.ESCALATION: "{step}が期限（{due}）を過ぎています。",
@@ -48,6 +54,14 @@ LEADS: dict[Lang, dict[NoticeEvent, str]] = {
             "{due}までに受領を確認してください。"
         ),
         NoticeEvent.DRILL_INJECT: "状況付与 {inject} が公開されました。",
+        NoticeEvent.ACK_REMINDER: (
+            "{org} からの{kind}（{suspected}）の事故等の報告について、{to}の受領確認が"
+            "済んでいません（期限 {due}）。"
+        ),
+        NoticeEvent.ACK_OVERDUE: (
+            "{party}が {org} からの報告の受領を期限（{due}）までに確認していません。"
+        ),
+        NoticeEvent.ACKNOWLEDGED: "{party}が {org} からの報告を受領しました（{person}、{at}）。",
     },
     Lang.EN: {
         NoticeEvent.REPORT: "{org} reports a {kind} ({suspected}) to {to}.",
@@ -61,6 +75,11 @@ LEADS: dict[Lang, dict[NoticeEvent, str]] = {
             "{org} reports a {kind} ({suspected}) to {to}. Confirm receipt by {due}."
         ),
         NoticeEvent.DRILL_INJECT: "Inject {inject} is available.",
+        NoticeEvent.ACK_REMINDER: (
+            "{to} has not acknowledged the report of a {kind} ({suspected}) from {org} (due {due})."
+        ),
+        NoticeEvent.ACK_OVERDUE: "{party} has not acknowledged the report from {org} (due {due}).",
+        NoticeEvent.ACKNOWLEDGED: "{party} acknowledged the report from {org} ({person}, {at}).",
     },
 }
 
@@ -86,8 +105,8 @@ WORDS: dict[Lang, dict[str, str]] = {
         "kind": "種別",
         "incident": "事故ID",
         "state": "状況",
-        "declared": "申告",
-        "to": "宛先",
+        "declared": "報告",
+        "to": "報告先",
         "you": "貴組織",
         "due": "期限",
         "step": "対応項目",
@@ -100,6 +119,9 @@ WORDS: dict[Lang, dict[str, str]] = {
         "none": "—",
         "see": "詳細（チャットには内容を記載しません）",
         "ack": "受領確認",
+        "open": "開く",
+        "ack_hint": "受領確認は「受領確認」ボタン、またはポータルの事故等のページで行えます。",
+        "drill_ack_hint": "受領確認は「受領確認」ボタン、またはポータルの訓練のページで行えます。",
     },
     Lang.EN: {
         "drill": "[DRILL] ",
@@ -123,5 +145,27 @@ WORDS: dict[Lang, dict[str, str]] = {
         "none": "—",
         "see": "Details (never posted in chat)",
         "ack": "Acknowledge",
+        "open": "Open",
+        "ack_hint": "Acknowledge with the button, or on the incident's page in the portal.",
+        "drill_ack_hint": "Confirm receipt with the button, or on the drill's page in the portal.",
+    },
+}
+
+# E-mail's own sentences: where to read more, how to acknowledge, and why nothing is in it.
+MAIL_WORDS: dict[Lang, dict[str, str]] = {
+    Lang.JA: {
+        "see": "詳細は次のページでご確認ください（サインインが必要です）。",
+        "ack": "受領確認は、上記ページの「受領確認」から行ってください。",
+        "ack_drill": "受領確認は、上記の訓練のページから行ってください。",
+        "no_content": (
+            "このメールには事故等の内容を記載していません（受託情報の保護および管理に関する"
+            "特記事項第17条・第18条）。"
+        ),
+    },
+    Lang.EN: {
+        "see": "See the details on this page (sign-in required):",
+        "ack": "Acknowledge on that page.",
+        "ack_drill": "Confirm receipt on the drill's page.",
+        "no_content": "This e-mail never carries what happened; the portal holds it.",
     },
 }

@@ -1,24 +1,36 @@
 """Everything the written record shows, loaded from the database into frozen values.
 
-Templates read only these values, so rendering touches no database and the same data
-always renders to the same text (a submitted version's Markdown is hashed).
+The values live in `records.values`; this module reads one incident's rows in a handful of
+queries and turns them into a `RecordData`. A record being frozen for submission says about
+itself what is true once it is submitted: its state, its version in the list of submissions
+and the outcome it proposes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
-from enum import StrEnum
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
 from jikoflow.models.audit.service import events_of
-from jikoflow.models.enums import IncidentKind, IncidentState, OrgKind, ReportStatus
+from jikoflow.models.enums import IncidentKind, IncidentState, Outcome, ReviewAnswer
+from jikoflow.models.facts.appi import assess_appi
+from jikoflow.models.facts.schemas import Facts
+from jikoflow.models.facts.store import (
+    client_learned_at,
+    facts_history,
+    instruction_view,
+    publications_of,
+    reclassifications_of,
+    reviews_of,
+)
+from jikoflow.models.facts.tables import Instruction, RecordReview
 from jikoflow.models.incidents.service import get_incident
 from jikoflow.models.incidents.tables import Incident, Report
+from jikoflow.models.parties.chain import Chain
 from jikoflow.models.parties.queries import chain_for, get_contract, organizations_by_id
 from jikoflow.models.parties.tables import Person
 from jikoflow.models.response.tables import (
@@ -27,178 +39,99 @@ from jikoflow.models.response.tables import (
     PreventionMeasure,
     RecordVersion,
 )
+from jikoflow.records.values import (
+    Actor,
+    Cause,
+    Containment,
+    FactsRevisionLine,
+    InstructionLine,
+    Measure,
+    MeasureState,
+    Org,
+    PathTier,
+    PublicationLine,
+    Reclassified,
+    RecordData,
+    ReportLine,
+    Submission,
+    TimelineEvent,
+    measure_state,
+)
 
-TOKYO = ZoneInfo("Asia/Tokyo")
-
-
-class MeasureState(StrEnum):
-    """Where a prevention measure stands; `overdue` is derived from its due date."""
-
-    PLANNED = "planned"
-    IMPLEMENTED = "implemented"
-    OVERDUE = "overdue"
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class Actor(_Frozen):
-    """Who did something: a known person's name, or only the recorded id."""
-
-    id: str
-    name: str | None = None
-
-
-class Org(_Frozen):
-    """An organisation as the record names it."""
-
-    id: str
-    name: str
-    kind: OrgKind
-
-
-class PathTier(_Frozen):
-    """One organisation on the delegation path, with 甲's approval of its tier (Art. 15)."""
-
-    org: Org
-    delegated: bool = False
-    approved_at: date | None = None
+__all__ = [
+    "Actor",
+    "Cause",
+    "Containment",
+    "Measure",
+    "MeasureState",
+    "Org",
+    "PathTier",
+    "Proposal",
+    "RecordData",
+    "ReportLine",
+    "Submission",
+    "TimelineEvent",
+    "measure_state",
+    "record_data",
+]
 
 
-class Containment(_Frozen):
-    """One containment measure."""
+@dataclass(frozen=True)
+class Proposal:
+    """What a submission being frozen proposes, and who submits it."""
 
-    at: datetime
-    by: Actor | None
-    text: str
-    contained: bool
-
-
-class ReportLine(_Frozen):
-    """One report to one recipient organisation."""
-
-    recipient: Org
-    status: ReportStatus
-    sent_at: datetime | None
-    delivered_at: datetime | None
-    acknowledged_at: datetime | None
-    acknowledged_by: Actor | None
-
-
-class Cause(_Frozen):
-    """One revision of the root-cause analysis."""
-
-    revision: int
-    at: datetime
-    by: Actor | None
-    text: str
-
-
-class Measure(_Frozen):
-    """One recurrence-prevention measure."""
-
-    number: int
-    text: str
-    owner: Actor | None
-    due_date: date | None
-    state: MeasureState
-    implemented_at: datetime | None
-    implemented_by: Actor | None
-
-
-class Submission(_Frozen):
-    """One submitted version of the record."""
-
-    version: int
-    sha256: str
-    submitted_at: datetime
-    submitted_by: Actor | None
-    accepted_at: datetime | None
-    accepted_by: Actor | None
-
-
-class TimelineEvent(_Frozen):
-    """One audit event of the incident."""
-
-    seq: int
-    at: datetime
-    actor: Actor | None
-    action: str
-    detail: dict[str, Any]
-
-
-class RecordData(_Frozen):
-    """The written record of one incident as of `as_of`."""
-
-    incident_id: str
-    version: int
-    draft: bool
-    drill: bool
-    as_of: datetime
-    contract_id: str
-    contract_title: str
-    client: Org
-    contractor: Org
-    org: Org
-    path: list[PathTier]
-    kind: IncidentKind
-    suspected: bool
-    state: IncidentState
-    discovered_at: datetime
-    declared_at: datetime
-    declared_by: Actor | None
-    contained_at: datetime | None
-    linked: list[str]
-    summary: str
-    containment: list[Containment]
-    reports: list[ReportLine]
-    causes: list[Cause]
-    measures: list[Measure]
-    submissions: list[Submission]
-    timeline: list[TimelineEvent]
-
-    @property
-    def cause(self) -> Cause | None:
-        """The latest revision of the cause analysis."""
-        return self.causes[-1] if self.causes else None
-
-    @property
-    def earlier_causes(self) -> list[Cause]:
-        """Every revision before the latest one."""
-        return self.causes[:-1]
+    by: str | None = None
+    outcome: Outcome = Outcome.INCIDENT
+    reason: str | None = None
 
 
 def record_data(
-    session: Session, incident_id: str, *, now: datetime, submitting: bool = False
+    session: Session,
+    incident_id: str,
+    *,
+    now: datetime,
+    submitting: bool = False,
+    proposal: Proposal | None = None,
 ) -> RecordData:
     """The record of an incident: a draft of the next version while open, else the latest.
 
-    `submitting` gives the next version, not marked as a draft: the text that is frozen.
+    `submitting` (or a `proposal`) gives the next version as it reads once submitted: not a
+    draft, in state submitted, listing itself among the submissions with what it proposes.
     """
     incident = get_incident(session, incident_id)
     rows = _Rows(session, incident)
+    freezing = proposal or (Proposal() if submitting else None)
     latest = rows.versions[-1].version if rows.versions else 0
     # Open (never submitted, or changed since the last submission): the next version is drafted.
     drafting = incident.state is IncidentState.OPEN or not rows.versions
-    who = _Actors(session, rows.actor_ids(incident))
+    version = latest + 1 if freezing or drafting else latest
+    ids = rows.actor_ids(incident) | ({freezing.by} if freezing and freezing.by else set())
+    who = _Actors(session, ids)
+    parties = _parties(session, incident, rows, who)
+    submissions = [_submission(v, rows.reviews.get(v.version), who) for v in rows.versions]
+    if freezing:
+        submissions.append(_this_version(version, freezing, now, who))
     return RecordData(
         incident_id=incident.id,
-        version=latest + 1 if submitting or drafting else latest,
-        draft=drafting and not submitting,
+        version=version,
+        draft=drafting and not freezing,
         drill=incident.is_drill,
         as_of=now,
         kind=incident.kind,
         suspected=incident.suspected,
-        state=incident.state,
+        state=IncidentState.SUBMITTED if freezing else incident.state,
         discovered_at=incident.discovered_at,
         declared_at=incident.declared_at,
         declared_by=who(incident.declared_by),
         contained_at=incident.contained_at,
         linked=rows.linked,
         summary=incident.summary,
-        **_parties(session, incident, rows, who),
+        submissions=submissions,
+        person_names=who.names,
+        **_outcome(submissions, freezing),
+        **parties,
         **_responses(rows, who, now),
+        **_decisions(session, incident, rows, who, now, parties),
     )
 
 
@@ -211,6 +144,13 @@ class _Rows:
         self.causes = _all(session, CauseRevision, incident.id, CauseRevision.revision)
         self.measures = _all(session, PreventionMeasure, incident.id, PreventionMeasure.number)
         self.versions = _all(session, RecordVersion, incident.id, RecordVersion.version)
+        self.instructions = _all(session, Instruction, incident.id, Instruction.number)
+        self.reviews: dict[int, RecordReview] = {
+            r.version: r for r in reviews_of(session, incident.id)
+        }
+        self.reclassifications = reclassifications_of(session, incident.id)
+        self.publications = publications_of(session, incident.id)
+        self.facts = facts_history(session, incident.id)
         self.events = events_of(session, incident.id)
         self.linked = _linked(session, incident)
 
@@ -218,11 +158,20 @@ class _Rows:
         """Every person id the record names."""
         ids = {incident.declared_by, *(e.actor for e in self.events)}
         ids |= {a.by for a in self.containment} | {c.by for c in self.causes}
-        ids |= {r.acknowledged_by for r in self.reports}
+        ids |= {r.acknowledged_by for r in self.reports} | {f.by for f in self.facts}
+        ids |= {r.by for r in self.reclassifications} | {p.decided_by for p in self.publications}
         for m in self.measures:
             ids |= {m.owner_id, m.implemented_by}
         for v in self.versions:
             ids |= {v.submitted_by, v.accepted_by}
+        for i in self.instructions:
+            ids |= {i.given_by, i.done_by}
+        for r in self.reviews.values():
+            ids |= {r.submitted_by, r.answered_by}
+        # A measure's owner is named in the detail of the event that added it.
+        for e in self.events:
+            owner = (e.detail or {}).get("owner")
+            ids |= {owner} if isinstance(owner, str) else set()
         return {i for i in ids if i}
 
 
@@ -242,24 +191,44 @@ def _parties(session: Session, incident: Incident, rows: _Rows, who: _Actors) ->
     contract = get_contract(session, incident.contract_id)
     chain = chain_for(session, contract)
     path_ids = list(reversed(chain.path_to_client(incident.org_id)))
-    orgs = _orgs(session, [*path_ids, *(r.recipient_id for r in rows.reports)])
-    tiers = [
-        PathTier(
-            org=orgs[o],
-            delegated=o in chain.tiers,
-            approved_at=chain.tiers[o].approved_at if o in chain.tiers else None,
-        )
-        for o in path_ids
-    ]
+    tier = _unapproved_tier(session, incident)
+    orgs = _orgs(session, [*path_ids, *(r.recipient_id for r in rows.reports), *(tier or ())])
+    depth = {o: chain.depth_of(o) for o in orgs if o in chain.members()}
     return {
         "contract_id": contract.id,
         "contract_title": contract.title,
         "client": orgs[chain.client],
         "contractor": orgs[chain.contractor],
         "org": orgs[incident.org_id],
-        "path": tiers,
-        "reports": [_report(r, orgs, who) for r in rows.reports],
+        "org_depth": depth[incident.org_id],
+        "path": [_tier(chain, orgs[o], depth[o]) for o in path_ids],
+        "reports": [_report(r, orgs, who, depth.get(r.recipient_id, 0)) for r in rows.reports],
+        "unapproved_tier": (orgs[tier[0]], orgs[tier[1]]) if tier else None,
+        "org_names": {o.id: o.name for o in orgs.values()},
     }
+
+
+def _tier(chain: Chain, org: Org, depth: int) -> PathTier:
+    edge = chain.tiers.get(org.id)
+    return PathTier(
+        org=org,
+        depth=depth,
+        delegated=edge is not None,
+        approved_at=edge.approved_at if edge else None,
+        upstream_notified_at=edge.upstream_notified_at if edge else None,
+    )
+
+
+def _unapproved_tier(session: Session, incident: Incident) -> tuple[str, str] | None:
+    """The tier whose missing approval opened this violation incident, from its cause's trail."""
+    if incident.kind is not IncidentKind.VIOLATION or incident.linked_incident_id is None:
+        return None
+    for event in events_of(session, incident.linked_incident_id):
+        detail = event.detail or {}
+        if event.action == "violation_opened" and detail.get("incident") == incident.id:
+            parent, child = detail["tier"]
+            return str(parent), str(child)
+    return None
 
 
 def _responses(rows: _Rows, who: _Actors, now: datetime) -> dict[str, Any]:
@@ -272,7 +241,6 @@ def _responses(rows: _Rows, who: _Actors, now: datetime) -> dict[str, Any]:
             Cause(revision=c.revision, at=c.at, by=who(c.by), text=c.text) for c in rows.causes
         ],
         "measures": [_measure(m, who, now) for m in rows.measures],
-        "submissions": [_submission(v, who) for v in rows.versions],
         "timeline": [
             TimelineEvent(
                 seq=e.seq, at=e.at, actor=who(e.actor), action=e.action, detail=e.detail or {}
@@ -282,9 +250,82 @@ def _responses(rows: _Rows, who: _Actors, now: datetime) -> dict[str, Any]:
     }
 
 
+def _decisions(
+    session: Session,
+    incident: Incident,
+    rows: _Rows,
+    who: _Actors,
+    now: datetime,
+    parties: dict[str, Any],
+) -> dict[str, Any]:
+    client: Org = parties["client"]
+    facts = rows.facts[-1].facts if rows.facts else Facts()
+    latest_publication = rows.publications[-1] if rows.publications else None
+    return {
+        "facts": facts,
+        "facts_revisions": [
+            FactsRevisionLine(revision=f.revision, at=f.at, by=who(f.by), changed=f.changed)
+            for f in rows.facts
+        ],
+        "reclassifications": [
+            Reclassified.model_validate(r.model_dump() | {"by": who(r.by)})
+            for r in rows.reclassifications
+        ],
+        "instructions": [_instruction(i, who, now) for i in rows.instructions],
+        "publication": (
+            PublicationLine(
+                decision=latest_publication.decision,
+                on=latest_publication.on_date,
+                reason=latest_publication.reason,
+                decided_at=latest_publication.decided_at,
+                decided_by=who(latest_publication.decided_by),
+            )
+            if latest_publication
+            else None
+        ),
+        "appi": assess_appi(
+            facts,
+            kind=incident.kind,
+            learned_at=client_learned_at(session, incident, client.id),
+            sector=client.sector,
+        ),
+    }
+
+
+def _instruction(row: Instruction, who: _Actors, now: datetime) -> InstructionLine:
+    view = instruction_view(row, now)
+    return InstructionLine.model_validate(
+        view.model_dump() | {"given_by": who(row.given_by), "done_by": who(row.done_by)}
+    )
+
+
+def _outcome(submissions: list[Submission], freezing: Proposal | None) -> dict[str, Any]:
+    """The outcome this version states: the one it proposes, else the last proposed or decided."""
+    if freezing is not None:
+        return {"outcome": freezing.outcome, "outcome_reason": freezing.reason}
+    if not submissions:
+        return {}
+    last = submissions[-1]
+    return {
+        "outcome": last.outcome,
+        "outcome_reason": last.outcome_reason,
+        "outcome_decided": last.accepted_at is not None,
+    }
+
+
 def _orgs(session: Session, ids: Iterable[str]) -> dict[str, Org]:
     rows = organizations_by_id(session, list(dict.fromkeys(ids)))
-    return {o.id: Org(id=o.id, name=o.name, kind=o.kind) for o in rows.values()}
+    return {
+        o.id: Org(
+            id=o.id,
+            name=o.name,
+            kind=o.kind,
+            addressee=o.addressee,
+            representative=o.representative,
+            sector=o.sector,
+        )
+        for o in rows.values()
+    }
 
 
 class _Actors:
@@ -292,14 +333,14 @@ class _Actors:
 
     def __init__(self, session: Session, ids: set[str]) -> None:
         people = session.exec(select(Person).where(col(Person.id).in_(sorted(ids)))).all()
-        names = {p.id: p.name for p in people}
-        self._actors = {i: Actor(id=i, name=names.get(i)) for i in ids}
+        self.names = {p.id: p.name for p in people}
+        self._actors = {i: Actor(id=i, name=self.names.get(i)) for i in ids}
 
     def __call__(self, actor_id: str | None) -> Actor | None:
         return self._actors[actor_id] if actor_id else None
 
 
-def _report(report: Report, orgs: dict[str, Org], who: _Actors) -> ReportLine:
+def _report(report: Report, orgs: dict[str, Org], who: _Actors, depth: int) -> ReportLine:
     return ReportLine(
         recipient=orgs[report.recipient_id],
         status=report.status,
@@ -307,6 +348,7 @@ def _report(report: Report, orgs: dict[str, Org], who: _Actors) -> ReportLine:
         delivered_at=report.delivered_at,
         acknowledged_at=report.acknowledged_at,
         acknowledged_by=who(report.acknowledged_by),
+        depth=depth,
     )
 
 
@@ -322,16 +364,8 @@ def _measure(measure: PreventionMeasure, who: _Actors, now: datetime) -> Measure
     )
 
 
-def measure_state(implemented_at: datetime | None, due: date | None, now: datetime) -> MeasureState:
-    """Implemented, planned, or overdue once its due date (a Tokyo day) has passed."""
-    if implemented_at is not None:
-        return MeasureState.IMPLEMENTED
-    if due is not None and now.astimezone(TOKYO).date() > due:
-        return MeasureState.OVERDUE
-    return MeasureState.PLANNED
-
-
-def _submission(version: RecordVersion, who: _Actors) -> Submission:
+def _submission(version: RecordVersion, review: RecordReview | None, who: _Actors) -> Submission:
+    returned = review is not None and review.answer is ReviewAnswer.RETURNED
     return Submission(
         version=version.version,
         sha256=version.sha256,
@@ -339,4 +373,22 @@ def _submission(version: RecordVersion, who: _Actors) -> Submission:
         submitted_by=who(version.submitted_by),
         accepted_at=version.accepted_at,
         accepted_by=who(version.accepted_by),
+        outcome=review.outcome if review else Outcome.INCIDENT,
+        outcome_reason=review.reason if review else None,
+        returned_at=review.answered_at if returned and review else None,
+        returned_by=who(review.answered_by) if returned and review else None,
+        return_reason=review.answer_reason if returned and review else None,
+    )
+
+
+def _this_version(version: int, proposal: Proposal, now: datetime, who: _Actors) -> Submission:
+    return Submission(
+        version=version,
+        sha256=None,
+        submitted_at=now,
+        submitted_by=who(proposal.by),
+        accepted_at=None,
+        accepted_by=None,
+        outcome=proposal.outcome,
+        outcome_reason=proposal.reason,
     )

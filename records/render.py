@@ -1,18 +1,17 @@
 """Rendering the written record as Markdown, HTML or PDF from `RecordData`.
 
 Markdown is the text that is frozen and hashed on submission, so it depends on the data
-alone. HTML escapes everything; the PDF is printed from the HTML by WeasyPrint.
+alone. HTML escapes everything; the PDF is printed from the HTML by WeasyPrint. Dates are
+Western (2026年11月25日) or in the Japanese era (令和8年11月25日) by option.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import (
     Environment,
@@ -25,13 +24,26 @@ from jinja2 import (
 from jinja2.runtime import Context
 
 from jikoflow.models.enums import Lang
+from jikoflow.models.facts.schemas import Facts
 from jikoflow.models.terms import label, suspected_label
-from jikoflow.records.data import Actor, MeasureState, RecordData
-from jikoflow.records.labels import MEASURE_STATES, WORDS, action_label
+from jikoflow.models.times import tokyo_day
+from jikoflow.records.labels import MEASURE_STATES, WORDS, tier_label
+from jikoflow.records.trail import action_label
+from jikoflow.records.values import Actor, MeasureState, RecordData
+from jikoflow.records.words import NOTHING, Voice
 
 TEMPLATES = Path(__file__).parent / "templates"
-TOKYO = ZoneInfo("Asia/Tokyo")
-NOTHING = "—"
+# The facts section 3 lists, in the order of the PPC's report form.
+INFORMATION = (
+    "items",
+    "records",
+    "people",
+    "sensitive",
+    "my_number",
+    "financial",
+    "improper_purpose",
+    "secondary_damage",
+)
 
 
 class RecordFormat(StrEnum):
@@ -42,21 +54,48 @@ class RecordFormat(StrEnum):
     PDF = "pdf"
 
 
-def render_record(data: RecordData, *, lang: Lang = Lang.JA, fmt: RecordFormat) -> bytes:
+class DateStyle(StrEnum):
+    """How the Japanese text writes years: Western (2026年) or the Japanese era (令和8年)."""
+
+    WESTERN = "western"
+    ERA = "era"
+
+
+def render_record(
+    data: RecordData,
+    *,
+    lang: Lang = Lang.JA,
+    fmt: RecordFormat,
+    dates: DateStyle = DateStyle.WESTERN,
+) -> bytes:
     """The record in `fmt`: UTF-8 text for Markdown and HTML, a PDF document for pdf."""
     if fmt is RecordFormat.PDF:
-        return html_to_pdf(render_text(data, lang=lang, fmt=RecordFormat.HTML))
-    return render_text(data, lang=lang, fmt=fmt).encode()
+        return html_to_pdf(render_text(data, lang=lang, fmt=RecordFormat.HTML, dates=dates))
+    return render_text(data, lang=lang, fmt=fmt, dates=dates).encode()
 
 
-def render_text(data: RecordData, *, lang: Lang = Lang.JA, fmt: RecordFormat) -> str:
+def render_text(
+    data: RecordData,
+    *,
+    lang: Lang = Lang.JA,
+    fmt: RecordFormat,
+    dates: DateStyle = DateStyle.WESTERN,
+) -> str:
     """The record as Markdown or HTML text."""
-    return template_for(fmt).render(context_for(data, lang))
+    return template_for(fmt).render(context_for(data, lang, dates))
 
 
-def context_for(data: RecordData, lang: Lang) -> dict[str, Any]:
-    """What the templates see: the data `r`, the words `L` and the language."""
-    return {"r": data, "L": WORDS[lang], "lang": lang}
+def context_for(
+    data: RecordData, lang: Lang, dates: DateStyle = DateStyle.WESTERN
+) -> dict[str, Any]:
+    """What the templates see: the data `r`, the words `L`, the language and its voice."""
+    voice = Voice(
+        lang=lang,
+        era=dates is DateStyle.ERA,
+        org_names=data.org_names,
+        person_names=data.person_names,
+    )
+    return {"r": data, "L": WORDS[lang], "lang": lang, "voice": voice, "INFO": INFORMATION}
 
 
 def template_for(fmt: RecordFormat) -> Template:
@@ -89,103 +128,102 @@ def environment() -> Environment:
     env.filters.update(
         when=when,
         day=day,
+        day_of=day_of,
         label=enum_label,
         suspected=suspected,
         who=who,
         action=action,
         detail=detail,
+        flag=flag,
+        fact=fact,
+        tier=tier,
+        paren=paren,
         cell=cell,
         quote=quote,
     )
     return env
 
 
-def _lang(ctx: Context) -> Lang:
-    return Lang(ctx["lang"])
+def _voice(ctx: Context) -> Voice:
+    # Templates outside the record (the drill report) render without one: plain Japanese.
+    found = ctx.get("voice")
+    return found if isinstance(found, Voice) else Voice(lang=Lang(ctx.get("lang", "ja")))
 
 
 @pass_context
 def when(ctx: Context, value: datetime | None) -> str:
     """A time in Asia/Tokyo: 2026年11月25日 18:30 or 2026-11-25 18:30 JST."""
-    if value is None:
-        return NOTHING
-    t = value.astimezone(TOKYO)
-    if _lang(ctx) is Lang.JA:
-        return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}"
-    return f"{t:%Y-%m-%d %H:%M} JST"
+    return _voice(ctx).when(value)
 
 
 @pass_context
 def day(ctx: Context, value: date | None) -> str:
     """A calendar day: 2026年12月10日 or 2026-12-10."""
-    if value is None:
-        return NOTHING
-    if _lang(ctx) is Lang.JA:
-        return f"{value.year}年{value.month}月{value.day}日"
-    return value.isoformat()
+    return _voice(ctx).day(value)
+
+
+@pass_context
+def day_of(ctx: Context, value: datetime) -> str:
+    """The Tokyo day of a moment: 2026年11月25日 or 2026-11-25."""
+    return _voice(ctx).day(tokyo_day(value))
 
 
 @pass_context
 def enum_label(ctx: Context, value: StrEnum) -> str:
     """The label of an enum value in the record's language."""
+    lang = _voice(ctx).lang
     if isinstance(value, MeasureState):
-        return MEASURE_STATES[_lang(ctx)][value.value]
-    return label(value, _lang(ctx))
+        return MEASURE_STATES[lang][value.value]
+    return label(value, lang)
 
 
 @pass_context
 def suspected(ctx: Context, value: bool) -> str:
     """おそれ or 発生 (suspected or confirmed)."""
-    return suspected_label(value, _lang(ctx))
+    return suspected_label(value, _voice(ctx).lang)
 
 
-def who(actor: Actor | None, nobody: str = NOTHING) -> str:
-    """A known person as `name (id)`, anyone else by the recorded id."""
-    if actor is None:
-        return nobody
-    return f"{actor.name} ({actor.id})" if actor.name else actor.id
+@pass_context
+def who(ctx: Context, actor: Actor | None, nobody: str = NOTHING) -> str:
+    """A person by name; the operator and the system by what they are."""
+    return _voice(ctx).who(actor, nobody)
 
 
 @pass_context
 def action(ctx: Context, value: str) -> str:
     """The human label of an audit action."""
-    return action_label(value, _lang(ctx))
+    return action_label(value, _voice(ctx).lang)
 
 
 @pass_context
 def detail(ctx: Context, value: dict[str, Any]) -> str:
-    """An audit event's detail as `key: value` pairs, keys sorted, empty values left out."""
-    parts = []
-    for key in sorted(value):
-        text = _detail_value(ctx, value[key])
-        if text:
-            parts.append(f"{key}: {text}")
-    return "; ".join(parts)
+    """An audit event's detail in words, ids as names."""
+    return _voice(ctx).detail(value)
 
 
-def _detail_value(ctx: Context, item: object) -> str:
-    if item is None or item == [] or item == {}:
-        return ""
-    if isinstance(item, bool):
-        return str(item).lower()
-    if isinstance(item, list):
-        return ", ".join(str(i) for i in item)
-    if isinstance(item, dict):
-        return json.dumps(item, ensure_ascii=False, sort_keys=True)
-    text = str(item)
-    moment = _aware_time(text)
-    return when(ctx, moment) if moment else text
+@pass_context
+def flag(ctx: Context, value: bool | None, contains: bool = False) -> str:
+    """A yes/no fact, or 不明 while unknown."""
+    return _voice(ctx).flag(value, contains=contains)
 
 
-def _aware_time(text: str) -> datetime | None:
-    # Times in details are stored as ISO text in UTC; the record shows every time in Tokyo.
-    if len(text) < 19 or text[10] != "T":
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else None
+@pass_context
+def fact(ctx: Context, facts: Facts, name: str) -> str:
+    """One of the structured facts, or 不明/未記入 while it is not known."""
+    return _voice(ctx).fact(facts, name)
+
+
+@pass_context
+def tier(ctx: Context, depth: int) -> str:
+    """甲, 乙, 再委託先（第1次）, 再々委託先（第n次）."""
+    return tier_label(depth, _voice(ctx).lang)
+
+
+@pass_context
+def paren(ctx: Context, value: str) -> str:
+    """`value` in brackets: （再委託先） in Japanese, " (subcontractor)" in English."""
+    words = WORDS[_voice(ctx).lang]
+    return f"{words['lp']}{value}{words['rp']}"
 
 
 def cell(value: object) -> str:

@@ -108,3 +108,13 @@ def submit(
 def accept(session: Session, incident: str, *, by: str, now: datetime | None = None) -> Any:
     """甲 accepts the record."""
     return response.accept(session, actor=person(by), incident_id=incident, now=now)
+
+
+def contact_check(session: Session, *, now: datetime | None = None, by: str | None = None) -> Any:
+    """Start a contact-tree check of the sample contract."""
+    from jikoflow.drills.rules import DrillType
+    from jikoflow.drills.schemas import RunInput
+    from jikoflow.drills.service import run_drill
+
+    data = RunInput(contract=CONTRACT, type=DrillType.CONTACT)
+    return run_drill(session, actor=actor(by), data=data, now=now)

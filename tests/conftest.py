@@ -14,7 +14,8 @@ Fixtures:
 - `sample_parties` (data), `parties_file` (a copy of the sample file),
   `parties_variant(edit)` (the sample after `edit(data)`, written to a new file).
 - `prefect_harness`: one `prefect_test_harness()` per session, started by tests marked `prefect`.
-- From tests/slack_fixtures.py: `slack_server`, `slack_env`.
+- From tests/slack_fixtures.py: `slack_server`, `slack_env`; from tests/mail_fixtures.py:
+  `smtp_server`, `mail_world`.
 - From tests/web_fixtures.py: `portal`, `make_portal` (the web app on a live server);
   from tests/browser_fixtures.py: `browser`, `page` (Chromium driven by Playwright).
 """
@@ -50,7 +51,12 @@ _PREFECT_ENV = {
 }
 _saved_environ: dict[str, str] = {}
 
-pytest_plugins = ["tests.slack_fixtures", "tests.web_fixtures", "tests.browser_fixtures"]
+pytest_plugins = [
+    "tests.slack_fixtures",
+    "tests.web_fixtures",
+    "tests.browser_fixtures",
+    "tests.mail_fixtures",
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -203,7 +209,7 @@ def _point_at(request: pytest.FixtureRequest, home: Path, url: str) -> Env:
     monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
     monkeypatch.setenv("JIKOFLOW_HOME", str(home))
     monkeypatch.setenv("JIKOFLOW_DATABASE_URL", url)
-    for name in ("JIKOFLOW_LANG", "JIKOFLOW_DEBUG"):
+    for name in ("JIKOFLOW_LANG", "JIKOFLOW_DEBUG", "JIKOFLOW_SMTP_URL", "SLACK_APP_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     # A test that asks for the fake Slack keeps its settings, whichever fixture ran first.
     if "slack_env" not in request.fixturenames:

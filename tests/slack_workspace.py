@@ -1,7 +1,8 @@
 """The state behind the fake Slack: channels, threads and the Web API methods that change them.
 
 `Workspace.answer` is what the HTTP server calls for each request (after any scripted answer);
-it checks the token, applies Slack's per-channel rate limit to `chat.postMessage` when one is
+it checks the token (the app-level one for `apps.connections.open`, which hands out the Socket
+Mode URL), applies Slack's per-channel rate limit to `chat.postMessage` when one is
 set, and keeps every accepted message with its `metadata`, as Slack would.
 """
 
@@ -53,12 +54,19 @@ class Workspace:
         self._posted_at: dict[str, deque[float]] = defaultdict(deque)
         self._ts = itertools.count(1)
         self._epoch = int(time.time())
+        self._ephemeral: list[dict[str, Any]] = []
+        # Socket Mode: the app-level token `apps.connections.open` accepts, and the WebSocket
+        # URL it hands out (a `tests.slack_socket.SocketServer`).
+        self.app_token: str | None = None
+        self.socket_url: str | None = None
 
     def answer(
         self, method: str, headers: dict[str, str], body: dict[str, Any], now: float
     ) -> Canned:
         """Slack's answer to one call of `method`."""
         with self._lock:
+            if method == "apps.connections.open":
+                return self._connections_open(headers, body)
             auth = self._check_auth(headers, body)
             if auth is not None:
                 return auth
@@ -73,6 +81,12 @@ class Workspace:
             self._channels.clear()
             self._replies.clear()
             self._posted_at.clear()
+            self._ephemeral.clear()
+
+    def ephemeral(self) -> list[dict[str, Any]]:
+        """Ephemeral messages (`chat.postEphemeral`), oldest first: channel, user, text."""
+        with self._lock:
+            return [dict(m) for m in self._ephemeral]
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Top-level messages accepted in `channel`, oldest first, as they stand now."""
@@ -215,6 +229,24 @@ class Workspace:
             },
         )
 
+    def _post_ephemeral(self, body: dict[str, Any], _now: float) -> Canned:
+        channel, user = str(body.get("channel") or ""), str(body.get("user") or "")
+        if not channel or not user:
+            return Canned(200, {"ok": False, "error": "channel_not_found"})
+        if not body.get("text") and not body.get("blocks"):
+            return Canned(200, {"ok": False, "error": "no_text"})
+        self._ephemeral.append({"channel": channel, "user": user, "text": body.get("text", "")})
+        return Canned(200, {"ok": True, "message_ts": self._next_ts()})
+
+    def _connections_open(self, headers: dict[str, str], body: dict[str, Any]) -> Canned:
+        bearer = headers.get("authorization", "").removeprefix("Bearer ").strip()
+        token = bearer or str(body.get("token", ""))
+        if self.app_token is None or token != self.app_token:
+            return Canned(200, {"ok": False, "error": "invalid_auth"})
+        if self.socket_url is None:
+            return Canned(200, {"ok": False, "error": "internal_error"})
+        return Canned(200, {"ok": True, "url": self.socket_url})
+
     def _auth_test(self, _body: dict[str, Any], _now: float) -> Canned:
         return Canned(
             200,
@@ -234,6 +266,7 @@ _API: dict[str, Callable[[Workspace, dict[str, Any], float], Canned]] = {
     "auth.test": Workspace._auth_test,
     "chat.postMessage": Workspace._post_message,
     "chat.update": Workspace._update,
+    "chat.postEphemeral": Workspace._post_ephemeral,
     "conversations.history": Workspace._history,
     "conversations.replies": Workspace._conversation_replies,
 }

@@ -1,8 +1,9 @@
 """Fixtures for the portal and the API: the real app on a real uvicorn server, a database with
 the sample parties, an injectable clock, and browsers (httpx clients with their own cookies).
 
-- `make_portal(**options)`: start a portal (options go to `create_app`, e.g. `sign_in_rate`)
-  over `db_url` (SQLite, then PostgreSQL); returns a `Portal`.
+- `make_portal(**options)`: start a portal (options go to `create_app`, e.g. `sign_in_rate`;
+  `clock=Clock(…)`, `base_url=…`, `slack_url=…` to deliver to a fake Slack) over `db_url`
+  (SQLite, then PostgreSQL); returns a `Portal`.
 - `portal`: one started with the defaults (sign-in rate limit raised out of the way).
 - `Portal`: `.url`, `.clock` (`.advance(minutes=…)`), `.browser()` (an httpx client with its
   own cookie jar, redirects not followed), `.set_password(person)`, `.token(person)`,
@@ -24,6 +25,7 @@ import httpx
 import pytest
 
 from tests.live_server import LiveServer
+from tests.slack_fixtures import SLACK_TOKEN
 
 SAMPLE_CONTRACT = "C-2026-001"
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Tokyo
@@ -181,12 +183,13 @@ def make_portal(db_url: str, tmp_path: Path) -> Iterator[Callable[..., Portal]]:
     def start(**options: Any) -> Portal:
         options.setdefault("sign_in_rate", "1000/minute")
         base_url = options.pop("base_url", "http://127.0.0.1:8080")
+        slack_url = options.pop("slack_url", None)  # deliver to this fake Slack
         home = tmp_path / f"home{len(stack)}"
         settings = Settings(
             home=home,
             database_url=db_url,
-            slack_token=None,
-            slack_api_url="http://127.0.0.1:9/",
+            slack_token=SLACK_TOKEN if slack_url else None,
+            slack_api_url=slack_url or "http://127.0.0.1:9/",
             lang=Lang.JA,
             base_url=base_url,
         )
@@ -200,6 +203,7 @@ def make_portal(db_url: str, tmp_path: Path) -> Iterator[Callable[..., Portal]]:
     yield start
     for server, portal in reversed(stack):
         portal.close()
+        portal.app.state.courier.wait()  # no delivery outlives its test
         server.__exit__(None, None, None)
 
 

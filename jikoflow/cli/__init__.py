@@ -41,8 +41,13 @@ def build() -> typer.Typer:
     incidents.register(app)
     response.register(app)
     outbox.register(app)
-    drill_plans.register(drills.drill_app)
-    app.add_typer(drills.drill_app, name="drill")
+    drill_app = typer.Typer(
+        help="Drills (Art. 24 (3)): contact-tree checks and tabletop exercises.",
+        no_args_is_help=True,
+    )
+    drills.register(drill_app)
+    drill_plans.register(drill_app)
+    app.add_typer(drill_app, name="drill")
     app.add_typer(users.users_app, name="users")
     app.add_typer(policy.policy_app, name="policy")
     app.command()(web.web)

@@ -1,38 +1,42 @@
-"""`jikoflow drill plan|plans|unplan|due|policy|finding …`: schedules, cadence, improvements."""
+"""`jikoflow drill plan|plans|unplan|due|policy|finding …`: schedules, cadence, improvements.
+
+Thin commands over `jikoflow.drills.plan_service` and the findings of `jikoflow.drills.service`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jikoflow.cli.common import ByOpt, Context, JsonOpt, NowOpt, emit_json, handled, now_from, out
-from jikoflow.cli.drills import ContractOpt, reply
-from jikoflow.models.db import reading, transaction
-from jikoflow.models.errors import BadInput
+from jikoflow.cli.common import (
+    ByOpt,
+    Context,
+    JsonOpt,
+    NowOpt,
+    emit_json,
+    handled,
+    now_from,
+    out,
+    principal,
+)
+from jikoflow.cli.drills import ContractOpt, reply, tokyo
+from jikoflow.usecases import act, read
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from jikoflow.drills.tables import DrillFinding
-
-finding_app = typer.Typer(help="Improvement items found by drills.", no_args_is_help=True)
+    from datetime import date
 
 OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Person responsible.")]
 DueOpt = Annotated[str | None, typer.Option("--due", help="Due date (YYYY-MM-DD).")]
 NoteOpt = Annotated[str | None, typer.Option("--note", help="What was done.")]
+FindingArg = Annotated[int, typer.Argument(metavar="ID", help="Finding id.")]
 
 
-def parse_day(text: str | None, field: str = "--due") -> date | None:
-    """A calendar date from the command line."""
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise BadInput(field, f"not a date (YYYY-MM-DD): {text!r}") from None
+def day(text: str | None, field: str = "due") -> date | None:
+    """A calendar date from the command line, if given."""
+    from jikoflow.models.times import parse_day
+
+    return None if text is None else parse_day(text, field)
 
 
 @handled()
@@ -48,50 +52,26 @@ def plan(
     json_out: JsonOpt = False,
 ) -> None:
     """Run a drill on a schedule (kept in the database; `serve` runs it)."""
-    from jikoflow.drills.plans import create_plan, job_store, plan_row, schedule_plan
-    from jikoflow.drills.run import parse_type
-    from jikoflow.drills.tables import DrillPlan
+    from jikoflow.drills.plan_service import plan_drill
+    from jikoflow.drills.rules import DrillType
+    from jikoflow.drills.schemas import PlanInput
+    from jikoflow.models.choices import parse_choice
+    from jikoflow.models.schemas import parse
 
-    kind = parse_type(drill_type)
-    ctx = Context()
-    with transaction(ctx.url) as session:
-        row = create_plan(
-            session,
-            contract_id=contract,
-            drill_type=kind,
-            cron=cron,
-            tz=tz,
-            scenario=scenario,
-            origin_id=org,
-            window_minutes=window,
-            by=by,
-            now=now_from(None),
-        )
-    # The job is written after the row is committed: SQLite allows one writer at a time.
-    try:
-        with job_store(ctx.url) as store:
-            schedule_plan(store, row)
-            job = store.get_job(f"drill-plan-{row.id}")
-    except Exception:
-        with transaction(ctx.url) as session:
-            session.delete(session.get_one(DrillPlan, row.id))
-        raise
-    result = plan_row(row, job.next_run_time if job else None)
-    reply(
-        result,
-        json_out,
-        f"plan {row.id}: {kind} drill for {contract}, next run {result['next_run']}",
-    )
+    fields = {"contract": contract, "cron": cron, "tz": tz, "scenario": scenario, "org": org}
+    kind = parse_choice(DrillType, drill_type, "type")
+    data = parse(PlanInput, fields | {"type": kind, "window": window})
+    result = act(Context().url, plan_drill, actor=principal(by), data=data)
+    line = f"plan {result.id}: {kind} drill for {contract}, next run {tokyo(result.next_run)}"
+    reply(result, json_out, line)
 
 
 @handled()
-def plans(json_out: JsonOpt = False) -> None:
+def plans(by: ByOpt = None, json_out: JsonOpt = False) -> None:
     """Every drill plan with its next run time."""
-    from jikoflow.drills.plans import job_store, plan_rows
+    from jikoflow.drills.plan_service import list_plans
 
-    ctx = Context()
-    with job_store(ctx.url) as store, reading(ctx.url) as session:
-        rows = plan_rows(session, store)
+    rows = read(Context().url, list_plans, actor=principal(by))
     if json_out:
         emit_json(rows)
         return
@@ -107,29 +87,25 @@ def unplan(
     json_out: JsonOpt = False,
 ) -> None:
     """Stop a plan; drills it already ran keep their evidence."""
-    from jikoflow.drills.plans import job_id, job_store, remove_plan
+    from jikoflow.drills.plan_service import unplan_drill
 
-    ctx = Context()
-    with transaction(ctx.url) as session:
-        remove_plan(session, plan_id, by=by, now=now_from(None))
-    with job_store(ctx.url) as store:
-        if store.get_job(job_id(plan_id)) is not None:
-            store.remove_job(job_id(plan_id))
-    reply({"id": plan_id, "removed": True}, json_out, f"plan {plan_id} removed")
+    result = act(Context().url, unplan_drill, actor=principal(by), plan_id=plan_id)
+    reply(result, json_out, f"plan {plan_id} removed")
 
 
 @handled()
 def due(
     contract: Annotated[str | None, typer.Option("--contract", help="One contract.")] = None,
+    by: ByOpt = None,
     now: NowOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Per organisation and contract: last drills, next planned run, overdue."""
-    from jikoflow.drills.due import due_rows
+    from jikoflow.drills.plan_service import drills_due
 
-    ctx = Context()
-    with reading(ctx.url) as session:
-        rows = due_rows(session, now_from(now), contract)
+    rows = read(
+        Context().url, drills_due, actor=principal(by), contract_id=contract, now=now_from(now)
+    )
     if json_out:
         emit_json(rows)
         return
@@ -151,33 +127,28 @@ def policy(
     json_out: JsonOpt = False,
 ) -> None:
     """Override how often a contract rehearses (defaults: contact 6, tabletop 12 months)."""
-    from jikoflow.drills.due import set_policy
+    from jikoflow.drills.plan_service import set_policy
+    from jikoflow.drills.schemas import PolicyInput
+    from jikoflow.models.schemas import parse
 
-    ctx = Context()
-    with transaction(ctx.url) as session:
-        row = set_policy(
-            session,
-            contract_id=contract,
-            contact_months=contact_months,
-            tabletop_months=tabletop_months,
-            by=by,
-            now=now_from(None),
-        )
-        result = {
+    data = parse(
+        PolicyInput,
+        {
             "contract": contract,
-            "contact_months": row.contact_months,
-            "tabletop_months": row.tabletop_months,
-        }
+            "contact_months": contact_months,
+            "tabletop_months": tabletop_months,
+        },
+    )
+    result = act(Context().url, set_policy, actor=principal(by), data=data)
     reply(
         result,
         json_out,
-        f"{contract}: contact every {result['contact_months']} months, "
-        f"tabletop every {result['tabletop_months']} months",
+        f"{contract}: contact every {result.contact_months} months, "
+        f"tabletop every {result.tabletop_months} months",
     )
 
 
-@finding_app.command("add")
-@handled()
+@handled({"id": "DRILL"})
 def finding_add(
     drill_id: Annotated[str, typer.Argument(metavar="DRILL", help="Drill id.")],
     text: Annotated[str, typer.Option("--text", help="The improvement item.")],
@@ -187,52 +158,44 @@ def finding_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Record an improvement item found by a drill."""
-    from jikoflow.drills.findings import add_finding
+    from jikoflow.drills.schemas import FindingInput
+    from jikoflow.drills.service import add_finding
+    from jikoflow.models.schemas import parse
 
-    due = parse_day(due_date)
-    _save_finding(
-        lambda session, now: add_finding(
-            session, drill_id=drill_id, text=text, owner=owner, due=due, by=by, now=now
-        ),
-        "finding {id} ({drill} #{number}) recorded",
-        json_out,
-    )
+    data = parse(FindingInput, {"text": text, "owner": owner, "due": day(due_date)})
+    result = act(Context().url, add_finding, actor=principal(by), drill_id=drill_id, data=data)
+    reply(result, json_out, f"finding {result.id} ({result.drill} #{result.number}) recorded")
 
 
-@finding_app.command("list")
-@handled()
+@handled({"drill": "--drill"})
 def finding_list(
     drill_id: Annotated[str | None, typer.Option("--drill", help="One drill.")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Not done yet.")] = False,
+    by: ByOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Improvement items, with owner, due date and state."""
-    from jikoflow.drills.findings import finding_row, list_findings
+    from jikoflow.drills.service import list_findings
 
-    today = now_from(None).date()
-    ctx = Context()
-    with reading(ctx.url) as session:
-        rows = [
-            finding_row(f, today)
-            for f in list_findings(session, drill_id=drill_id, open_only=open_only)
-        ]
+    rows = read(
+        Context().url, list_findings, actor=principal(by), drill_id=drill_id, open_only=open_only
+    )
     if json_out:
         emit_json(rows)
         return
     if not rows:
         out.print("no findings")
     for r in rows:
-        late = " [bold red]overdue[/]" if r["overdue"] else ""
+        late = " [bold red]overdue[/]" if r.overdue else ""
         out.print(
-            f"{r['id']:>4}  {r['drill']} #{r['number']}  {r['state']:<11} "
-            f"{r['owner'] or '—'}  {r['due'] or '—'}{late}"
+            f"{r.id:>4}  {r.drill} #{r.number}  {r.state:<11} "
+            f"{r.owner or '—'}  {r.due or '—'}{late}"
         )
 
 
-@finding_app.command("update")
 @handled()
 def finding_update(
-    finding_id: Annotated[int, typer.Argument(metavar="ID", help="Finding id.")],
+    finding_id: FindingArg,
     state: Annotated[str | None, typer.Option("--state", help="open | in_progress | done")] = None,
     owner: OwnerOpt = None,
     due_date: DueOpt = None,
@@ -241,57 +204,48 @@ def finding_update(
     json_out: JsonOpt = False,
 ) -> None:
     """Change an improvement item's state, owner, due date or note."""
-    from jikoflow.drills.findings import parse_state, update_finding
+    from jikoflow.drills.rules import FindingState
+    from jikoflow.models.choices import parse_choice
 
-    chosen = parse_state(state) if state else None
-    due = parse_day(due_date)
-    _save_finding(
-        lambda session, now: update_finding(
-            session, finding_id, state=chosen, owner=owner, due=due, note=note, by=by, now=now
-        ),
-        "finding {id}: {state}",
-        json_out,
-    )
+    chosen = None if state is None else parse_choice(FindingState, state, "state")
+    fields = {"state": chosen, "owner": owner, "due": day(due_date), "note": note}
+    _change_finding(finding_id, fields, by, json_out)
 
 
-@finding_app.command("close")
 @handled()
 def finding_close(
-    finding_id: Annotated[int, typer.Argument(metavar="ID", help="Finding id.")],
-    note: NoteOpt = None,
-    by: ByOpt = None,
-    json_out: JsonOpt = False,
+    finding_id: FindingArg, note: NoteOpt = None, by: ByOpt = None, json_out: JsonOpt = False
 ) -> None:
     """Mark an improvement item done."""
-    from jikoflow.drills.findings import update_finding
     from jikoflow.drills.rules import FindingState
 
-    _save_finding(
-        lambda session, now: update_finding(
-            session, finding_id, state=FindingState.DONE, note=note, by=by, now=now
-        ),
-        "finding {id}: {state}",
-        json_out,
-    )
+    _change_finding(finding_id, {"state": FindingState.DONE, "note": note}, by, json_out)
 
 
-def _save_finding(
-    change: Callable[[Session, datetime], DrillFinding], line: str, json_out: bool
+def _change_finding(
+    finding_id: int, fields: dict[str, Any], by: str | None, json_out: bool
 ) -> None:
-    """Make `change` now in one transaction; show the finding as it then is."""
-    from jikoflow.drills.findings import finding_row
+    from jikoflow.drills.schemas import FindingChange
+    from jikoflow.drills.service import update_finding
+    from jikoflow.models.schemas import parse
 
-    moment = now_from(None)
-    with transaction(Context().url) as session:
-        result = finding_row(change(session, moment), moment.date())
-    reply(result, json_out, line.format_map(result))
+    data = parse(FindingChange, fields)
+    result = act(
+        Context().url, update_finding, actor=principal(by), finding_id=finding_id, data=data
+    )
+    reply(result, json_out, f"finding {result.id}: {result.state}")
 
 
 def register(drill_app: typer.Typer) -> None:
-    """Add the plan, cadence and finding commands to the drill group."""
+    """Add the plan, cadence and finding commands to the `drill` group."""
     drill_app.command("plan")(plan)
     drill_app.command("plans")(plans)
     drill_app.command("unplan")(unplan)
     drill_app.command("due")(due)
     drill_app.command("policy")(policy)
+    finding_app = typer.Typer(help="Improvement items found by drills.", no_args_is_help=True)
+    finding_app.command("add")(finding_add)
+    finding_app.command("list")(finding_list)
+    finding_app.command("update")(finding_update)
+    finding_app.command("close")(finding_close)
     drill_app.add_typer(finding_app, name="finding")

@@ -1,46 +1,42 @@
 """`jikoflow drill …`: rehearsals under Art. 24 (3) — run, confirm, advance, close, report.
 
-Only `drill run` starts a Prefect flow; every other drill command works on the database and,
-when it queued messages, delivers them directly.
+Thin commands over `jikoflow.drills.service`. Only `drill run` starts a Prefect flow; every
+other drill command works on the database and delivers what it queued directly.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jikoflow.cli.common import ByOpt, Context, JsonOpt, NowOpt, emit_json, handled, now_from, out
-from jikoflow.models.db import reading, transaction
-from jikoflow.models.enums import Lang
+from jikoflow.cli.common import (
+    ByOpt,
+    Context,
+    JsonOpt,
+    NowOpt,
+    deliver_now,
+    emit_json,
+    handled,
+    now_from,
+    out,
+    principal,
+)
 from jikoflow.models.errors import BadInput
+from jikoflow.usecases import act, read
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
-drill_app = typer.Typer(
-    help="Drills (Art. 24 (3)): contact-tree checks and tabletop exercises.",
-    no_args_is_help=True,
-)
+    from jikoflow.drills.schemas import DrillView
 
 DrillArg = Annotated[str, typer.Argument(metavar="DRILL", help="Drill id.")]
 ContractOpt = Annotated[str, typer.Option("--contract", help="Contract id.")]
 NoFlowOpt = Annotated[
     bool, typer.Option("--no-flow", help="Only record it; `drill tick` or `sweep` delivers.")
 ]
-
-
-@contextmanager
-def acting(ctx: Context, now: str | None) -> Iterator[tuple[Session, datetime]]:
-    """One transaction on the command's database, and the moment (`--now`) it acts at."""
-    moment = now_from(now)
-    with transaction(ctx.url) as session:
-        yield session, moment
+# The drill commands' own arguments: a refused `id` is the DRILL argument.
+ON_DRILL = {"id": "DRILL"}
 
 
 def reply(data: Any, json_out: bool, line: str) -> None:
@@ -51,26 +47,14 @@ def reply(data: Any, json_out: bool, line: str) -> None:
         out.print(line)
 
 
-def parse_lang(text: str | None, default: Lang) -> Lang:
-    """`--lang` as a language."""
-    if text is None:
-        return default
-    try:
-        return Lang(text.strip().lower())
-    except ValueError:
-        raise BadInput("--lang", f"{text!r} is not one of ja, en") from None
+def tokyo(value: Any) -> str:
+    """A time as the drill commands print it: Asia/Tokyo, to the minute."""
+    from jikoflow.models.times import tokyo_time
+
+    return tokyo_time(value, compact=True)
 
 
-def _view(ctx: Context, drill_id: str) -> dict[str, Any]:
-    from jikoflow.drills.core import get_drill
-    from jikoflow.drills.views import drill_view
-
-    with reading(ctx.url) as session:
-        return drill_view(session, get_drill(session, drill_id))
-
-
-@drill_app.command("run")
-@handled()
+@handled(ON_DRILL)
 def run_drill(
     contract: ContractOpt,
     drill_type: Annotated[str, typer.Option("--type", help="contact | tabletop")],
@@ -87,97 +71,84 @@ def run_drill(
     json_out: JsonOpt = False,
 ) -> None:
     """Run a drill now, without the scheduler; a tabletop drives the real Article 24 flow."""
-    from datetime import timedelta
+    from jikoflow.drills.rules import DrillType
+    from jikoflow.drills.schemas import RunInput
+    from jikoflow.drills.service import run_drill as start
+    from jikoflow.drills.service import show_drill
+    from jikoflow.models.choices import parse_choice
+    from jikoflow.models.schemas import parse
 
-    from jikoflow.drills.run import parse_type, start_drill
-
-    kind = parse_type(drill_type)
+    fields = {"contract": contract, "scenario": scenario, "org": org, "window": window}
+    data = parse(RunInput, fields | {"type": parse_choice(DrillType, drill_type, "type")})
     ctx = Context()
-    with acting(ctx, now) as (session, moment):
-        drill = start_drill(
-            session,
-            contract_id=contract,
-            drill_type=kind,
-            scenario=scenario,
-            origin_id=org,
-            window=timedelta(minutes=window),
-            by=by,
-            now=moment,
-        )
+    actor = principal(by)
+    drill_id = act(ctx.url, start, actor=actor, data=data, now=now_from(now)).id
     completed = True
     if not no_flow:
         from jikoflow.runner import run_flow
 
-        completed = run_flow(ctx.settings, "drill", drill_id=drill.id)
-    view = _view(ctx, drill.id)
+        completed = run_flow(ctx.settings, "drill", drill_id=drill_id)
+    view = read(ctx.url, show_drill, actor=actor, drill_id=drill_id)
     if json_out:
-        emit_json(view | {"flow_completed": completed})
+        emit_json(view.model_dump(mode="json") | {"flow_completed": completed})
         return
-    typer.echo(drill.id)
+    typer.echo(view.id)
     _explain_start(view)
     if not completed:
         typer.echo("some messages are not delivered yet; `jikoflow sweep` retries them", err=True)
 
 
-def _explain_start(view: dict[str, Any]) -> None:
-    reached = len(view["participants"])
-    if view["type"] == "contact":
+def _explain_start(view: DrillView) -> None:
+    if view.type == "contact":
         typer.echo(
-            f"contact-tree check: {reached} organisations reached; window ends "
-            f"{_tokyo(view['ends_at'])}; confirm with "
-            f"`jikoflow drill ack {view['id']} --org ORG`",
+            f"contact-tree check: {len(view.participants)} organisations reached; window ends "
+            f"{tokyo(view.ends_at)}; confirm with `jikoflow drill ack {view.id} --org ORG`",
             err=True,
         )
     else:
         typer.echo(
-            f"tabletop: drill incident {view['incident']} (never in `list`); "
-            f"{view['injects_total']} injects — `jikoflow drill next {view['id']}`",
+            f"tabletop: drill incident {view.incident} (never in `list`); "
+            f"{view.injects_total} injects — `jikoflow drill next {view.id}`",
             err=True,
         )
-    for key, what in (("no_channel", "no chat channel"), ("no_manager", "no manager")):
-        if view[key]:
-            typer.echo(f"{what}: {', '.join(view[key])}", err=True)
+    for orgs, what in ((view.no_channel, "no chat channel"), (view.no_manager, "no manager")):
+        if orgs:
+            typer.echo(f"{what}: {', '.join(orgs)}", err=True)
 
 
-def _tokyo(iso: str | None) -> str:
-    from jikoflow.models.times import tokyo_time
-
-    return tokyo_time(iso, compact=True)
-
-
-@drill_app.command("ack")
-@handled()
+@handled(ON_DRILL)
 def ack_drill(
     drill_id: DrillArg,
-    org: Annotated[str, typer.Option("--org", help="The organisation confirming receipt.")],
+    org: Annotated[
+        str | None, typer.Option("--org", help="The organisation confirming receipt.")
+    ] = None,
     by: ByOpt = None,
     now: NowOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Organisation ORG confirms it received the contact check."""
-    from jikoflow.drills.contact import acknowledge
-    from jikoflow.drills.core import get_drill
-    from jikoflow.drills.rules import minutes_between
+    """Organisation ORG confirms it received the contact check (a manager of ORG, with --by)."""
+    from jikoflow.drills.schemas import AckInput
+    from jikoflow.drills.service import acknowledge
+    from jikoflow.models.schemas import parse
 
-    with acting(Context(), now) as (session, moment):
-        row = acknowledge(session, drill_id=drill_id, org_id=org, by=by, now=moment)
-        started = get_drill(session, drill_id).started_at
-        result = {
-            "id": drill_id,
-            "org": org,
-            "acknowledged_at": row.acknowledged_at.isoformat() if row.acknowledged_at else None,
-            "acknowledged_by": row.acknowledged_by,
-            "minutes": minutes_between(started, row.acknowledged_at),
-        }
-    reply(result, json_out, f"{drill_id}: {org} confirmed after {result['minutes']} min")
+    data = parse(AckInput, {"org": org})
+    result = act(
+        Context().url,
+        acknowledge,
+        actor=principal(by),
+        drill_id=drill_id,
+        data=data,
+        now=now_from(now),
+    )
+    reply(result, json_out, f"{drill_id}: {result.org} confirmed after {result.minutes} min")
 
 
-@drill_app.command("show")
-@handled()
-def show(drill_id: DrillArg, json_out: JsonOpt = False) -> None:
+@handled(ON_DRILL)
+def show(drill_id: DrillArg, by: ByOpt = None, json_out: JsonOpt = False) -> None:
     """One drill: who was reached, who confirmed, the injects released so far."""
-    ctx = Context()
-    view = _view(ctx, drill_id)
+    from jikoflow.drills.service import show_drill
+
+    view = read(Context().url, show_drill, actor=principal(by), drill_id=drill_id)
     if json_out:
         emit_json(view)
         return
@@ -186,38 +157,29 @@ def show(drill_id: DrillArg, json_out: JsonOpt = False) -> None:
     out.print(drill_panel(view))
 
 
-# Chat messages point at `drill status`, like `status ID` for incidents.
-drill_app.command("status", help="One drill (same as `drill show`).")(show)
-
-
-@drill_app.command("list")
 @handled()
-def list_drills_(
+def list_(
     contract: Annotated[str | None, typer.Option("--contract", help="One contract.")] = None,
     running: Annotated[bool, typer.Option("--running", help="Only running drills.")] = False,
+    by: ByOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """List drills, newest first."""
-    from jikoflow.drills.core import list_drills
-    from jikoflow.drills.views import drill_row
+    from jikoflow.drills.service import list_drills
 
-    ctx = Context()
-    with reading(ctx.url) as session:
-        rows = [
-            drill_row(d) for d in list_drills(session, contract_id=contract, running_only=running)
-        ]
+    rows = read(
+        Context().url, list_drills, actor=principal(by), contract_id=contract, running_only=running
+    )
     if json_out:
         emit_json(rows)
         return
     if not rows:
         out.print("no drills")
     for r in rows:
-        started = _tokyo(r["started_at"])
-        out.print(f"{r['id']}  {r['type']:<8}  {r['state']:<7}  {r['contract']}  {started}")
+        out.print(f"{r.id}  {r.type:<8}  {r.state:<7}  {r.contract}  {tokyo(r.started_at)}")
 
 
-@drill_app.command("next")
-@handled()
+@handled(ON_DRILL)
 def next_inject(
     drill_id: DrillArg,
     by: ByOpt = None,
@@ -226,28 +188,22 @@ def next_inject(
     json_out: JsonOpt = False,
 ) -> None:
     """Release the next inject of a tabletop now (chat only learns its number)."""
-    from jikoflow.drills.tabletop import release_next
+    from jikoflow.drills.service import next_inject as release
 
     ctx = Context()
-    with acting(ctx, now) as (session, moment):
-        number = release_next(session, drill_id, by=by, now=moment)
+    inject = act(ctx.url, release, actor=principal(by), drill_id=drill_id, now=now_from(now))
     if not no_flow:
-        from jikoflow.notifications.delivery import deliver
-
-        deliver(ctx.settings, subjects=[drill_id])  # what fails now, `sweep` retries
-    view = _view(ctx, drill_id)
-    inject = view["injects"][number - 1]
+        deliver_now(ctx, drill_id)
     if json_out:
-        emit_json(inject | {"id": drill_id, "released": number, "total": view["injects_total"]})
+        emit_json(inject)
         return
     from jikoflow.terminal.drills import inject_text
 
-    out.print(inject_text(inject, view["injects_total"]))
+    out.print(inject_text(inject, inject.total))
 
 
-@drill_app.command("respond")
-@handled()
-def respond_(
+@handled(ON_DRILL)
+def respond(
     drill_id: DrillArg,
     inject: Annotated[int, typer.Option("--inject", help="The inject's number.")],
     role: Annotated[str, typer.Option("--role", help="The scenario role answering.")],
@@ -257,49 +213,43 @@ def respond_(
     json_out: JsonOpt = False,
 ) -> None:
     """Answer an inject's question for ROLE (recorded in the drill's audit trail)."""
-    from jikoflow.drills.tabletop import respond
+    from jikoflow.drills.schemas import RespondInput
+    from jikoflow.drills.service import respond as record
+    from jikoflow.models.schemas import parse
 
-    with acting(Context(), now) as (session, moment):
-        respond(session, drill_id=drill_id, inject=inject, role=role, text=text, by=by, now=moment)
-    reply(
-        {"id": drill_id, "inject": inject, "role": role, "at": moment.isoformat()},
-        json_out,
-        f"{drill_id}: response to inject {inject} recorded for {role}",
+    data = parse(RespondInput, {"inject": inject, "role": role, "text": text})
+    result = act(
+        Context().url, record, actor=principal(by), drill_id=drill_id, data=data, now=now_from(now)
     )
+    reply(result, json_out, f"{drill_id}: response to inject {inject} recorded for {role}")
 
 
-@drill_app.command("join")
-@handled()
-def join_(
+@handled(ON_DRILL)
+def join(
     drill_id: DrillArg,
     by: Annotated[str, typer.Option("--by", help="The person attending.")],
     now: NowOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Record that a person attends the exercise."""
-    from jikoflow.drills.tabletop import join
+    from jikoflow.drills.service import join as attend
 
-    with acting(Context(), now) as (session, moment):
-        join(session, drill_id=drill_id, by=by, now=moment)
-    out.print(f"{drill_id}: {by} attends")
+    result = act(Context().url, attend, actor=principal(by), drill_id=drill_id, now=now_from(now))
+    reply(result, json_out, f"{drill_id}: {by} attends")
 
 
-@drill_app.command("close")
-@handled()
-def close_(
+@handled(ON_DRILL)
+def close(
     drill_id: DrillArg, by: ByOpt = None, now: NowOpt = None, json_out: JsonOpt = False
 ) -> None:
     """Close a drill before its window ends (the tick closes it at the end otherwise)."""
-    from jikoflow.drills.core import close_drill, get_drill
+    from jikoflow.drills.service import end_drill
 
-    ctx = Context()
-    with acting(ctx, now) as (session, moment):
-        close_drill(session, get_drill(session, drill_id), moment, by)
-    view = _view(ctx, drill_id)
-    silent = ", ".join(view["never_answered"]) or "—"
+    view = act(Context().url, end_drill, actor=principal(by), drill_id=drill_id, now=now_from(now))
+    silent = ", ".join(view.never_answered) or "—"
     reply(view, json_out, f"{drill_id}: closed; never answered: {silent}")
 
 
-@drill_app.command("tick")
 @handled()
 def tick(now: NowOpt = None, json_out: JsonOpt = False) -> None:
     """One pass of what drills need now: due injects, reminders, ended windows (`serve` runs it)."""
@@ -321,57 +271,56 @@ def tick(now: NowOpt = None, json_out: JsonOpt = False) -> None:
     )
 
 
-@drill_app.command("report")
-@handled()
+@handled({**ON_DRILL, "fmt": "--format"})
 def report(
     drill_id: DrillArg,
     lang: Annotated[str | None, typer.Option("--lang", help="ja | en")] = None,
     fmt: Annotated[str, typer.Option("--format", help="md | html | pdf")] = "md",
     out_path: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    by: ByOpt = None,
     now: NowOpt = None,
 ) -> None:
     """The after-action report: objectives, attendance, timeline, clocks, findings, items."""
-    from jikoflow.drills.evidence import report_data
-    from jikoflow.drills.report import ReportFormat, parse_format, render_report
+    from jikoflow.cli.response import write_file
+    from jikoflow.drills.report import ReportFormat
+    from jikoflow.drills.service import drill_report
+    from jikoflow.models.choices import parse_choice
+    from jikoflow.models.enums import Lang
 
-    chosen = parse_format(fmt)
+    chosen = parse_choice(ReportFormat, fmt, "fmt")
     if chosen is ReportFormat.PDF and out_path is None:
-        raise BadInput("--out", "a PDF report needs --out PATH")
+        raise BadInput("out", "a PDF report needs --out PATH")
     ctx = Context()
-    language = parse_lang(lang, ctx.settings.lang)
-    with reading(ctx.url) as session:
-        data = report_data(session, drill_id, language, now_from(now))
-    body = render_report(data, chosen)
+    language = ctx.settings.lang if lang is None else parse_choice(Lang, lang, "lang")
+    body = read(
+        ctx.url,
+        drill_report,
+        actor=principal(by),
+        drill_id=drill_id,
+        lang=language,
+        fmt=chosen.value,
+        now=now_from(now),
+    )
     if out_path is None:
         sys.stdout.write(body.decode())
         return
-    try:
-        out_path.write_bytes(body)
-    except OSError as exc:
-        raise BadInput("--out", f"cannot write {out_path}: {exc.strerror or exc}") from None
+    write_file(out_path, body)
     out.print(f"{drill_id}: report written to {out_path}")
 
 
-@drill_app.command("scenarios")
 @handled()
 def scenarios(json_out: JsonOpt = False) -> None:
     """The shipped tabletop scenarios."""
-    from jikoflow.drills.scenario import read_scenario, shipped_scenarios
+    from jikoflow.drills.scenario import shipped_summaries
 
-    rows = []
-    for path in shipped_scenarios():
-        s = read_scenario(path)
-        rows.append(
-            {"id": s.id, "title": s.title, "tier": s.situation.tier, "injects": len(s.injects)}
-        )
+    rows = shipped_summaries()
     if json_out:
         emit_json(rows)
         return
     for r in rows:
-        out.print(f"{r['id']:<28} tier {r['tier']}  {r['injects']} injects  {r['title']}")
+        out.print(f"{r.id:<28} tier {r.tier}  {r.injects} injects  {r.title}")
 
 
-@drill_app.command("validate")
 @handled()
 def validate(
     file: Annotated[Path, typer.Argument(help="A scenario YAML file.")], json_out: JsonOpt = False
@@ -385,3 +334,21 @@ def validate(
         json_out,
         f"{file}: valid scenario {scenario.id} ({len(scenario.injects)} injects)",
     )
+
+
+def register(drill_app: typer.Typer) -> None:
+    """Add the drill commands to the `drill` group."""
+    drill_app.command("run")(run_drill)
+    drill_app.command("ack")(ack_drill)
+    drill_app.command("show")(show)
+    # Chat messages point at `drill status`, like `status ID` for incidents.
+    drill_app.command("status", help="One drill (same as `drill show`).")(show)
+    drill_app.command("list")(list_)
+    drill_app.command("next")(next_inject)
+    drill_app.command("respond")(respond)
+    drill_app.command("join")(join)
+    drill_app.command("close")(close)
+    drill_app.command("tick")(tick)
+    drill_app.command("report")(report)
+    drill_app.command("scenarios")(scenarios)
+    drill_app.command("validate")(validate)

@@ -113,7 +113,8 @@ def retry(
 
 @handled()
 def sweep(now: NowOpt = None, json_out: JsonOpt = False) -> None:
-    """One pass of everything due: reminders, escalations and undelivered messages."""
+    """One pass of everything due: reminders, escalations and undelivered messages; a --now
+    ahead of the clock only shows what that time would send."""
     from jikoflow.sweep import sweep as sweep_once
 
     moment = now_from(now)
@@ -122,8 +123,24 @@ def sweep(now: NowOpt = None, json_out: JsonOpt = False) -> None:
     result = sweep_once(ctx.settings, now=moment)
     if json_out:
         emit_json(result)
-    else:
-        out.print(", ".join(f"{k} {v}" for k, v in result.items() if k != "now"))
+        return
+    if not result["preview"]:
+        out.print(", ".join(f"{k} {v}" for k, v in result.items() if k not in ("now", "preview")))
+        return
+    _print_preview(result)
+
+
+def _print_preview(result: dict[str, object]) -> None:
+    from jikoflow.models.times import tokyo_time
+
+    would = result["would_send"]
+    assert isinstance(would, list)
+    when = tokyo_time(str(result["now"]), compact=True)
+    out.print(f"preview (nothing sent or written): at {when} a sweep would send {len(would)}")
+    for m in would:
+        parts = [m["incident"], m["event"], m["step"] or "", f"→ {m['to']}", m["transport"]]
+        parts.append("waiting" if m["queued"] else "new")
+        out.print("  ".join(p for p in parts if p), markup=False, overflow="fold")
 
 
 def register(app_: typer.Typer) -> None:

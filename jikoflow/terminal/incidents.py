@@ -59,14 +59,16 @@ def incident_panel(view: IncidentStatus, lang: Lang = Lang.JA) -> Panel:
             _when(s.done_at),
         )
     reports = Table(title=label_of_reports(lang), title_justify="left", expand=True)
-    for column in ("recipient", "status", "sent", "acknowledged"):
+    for column in ("recipient", "status", "channels", "sent", "acknowledged", "acknowledged_by"):
         reports.add_column(noun(column, lang))
     for r in view.reports:
         reports.add_row(
             Text(f"{r.to_name} ({r.to})"),
             _styled(label(r.status, lang), r.status),
+            "・".join(label(c, lang) for c in r.channels) or "—",
             _when(r.sent_at),
             _when(r.acknowledged_at),
+            Text(r.acknowledged_by_name or r.acknowledged_by or "—"),
         )
     parts: list[Any] = [head, steps, reports]
     if view.unreachable_by_chat:

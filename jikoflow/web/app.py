@@ -13,7 +13,9 @@ from starlette.staticfiles import StaticFiles
 from jikoflow.models.accounts.rules import SessionLimits
 from jikoflow.models.settings import Settings, secret_key
 from jikoflow.models.types import utcnow
+from jikoflow.notifications.delivery import deliver
 from jikoflow.web.config import SIGN_IN_RATE, WebConfig
+from jikoflow.web.courier import Courier
 from jikoflow.web.errors import (
     CatchAll,
     failure_json,
@@ -22,12 +24,39 @@ from jikoflow.web.errors import (
     install_page_handlers,
 )
 from jikoflow.web.ratelimit import SignInLimiter
-from jikoflow.web.routes import account, api, auth, home
+from jikoflow.web.routes import (
+    account,
+    api,
+    api_drills,
+    api_incidents,
+    api_records,
+    api_response,
+    auth,
+    drills,
+    home,
+    incident_acts,
+    incidents,
+    slack,
+)
 from jikoflow.web.security import SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
-PAGE_ROUTERS = [auth.router, account.router, home.router]
-API_ROUTERS = [api.router]
+PAGE_ROUTERS = [
+    auth.router,
+    account.router,
+    home.router,
+    incidents.router,
+    incident_acts.router,
+    drills.router,
+]
+# One router per domain: a new domain's API is a module here and one line in this list.
+API_ROUTERS = [
+    api.router,
+    api_incidents.router,
+    api_response.router,
+    api_records.router,
+    api_drills.router,
+]
 API_PREFIX = "/api/v1"
 
 
@@ -50,18 +79,21 @@ def create_app(
     )
     app = FastAPI(title="jikoflow", openapi_url=None, docs_url=None, redoc_url=None)
     app.state.config = config
+    app.state.settings = settings
     app.state.limiter = SignInLimiter(config.sign_in_rate)
+    app.state.courier = courier = Courier(lambda subjects: deliver(settings, subjects=subjects))
     for router in PAGE_ROUTERS:
         app.include_router(router)
+    app.include_router(slack.router)  # Slack signs its requests: no sign-in, no form token
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.mount(API_PREFIX, create_api(config))
+    app.mount(API_PREFIX, create_api(config, courier))
     install_page_handlers(app)
     app.add_middleware(CatchAll, respond=failure_page)
     app.add_middleware(SecurityHeaders, https=config.https)
     return app
 
 
-def create_api(config: WebConfig) -> FastAPI:
+def create_api(config: WebConfig, courier: Courier) -> FastAPI:
     """The JSON API (DESIGN.md §7); its OpenAPI document is at `/api/v1/openapi.json`."""
     from jikoflow import __version__
 
@@ -75,6 +107,7 @@ def create_api(config: WebConfig) -> FastAPI:
         redoc_url=None,
     )
     api.state.config = config
+    api.state.courier = courier
     for router in API_ROUTERS:
         api.include_router(router)
     install_api_handlers(api)

@@ -26,7 +26,10 @@ from jikoflow.models.accounts.service import authenticate_api_token
 from jikoflow.models.accounts.sessions import resolve_session
 from jikoflow.models.db import transaction
 from jikoflow.models.enums import Lang, SessionStage
+from jikoflow.models.errors import BadInput, Conflict, Forbidden, NotFound
+from jikoflow.web.api_docs import refusals
 from jikoflow.web.config import WebConfig, config_of
+from jikoflow.web.courier import Courier
 from jikoflow.web.i18n import LANG_COOKIE, lang_of
 from jikoflow.web.security import CSRF_FIELD, SAFE_METHODS, cookie_names, csrf_matches
 
@@ -44,7 +47,36 @@ def get_config(request: Request) -> WebConfig:
 Config = Annotated[WebConfig, Depends(get_config)]
 
 
-def db_session(config: Config) -> Iterator[Session]:
+class Deliveries:
+    """The incidents and drills whose queued messages go out once the request's transaction
+    has committed (and not at all when it rolled back)."""
+
+    def __init__(self) -> None:
+        self.subjects: list[str] = []
+
+    def add(self, *subjects: str | None) -> None:
+        """Deliver what these incidents or drills queued, after the commit."""
+        self.subjects.extend(s for s in subjects if s)
+
+
+def get_courier(request: Request) -> Courier:
+    """The app's background delivery of what acts queued."""
+    courier: Courier = request.app.state.courier
+    return courier
+
+
+def after_commit(request: Request) -> Iterator[Deliveries]:
+    """Hand what the request's acts queued to the courier, once their transaction committed:
+    the session depends on this, so it is closed (committed) before this resumes."""
+    deliveries = Deliveries()
+    yield deliveries  # a refusal or failure is raised here, and nothing is sent
+    get_courier(request).send(deliveries.subjects)
+
+
+AfterCommit = Annotated[Deliveries, Depends(after_commit, scope="function")]
+
+
+def db_session(config: Config, _deliveries: AfterCommit) -> Iterator[Session]:
     """One transaction per request: committed before the response is sent, or rolled back."""
     with transaction(config.database_url) as session:
         yield session
@@ -103,11 +135,10 @@ def session_token(request: Request, config: WebConfig) -> str | None:
     return request.cookies.get(cookie_names(config)[0])
 
 
-def signed_in(request: Request, db: Db, config: Config) -> Visitor:
-    """The signed-in person, or a redirect to sign-in that comes back here afterwards."""
+def _visitor(request: Request, db: Session, config: WebConfig, *, touch: bool) -> Visitor:
     token = session_token(request, config)
     view = (
-        resolve_session(db, token=token, now=config.clock(), limits=config.limits)
+        resolve_session(db, token=token, now=config.clock(), limits=config.limits, touch=touch)
         if token
         else None
     )
@@ -117,7 +148,21 @@ def signed_in(request: Request, db: Db, config: Config) -> Visitor:
     return Visitor(principal=person(view.person_id, Via.WEB), person=view)
 
 
+def signed_in(request: Request, db: Db, config: Config) -> Visitor:
+    """The signed-in person, or a redirect to sign-in that comes back here afterwards."""
+    return _visitor(request, db, config, touch=True)
+
+
 SignedIn = Annotated[Visitor, Depends(signed_in)]
+
+
+def watching(request: Request, db: Db, config: Config) -> Visitor:
+    """The signed-in person behind a page's own polling, which does not count as activity: an
+    open page left alone still signs out when the session's idle time runs out."""
+    return _visitor(request, db, config, touch=False)
+
+
+Watching = Annotated[Visitor, Depends(watching)]
 
 
 def web_principal(visitor: SignedIn) -> Principal:
@@ -178,4 +223,27 @@ def page_router() -> APIRouter:
 
 def api_router() -> APIRouter:
     """A router for `/api/v1`: every route answers 401 without a valid bearer token."""
-    return APIRouter(dependencies=[Depends(api_principal)])
+    return APIRouter(dependencies=[Depends(api_principal)], responses=refusals(401))
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A form's input refused by the service, to show beside the form: `status` is 409 when
+    the state does not allow the act now, 422 for bad input."""
+
+    field: str
+    message: str
+    status: int
+
+
+def attempt(db: Session, work: Callable[[], T]) -> T | Refused:
+    """Run a form's act. Input the service refused comes back as `Refused`, with everything the
+    act had written undone; an unknown subject (404) or an act the person may not do (403) is
+    raised, and answered as a page that says nothing more."""
+    try:
+        return work()
+    except (NotFound, Forbidden):
+        raise
+    except BadInput as exc:
+        db.rollback()
+        return Refused(exc.field, exc.message, 409 if isinstance(exc, Conflict) else 422)

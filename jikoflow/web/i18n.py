@@ -93,6 +93,140 @@ _WORDS: dict[str, tuple[str, str]] = {
         "処理できませんでした。時間をおいてもう一度お試しください。",
         "The request could not be handled. Please try again later.",
     ),
+    # 事故等一覧
+    "incidents_title": ("事故等一覧", "Incidents"),
+    "filter_open": ("対応中のみ", "Not closed"),
+    "filter_overdue": ("期限超過のみ", "Overdue only"),
+    "filter_apply": ("絞り込む", "Filter"),
+    "overdue_steps": ("期限超過", "Overdue"),
+    "no_incidents": ("表示できる事故等はありません。", "No incidents to show."),
+    "pages": ("ページ", "Pages"),
+    "page_first": ("最新へ戻る", "Back to the newest"),
+    "page_next": ("次の50件", "Next 50"),
+    # 事故等の報告
+    "declare_title": ("事故等の報告", "Report an incident"),
+    "declare_lead": (
+        "報告すると、甲・乙および経路上のすべての委託元へ直ちに通知されます。"
+        "チャットやメールには内容は送られません。",
+        "Reporting notifies the client, the contractor and every tier above at once. "
+        "Chat and e-mail never carry what happened.",
+    ),
+    "declare_nowhere": (
+        "あなたが事故等を報告できる組織はありません。",
+        "There is no organisation where you may report an incident.",
+    ),
+    "suspected_or_confirmed": ("発生・おそれの別", "Confirmed or suspected"),
+    "suspected_hint": ("その可能性がある場合", "it may have happened"),
+    "tokyo_time": ("日本時間", "Tokyo time"),
+    "summary": ("概要", "Summary"),
+    "summary_note": (
+        "内容はこのポータルと書面の記録にのみ残り、チャットやメールには送られません。",
+        "What you write stays in the portal and the written record; it is never sent to chat "
+        "or e-mail.",
+    ),
+    "improper_purpose": ("不正の目的によるおそれ", "Improper purpose suspected"),
+    "declare_submit": ("報告する", "Report"),
+    "refused_field": ("{field}を確認してください:", "Please check {field}:"),
+    # 事故等のページ
+    "facts": ("基本情報", "Facts"),
+    "contained_at": ("封じ込め完了日時", "Contained"),
+    "closed_at": ("完了日時", "Closed"),
+    "yes": ("あり", "yes"),
+    "steps": ("対応の流れと期限", "Steps and their clocks"),
+    "reports": ("報告先への報告", "Reports to each recipient"),
+    "acknowledge": ("受領確認", "Acknowledge receipt"),
+    "acknowledge_note": (
+        "所属組織あての報告を受け取ったことを確認します。",
+        "Confirms that your organisation received this report.",
+    ),
+    "contained": ("封じ込め完了", "contained"),
+    "nothing_yet": ("まだ記録はありません。", "Nothing recorded yet."),
+    "containment_action": ("講じた措置", "Measure taken"),
+    "containment_done": ("被害の拡大は止まった（封じ込め完了）", "The damage is contained"),
+    "record_it": ("記録する", "Record"),
+    "revision": ("第{n}版", "version {n}"),
+    "cause_text": ("原因の分析", "Root-cause analysis"),
+    "cause_revise": ("原因の分析を改訂する", "Revise the root-cause analysis"),
+    "measure": ("再発防止策", "Prevention measure"),
+    "owner": ("担当者", "Owner"),
+    "owner_hint": ("ユーザーID", "user ID"),
+    "measure_planned": ("未実施", "planned"),
+    "measure_implemented": ("実施済", "implemented"),
+    "measure_overdue": ("期限超過", "overdue"),
+    "mark_implemented": ("実施済にする", "Mark implemented"),
+    "measure_after_cause": (
+        "原因の分析を記録すると、再発防止策を追加できます。",
+        "Record the root cause first; then prevention measures can be added.",
+    ),
+    "written_record": ("記録（書面）", "Written record"),
+    "record_draft": ("下書き", "Draft"),
+    "version": ("版", "Version"),
+    "submitted": ("提出", "Submitted"),
+    "accepted": ("受理", "Accepted"),
+    "files": ("ファイル", "Files"),
+    "submit": ("提出", "Submit"),
+    "submit_note": (
+        "記録を確定し、甲・乙および経路上の組織に提出します。",
+        "Freezes the record and submits it to the client, the contractor and the chain.",
+    ),
+    "accept": ("受理", "Accept"),
+    "accept_note": (
+        "提出された記録を受理し、この事故等の対応を完了します。",
+        "Accepts the submitted record and closes the incident.",
+    ),
+    # 訓練
+    "drills_title": ("訓練", "Drills"),
+    "drills_lead": (
+        "特記事項第24条第3項に基づく連絡確認訓練・机上訓練の実施状況です。",
+        "Contact-tree checks and tabletop exercises under Article 24 (3).",
+    ),
+    "drill_runs": ("実施した訓練", "Drills run"),
+    "drill_plans": ("訓練の予定と実施状況", "When each organisation rehearses"),
+    "drill_id": ("訓練番号", "Drill"),
+    "drill_type": ("訓練の種類", "Type"),
+    "drill_started": ("開始日時", "Started"),
+    "drill_ends": ("応答期限", "Answers due by"),
+    "drill_report": ("実施報告書", "After-action report"),
+    "drill_incident": ("訓練用の事故等", "Drill incident"),
+    "drill_org": ("組織", "Organisation"),
+    "drill_last": ("前回", "last"),
+    "drill_next_planned": ("次回予定", "Next planned"),
+    "drill_overdue": ("実施期限超過", "overdue"),
+    "drill_answers": ("組織ごとの応答時間", "Each organisation's answer time"),
+    "drill_relation": ("立場", "Relation"),
+    "drill_delivery": ("通知", "Message"),
+    "drill_minutes": ("応答までの時間", "Time to answer"),
+    "drill_outcome": ("評価", "Outcome"),
+    "drill_injects": (
+        "付与された状況（{released}/{total}）",
+        "Injects released ({released}/{total})",
+    ),
+    "minutes": ("{n}分", "{n} min"),
+    "no_drills": ("表示できる訓練はありません。", "No drills to show."),
+    "no_drill_plans": ("表示できる予定はありません。", "No plans to show."),
+    "delivery_pending": ("未送信", "pending"),
+    "delivery_sending": ("送信中", "sending"),
+    "delivery_sent": ("送信済", "sent"),
+    "delivery_delivered": ("送信済", "delivered"),
+    "delivery_failed": ("送信失敗", "failed"),
+    "delivery_unreachable": ("連絡先なし", "no channel"),
+    "delivery_acknowledged": ("受領確認済", "acknowledged"),
+    # the fields a refusal names
+    "field_contract": ("契約", "the contract"),
+    "field_org": ("発生組織", "the organisation"),
+    "field_kind": ("種別", "the kind"),
+    "field_suspected": ("発生・おそれの別", "confirmed or suspected"),
+    "field_discovered_at": ("発見日時", "the discovery time"),
+    "field_summary": ("概要", "the summary"),
+    "field_action": ("講じた措置", "the measure taken"),
+    "field_text": ("原因の分析", "the analysis"),
+    "field_measure": ("再発防止策", "the measure"),
+    "field_owner": ("担当者", "the owner"),
+    "field_due": ("期限", "the due date"),
+    "field_lang": ("言語", "the language"),
+    "field_id": ("この事故等", "this incident"),
+    "field_by": ("権限", "who may do this"),
+    "field_number": ("番号", "the number"),
     "back_home": ("ホームへ戻る", "Back to the home page"),
     "language_other": ("English", "日本語"),
     "skip": ("本文へ移動", "Skip to content"),
@@ -108,6 +242,18 @@ def translator(lang: Lang) -> Callable[..., str]:
         return text.format(**values) if values else text
 
     return t
+
+
+def word(key: str, lang: Lang, default: str) -> str:
+    """The portal's word for `key` in `lang`, or `default` when it has none."""
+    words = _WORDS.get(key)
+    return words[0 if lang is Lang.JA else 1] if words else default
+
+
+def field_name(field: str, lang: Lang) -> str:
+    """The words for a field a refusal names (the field itself when it has none)."""
+    words = _WORDS.get(f"field_{field}")
+    return words[0 if lang is Lang.JA else 1] if words else field
 
 
 def lang_of(cookie: str | None) -> Lang:

@@ -42,8 +42,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def apply_headers(headers: MutableHeaders, *, https: bool, path: str) -> None:
-    """Add the security headers; nothing but static files may be kept by a cache."""
+    """Add the security headers; nothing but static files may be kept by a cache. A response
+    that chose its own Content-Security-Policy (a record page, stricter still) keeps it."""
     for name, value in HEADERS.items():
+        if name == "Content-Security-Policy" and name in headers:
+            continue
         headers[name] = value
     if https:
         headers["Strict-Transport-Security"] = HSTS

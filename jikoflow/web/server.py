@@ -7,12 +7,14 @@ import logging
 import os
 import signal
 import sys
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from jikoflow.models.errors import BadInput
 from jikoflow.models.settings import Settings
 from jikoflow.web.app import create_app
 
@@ -46,26 +48,72 @@ def log_config() -> dict[str, Any]:
     return config
 
 
+def _options(settings: Settings, host: str | None, port: int | None) -> dict[str, Any]:
+    where_host, where_port = listen_address(settings.base_url, host, port)
+    return {
+        "host": where_host,
+        "port": where_port,
+        "log_config": log_config(),
+        "proxy_headers": True,
+        # The addresses of reverse proxies allowed to say who the client is (uvicorn's own).
+        "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        "server_header": False,
+    }
+
+
 def run_web(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
     """Serve the portal and the API until SIGTERM or SIGINT."""
-    where_host, where_port = listen_address(settings.base_url, host, port)
+    options = _options(settings, host, port)
     app = create_app(settings)
     print(f"jikoflow web: people reach the portal at {settings.base_url}/", file=sys.stderr)
     # uvicorn stops gracefully on SIGTERM or SIGINT and then hands the signal to the handler
     # that was there before; with this one the command ends with exit 0, like `serve`.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _stopped)
-    uvicorn.run(
-        app,
-        host=where_host,
-        port=where_port,
-        log_config=log_config(),
-        proxy_headers=True,
-        # The addresses of reverse proxies allowed to say who the client is (uvicorn's own).
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-        server_header=False,
-    )
+    uvicorn.run(app, **options)
     print("jikoflow web: stopped", file=sys.stderr)
+
+
+class _Beside(uvicorn.Server):
+    """uvicorn in a thread of another command: it says when it listens, and leaves the
+    process's signals to that command (uvicorn installs handlers in the main thread only)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = threading.Event()
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets)
+        self.listening.set()
+
+
+class WebThread:
+    """The portal and the API served in a thread of this process (`serve` runs them beside
+    the scheduler) until `stop`."""
+
+    def __init__(self, server: _Beside, thread: threading.Thread, address: str) -> None:
+        self._server = server
+        self._thread = thread
+        self.address = address  # where it listens, e.g. http://127.0.0.1:8080
+
+    def stop(self) -> None:
+        """Finish the requests under way and stop listening."""
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+
+
+def start_web(settings: Settings, *, host: str | None = None, port: int | None = None) -> WebThread:
+    """Start serving in a thread; returns once it listens (port 0 picks a free port)."""
+    server = _Beside(uvicorn.Config(create_app(settings), **_options(settings, host, port)))
+    thread = threading.Thread(target=server.run, name="web", daemon=True)
+    thread.start()
+    # uvicorn ends its thread without listening when it cannot bind the address.
+    while not server.listening.wait(timeout=0.1):
+        if not thread.is_alive():
+            where = f"{server.config.host}:{server.config.port}"
+            raise BadInput("port", f"the portal cannot listen on {where}")
+    bound = server.servers[0].sockets[0].getsockname()
+    return WebThread(server, thread, f"http://{server.config.host}:{bound[1]}")
 
 
 def _stopped(_signum: int, _frame: object) -> None:

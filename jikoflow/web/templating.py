@@ -9,9 +9,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from jikoflow.models.terms import label
+from jikoflow.models.access import OPERATOR_ACTOR, SYSTEM_ACTOR
+from jikoflow.models.enums import Lang
+from jikoflow.models.terms import label, noun, suspected_label
+from jikoflow.models.times import day_label, tokyo_time
 from jikoflow.web.config import config_of
-from jikoflow.web.i18n import LANG_COOKIE, lang_of, translator
+from jikoflow.web.i18n import LANG_COOKIE, field_name, lang_of, translator, word
 from jikoflow.web.security import (
     CSRF_FIELD,
     cookie_names,
@@ -53,6 +56,13 @@ def render(
         lang=lang.value,
         t=t,
         label=lambda value: label(value, lang),
+        noun=lambda key: noun(key, lang),
+        when=lambda value: tokyo_time(value, lang),
+        day=lambda value: day_label(value, lang),
+        suspected=lambda value: suspected_label(value, lang),
+        who=lambda actor: person_name(actor, lang),
+        field=lambda name: field_name(name, lang),
+        word=lambda key, default: word(key, lang, default),
         csrf_field=CSRF_FIELD,
         csrf_token=csrf_token(config.secret_key, binding),
         visitor=visitor,
@@ -63,3 +73,15 @@ def render(
     if fresh is not None:
         set_cookie(response, config, pre_cookie, fresh)
     return response
+
+
+def person_name(actor: Any, lang: Lang) -> str:
+    """Who did something, as a person reads it: their name, the operator or the system."""
+    if actor is None:
+        return noun("none", lang)
+    actor_id = getattr(actor, "id", actor)
+    if actor_id == OPERATOR_ACTOR:
+        return noun("operator", lang)
+    if actor_id == SYSTEM_ACTOR:
+        return noun("system", lang)
+    return str(getattr(actor, "name", None) or actor_id)

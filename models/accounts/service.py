@@ -267,3 +267,15 @@ def authenticate_api_token(
         session.add(row)
         session.flush()
     return person(row.person_id, Via.API)
+
+
+def authenticate_slack_user(session: Session, *, slack_user: str) -> Principal | None:
+    """The person a Slack user id belongs to (the parties file's `slack_user`), acting through
+    Slack; None when no one, or more than one person, has it, or the person is locked."""
+    found = session.exec(select(Person.id).where(Person.slack_user == slack_user)).all()
+    if len(found) != 1:
+        return None
+    cred = session.get(Credential, found[0])
+    if cred is not None and cred.locked_at is not None:
+        return None
+    return person(found[0], Via.SLACK)

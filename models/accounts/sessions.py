@@ -165,9 +165,11 @@ def confirm_enrolment(
 
 
 def resolve_session(
-    session: Session, *, token: str, now: datetime, limits: SessionLimits
+    session: Session, *, token: str, now: datetime, limits: SessionLimits, touch: bool = True
 ) -> SessionView | None:
-    """The person behind a session cookie at `now`, or None (unknown, expired, locked)."""
+    """The person behind a session cookie at `now`, or None (unknown, expired, locked);
+    `touch=False` for what a page does by itself (polling), which is not the person's activity
+    and must not keep an idle session alive."""
     current = _live(session, token, now, limits)
     if current is None:
         return None
@@ -176,7 +178,7 @@ def resolve_session(
     if found is None or cred is None or cred.locked_at is not None:
         session.delete(current)
         return None
-    if now - current.last_seen_at >= limits.touch_every:
+    if touch and now - current.last_seen_at >= limits.touch_every:
         current.last_seen_at = now
         session.add(current)
     org = session.get(Organization, found.org_id)

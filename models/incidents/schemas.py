@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
+from jikoflow.models.outbox.tables import Transport
 from jikoflow.models.schemas import Input, ReadModel, Text, TokyoDatetime
 
 
@@ -42,6 +43,8 @@ class ReportView(ReadModel):
     delivered_at: datetime | None
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    acknowledged_by_name: str | None = None  # the person's name, from the parties file
+    channels: list[Transport] = Field(default_factory=list)  # the transports that delivered it
 
 
 class FailedNotice(ReadModel):
@@ -109,3 +112,37 @@ class Acknowledged(ReadModel):
     status: ReportStatus
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+
+
+class OrgChoice(ReadModel):
+    """An organisation offered as a choice."""
+
+    id: str
+    name: str
+
+
+class PlaceChoice(ReadModel):
+    """A contract and the organisations in it where the person may declare."""
+
+    contract: str
+    contract_title: str
+    orgs: list[OrgChoice]
+
+
+class IncidentActs(ReadModel):
+    """The acts open to a person on one incident now; `acknowledge` names the recipient
+    organisation whose report they may acknowledge."""
+
+    id: str
+    acknowledge: str | None = None
+    contain: bool = False
+    cause: bool = False
+    prevent: bool = False
+    submit: bool = False
+    accept: bool = False
+
+
+class AcknowledgeInput(Input):
+    """A recipient's acknowledgement: the organisation (the person's own when left out)."""
+
+    org: str | None = Field(default=None, min_length=1, max_length=64)

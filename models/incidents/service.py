@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
@@ -38,6 +39,7 @@ from jikoflow.models.incidents.schemas import (
 from jikoflow.models.incidents.tables import Incident, Report, Step
 from jikoflow.models.incidents.views import incident_status_of, summaries_of
 from jikoflow.models.outbox.facts import NoticeEvent, enqueue, facts_for
+from jikoflow.models.outbox.service import withdraw_alerts
 from jikoflow.models.parties.chain import Chain, Tier
 from jikoflow.models.parties.queries import (
     chain_for,
@@ -46,8 +48,8 @@ from jikoflow.models.parties.queries import (
     managers_of,
     organizations_by_id,
 )
-from jikoflow.models.parties.tables import Organization
-from jikoflow.models.times import tokyo_today
+from jikoflow.models.parties.tables import Organization, Person
+from jikoflow.models.times import tokyo_day
 from jikoflow.models.types import utcnow
 
 # A discovery time a little ahead of our clock is a skewed clock elsewhere, not the future.
@@ -58,7 +60,7 @@ _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 def new_incident_id(at: datetime) -> str:
     """INC-YYYYMMDD-XXXXXX: the Tokyo date of declaration and a random suffix."""
     suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
-    return f"INC-{tokyo_today(at):%Y%m%d}-{suffix}"
+    return f"INC-{tokyo_day(at):%Y%m%d}-{suffix}"
 
 
 # --- use cases -------------------------------------------------------------------------------
@@ -125,11 +127,15 @@ def list_incidents(
     drills: bool = False,
     now: datetime | None = None,
     limit: int | None = None,
+    after: str | None = None,
 ) -> list[IncidentSummary]:
-    """The incidents the actor may see, newest first; drills only when asked for."""
+    """The incidents the actor may see, newest first; drills only when asked for. `after`
+    (an incident id the actor may see) continues a list past that incident."""
     moment = now or utcnow()
     query = select(Incident).where(Incident.is_drill == drills)
     visible = visible_orgs(session, actor)
+    if after is not None:
+        query = query.where(_listed_after(session, visible, after, drills=drills))
     if contract_id is not None:
         if visible is not None and contract_id not in visible:
             raise NotFound("contract", f"unknown contract {contract_id!r}")
@@ -154,6 +160,24 @@ def list_incidents(
     if limit is not None:
         query = query.limit(limit)
     return summaries_of(session, list(session.exec(query)), moment)
+
+
+def _listed_after(
+    session: Session, visible: dict[str, set[str]] | None, after: str, *, drills: bool
+) -> Any:
+    """Where the list continues past incident `after`; one the actor may not see is as unknown
+    as one that does not exist."""
+    anchor = session.get(Incident, after)
+    if (
+        anchor is None
+        or anchor.is_drill != drills
+        or (visible is not None and anchor.org_id not in visible.get(anchor.contract_id, set()))
+    ):
+        raise BadInput("after", f"unknown incident {after!r}")
+    return or_(
+        col(Incident.declared_at) < anchor.declared_at,
+        (col(Incident.declared_at) == anchor.declared_at) & (col(Incident.id) > anchor.id),
+    )
 
 
 def acknowledge(
@@ -187,13 +211,15 @@ def acknowledge(
         report.status = report_after(report.status, ReportEvent.ACKNOWLEDGE)
         report.acknowledged_at = moment
         report.acknowledged_by = actor.actor
+        report.next_alert_at = None
         session.add(report)
-        detail = {"org": recipient}
+        detail = {"org": recipient, "via": str(actor.via)}
         record_event(
             session, incident.id, "acknowledged", actor=actor.actor, at=moment, detail=detail
         )
         session.flush()
         _complete_report_step_if_all_acknowledged(session, incident, moment)
+        _tell_the_reporter(session, incident, recipient, person, moment)
     return Acknowledged(
         id=incident.id,
         to=recipient,
@@ -254,6 +280,30 @@ def move_step(session: Session, step: Step, event: StepEvent, at: datetime) -> b
     return True
 
 
+def _tell_the_reporter(
+    session: Session,
+    incident: Incident,
+    recipient_id: str,
+    person: Person | None,
+    now: datetime,
+) -> None:
+    """The reporting organisation hears that its report was received (names and a time only);
+    reminders about this acknowledgement still waiting are withdrawn."""
+    withdraw_alerts(session, incident.id, recipient=recipient_id)
+    reporter = get_organization(session, incident.org_id)
+    recipient = get_organization(session, recipient_id)
+    facts = facts_for(session, incident, NoticeEvent.ACKNOWLEDGED, recipient=reporter, now=now)
+    facts = facts.model_copy(
+        update={
+            "party_id": recipient.id,
+            "party_name": recipient.name,
+            "person_name": person.name if person is not None else None,
+            "at": now,
+        }
+    )
+    enqueue(session, facts, reporter, key_suffix=recipient.id)
+
+
 def _complete_report_step_if_all_acknowledged(
     session: Session, incident: Incident, now: datetime
 ) -> None:
@@ -300,7 +350,7 @@ def open_incident(
     )
     _write(session, chain, incident, org)
     opened = [incident]
-    for tier in chain.unapproved_tiers(org.id, tokyo_today(discovered)):
+    for tier in chain.unapproved_tiers(org.id, tokyo_day(discovered)):
         opened.append(_open_violation(session, chain, tier, incident, now))
     return opened
 

@@ -1,24 +1,35 @@
-"""Clocks that remind and escalate (DESIGN.md §6): one pass over every open step that is due.
+"""Clocks that remind and escalate (DESIGN.md §6): one pass over every open clock that is due.
 
-Warn time → a reminder to the organisation's managers (and, for the report step, to the
-recipients who have not acknowledged). Overdue → an escalation to every ancestor up to 乙 and
-to 甲. Each is queued once per step and level, however often the sweep runs: the step keeps
-when it was reminded and escalated, and every message has an idempotency key.
+A step at its warn time → a reminder to the incident organisation's managers. A step overdue →
+an escalation to every ancestor up to 乙 and to 甲, repeated by the contract's policy (every
+hour for hour-scale clocks, every business day at 09:00 for day-scale ones) until it is done.
+A report delivered and not acknowledged → a reminder to the recipient's managers every 30
+minutes from its warn time, and from its due time an escalation to the reporter's managers and
+乙, repeated like a step's. Caps come from the policy; closed incidents and acknowledged
+reports stop at once. The report step itself speaks only while a report is undelivered: once
+all are out, each recipient's acknowledgement clock speaks for it.
 
-The pass loads everything it needs in a few queries, so a busy minute with thousands of
-incidents stays well inside the minute.
+Each occurrence is queued once: the rows keep what was queued and when the next is due
+(`next_alert_at`, indexed, so a minute in which nothing is due costs one query), and every
+message's idempotency key names its occurrence, so a sweep run twice sends nothing twice. A
+sweep that ran late sends the newest occurrence, not every one it missed.
+
+`plan_clocks` decides without writing anything (what `sweep --now` previews);
+`sweep_clocks` decides and writes.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, and_, col, or_, select
 
 from jikoflow.models.audit.service import record_events
 from jikoflow.models.enums import IncidentState, ReportStatus, StepName, StepStatus
+from jikoflow.models.incidents.repeats import allowed, following, newest, occurrence
 from jikoflow.models.incidents.tables import Incident, Report, Step
 from jikoflow.models.outbox.facts import (
     NoticeEvent,
@@ -26,19 +37,40 @@ from jikoflow.models.outbox.facts import (
     Variant,
     build_facts,
     enqueue_many,
+    notice_key,
+    person_names,
+    queued_transports,
 )
+from jikoflow.models.outbox.service import due_rows
+from jikoflow.models.outbox.tables import Notification
 from jikoflow.models.parties.queries import managers_of
 from jikoflow.models.parties.tables import Contract, Organization
+from jikoflow.models.policy.schemas import ContractPolicy, Repeat
+from jikoflow.models.policy.service import contract_policy
+
+_UNDELIVERED = (ReportStatus.PENDING, ReportStatus.FAILED)
+DEFAULT_ACK_DUE = timedelta(hours=1)  # DESIGN.md §6, when a policy sets no due time
+Item = tuple[NoticeFacts, Variant, Organization, str]
 
 
 @dataclass
 class ClockResult:
-    """What one pass queued."""
+    """What one pass queued (or, planned only, would queue)."""
 
     reminders: int = 0
     escalations: int = 0
     incidents: int = 0
     messages: int = 0
+    items: list[Item] = field(default_factory=list)
+
+
+@dataclass
+class _Plan:
+    """What the clocks call for: messages, audit events, and the rows' new bookkeeping."""
+
+    result: ClockResult = field(default_factory=ClockResult)
+    events: list[tuple[str, str, dict[str, object], datetime]] = field(default_factory=list)
+    changes: list[tuple[Step | Report, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass
@@ -51,13 +83,16 @@ class _Loaded:
     )
     orgs: dict[str, Organization] = field(default_factory=dict)
     contracts: dict[str, Contract] = field(default_factory=dict)
+    policies: dict[str, ContractPolicy] = field(default_factory=dict)
     mentions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    base: dict[str, NoticeFacts] = field(default_factory=dict)
 
 
 def due_steps(
     session: Session, now: datetime, incident_id: str | None = None, step: StepName | None = None
 ) -> list[tuple[Step, Incident]]:
-    """Open steps whose warn time or due time has passed without a message for that level."""
+    """Open steps of open incidents whose warn time has come (nothing queued yet) or whose next
+    reminder or escalation is due."""
     query = (
         select(Step, Incident)
         .join(Incident, col(Incident.id) == Step.incident_id)
@@ -65,8 +100,12 @@ def due_steps(
             Incident.state != IncidentState.CLOSED,
             Step.status != StepStatus.DONE,
             or_(
-                (col(Step.warn_at) <= now) & col(Step.reminded_at).is_(None),
-                (col(Step.due_at) <= now) & col(Step.escalated_at).is_(None),
+                col(Step.next_alert_at) <= now,
+                and_(
+                    col(Step.next_alert_at).is_(None),
+                    col(Step.escalated_at).is_(None),
+                    col(Step.warn_at) <= now,
+                ),
             ),
         )
         .order_by(col(Step.incident_id), col(Step.id))
@@ -78,7 +117,34 @@ def due_steps(
     return [(row, incident) for row, incident in session.exec(query)]
 
 
-def _load(session: Session, incidents: dict[str, Incident]) -> _Loaded:
+def due_reports(
+    session: Session, now: datetime, incident_id: str | None = None
+) -> list[tuple[Report, Incident]]:
+    """Delivered, unacknowledged reports of open incidents whose clock is not armed yet or whose
+    next reminder or escalation is due."""
+    query = (
+        select(Report, Incident)
+        .join(Incident, col(Incident.id) == Report.incident_id)
+        .where(
+            Incident.state != IncidentState.CLOSED,
+            Report.status == ReportStatus.DELIVERED,
+            or_(
+                col(Report.next_alert_at) <= now,
+                and_(
+                    col(Report.next_alert_at).is_(None),
+                    Report.reminders == 0,
+                    Report.escalations == 0,
+                ),
+            ),
+        )
+        .order_by(col(Report.incident_id), col(Report.id))
+    )
+    if incident_id is not None:
+        query = query.where(Report.incident_id == incident_id)
+    return [(row, incident) for row, incident in session.exec(query)]
+
+
+def _load(session: Session, incidents: dict[str, Incident], now: datetime) -> _Loaded:
     loaded = _Loaded()
     ids = list(incidents)
     for start in range(0, len(ids), 500):
@@ -95,20 +161,60 @@ def _load(session: Session, incidents: dict[str, Incident]) -> _Loaded:
         ):
             loaded.reports[report.incident_id].append((report, org))
             loaded.orgs[org.id] = org
-    own = {i.org_id for i in incidents.values()} - set(loaded.orgs)
-    loaded.orgs |= {
-        o.id: o
-        for o in session.exec(select(Organization).where(col(Organization.id).in_(sorted(own))))
-    }
     contract_ids = sorted({i.contract_id for i in incidents.values()})
     loaded.contracts = {
         c.id: c for c in session.exec(select(Contract).where(col(Contract.id).in_(contract_ids)))
+    }
+    loaded.policies = {c: contract_policy(session, c) for c in contract_ids}
+    own = {i.org_id for i in incidents.values()} | {
+        c.contractor_id for c in loaded.contracts.values()
+    }
+    missing = sorted(own - set(loaded.orgs))
+    loaded.orgs |= {
+        o.id: o for o in session.exec(select(Organization).where(col(Organization.id).in_(missing)))
     }
     loaded.mentions = {
         org: tuple(p.slack_user for p in people if p.slack_user)
         for org, people in managers_of(session, sorted(loaded.orgs)).items()
     }
+    names = person_names(
+        session, [r.acknowledged_by for rows in loaded.reports.values() for r, _ in rows]
+    )
+    for incident in incidents.values():
+        loaded.base[incident.id] = build_facts(
+            incident,
+            loaded.contracts[incident.contract_id],
+            loaded.orgs[incident.org_id],
+            loaded.steps[incident.id],
+            loaded.reports[incident.id],
+            NoticeEvent.REMINDER,
+            now=now,
+            names=names,
+        )
     return loaded
+
+
+def plan_clocks(
+    session: Session,
+    now: datetime,
+    *,
+    incident_id: str | None = None,
+    step: StepName | None = None,
+) -> _Plan:
+    """What the clocks call for at `now` (of one incident or step, or all); writes nothing."""
+    plan = _Plan()
+    steps = due_steps(session, now, incident_id, step)
+    reports = due_reports(session, now, incident_id) if step in (None, StepName.REPORT) else []
+    incidents = {i.id: i for _, i in steps} | {i.id: i for _, i in reports}
+    if not incidents:
+        return plan
+    loaded = _load(session, incidents, now)
+    for row, incident in steps:
+        _plan_step(plan, loaded, row, incident, now)
+    for report, incident in reports:
+        _plan_report(plan, loaded, report, incident, now)
+    plan.result.incidents = len({i for _, i, _, _ in plan.events})
+    return plan
 
 
 def sweep_clocks(
@@ -118,64 +224,257 @@ def sweep_clocks(
     incident_id: str | None = None,
     step: StepName | None = None,
 ) -> ClockResult:
-    """Queue every reminder and escalation that is due at `now` (of one incident or step)."""
-    result = ClockResult()
-    due = due_steps(session, now, incident_id, step)
-    incidents = {incident.id: incident for _, incident in due}
-    if not incidents:
-        return result
-    loaded = _load(session, incidents)
-    messages: list[tuple[NoticeFacts, Variant, Organization, str]] = []
-    events: list[tuple[str, str, dict[str, object], datetime]] = []
-    base: dict[str, NoticeFacts] = {}
-    for row, incident in due:
-        if incident.id not in base:
-            base[incident.id] = build_facts(
-                incident,
-                loaded.contracts[incident.contract_id],
-                loaded.orgs[incident.org_id],
-                loaded.steps[incident.id],
-                loaded.reports[incident.id],
-                NoticeEvent.REMINDER,
-                now=now,
-            )
-        targets, event = _level(row, incident, loaded.reports[incident.id], now, result)
-        status = StepStatus.OVERDUE if event is NoticeEvent.ESCALATION else row.status
-        for org_id in targets:
-            org = loaded.orgs[org_id]
-            variant = Variant(
-                event=event,
-                step=row.name,
-                step_status=status,
-                due_at=row.due_at,
-                recipient_id=org.id,
-                recipient_name=org.name,
-                mentions=loaded.mentions.get(org_id, ()),
-            )
-            messages.append((base[incident.id], variant, org, f"{row.name}:{org.id}"))
-        events.append((incident.id, str(event), {"step": str(row.name), "to": targets}, now))
-    result.incidents = len(incidents)
-    result.messages = enqueue_many(session, messages)
-    record_events(session, events)
-    return result
+    """Queue every reminder and escalation due at `now` (of one incident or step, or all)."""
+    plan = plan_clocks(session, now, incident_id=incident_id, step=step)
+    for row, values in plan.changes:
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+    plan.result.messages = enqueue_many(session, plan.result.items)
+    record_events(session, plan.events)
+    return plan.result
 
 
-def _level(
-    row: Step,
+def _message(
+    plan: _Plan,
+    loaded: _Loaded,
     incident: Incident,
-    reports: list[tuple[Report, Organization]],
+    org_id: str,
+    suffix: str,
+    **variant: Any,
+) -> None:
+    org = loaded.orgs[org_id]
+    facts = Variant(
+        recipient_id=org.id,
+        recipient_name=org.name,
+        mentions=loaded.mentions.get(org_id, ()),
+        **variant,
+    )
+    plan.result.items.append((loaded.base[incident.id], facts, org, suffix))
+
+
+def _scale(policy: ContractPolicy, name: StepName, incident: Incident) -> Repeat:
+    """How an overdue step repeats: day-scale clocks by the day, the others by the hour."""
+    clock = policy.clocks.for_step(name, improper_purpose=incident.improper_purpose)
+    day = clock.due is not None and clock.due.day_scale
+    return policy.escalation.day_scale if day else policy.escalation.hour_scale
+
+
+def _plan_step(plan: _Plan, loaded: _Loaded, row: Step, incident: Incident, now: datetime) -> None:
+    # Once every report is out, each recipient's acknowledgement clock speaks for this step.
+    quiet = row.name is StepName.REPORT and not any(
+        r.status in _UNDELIVERED for r, _ in loaded.reports[incident.id]
+    )
+    if now < row.due_at:
+        plan.changes.append(
+            (row, {"reminded_at": row.reminded_at or now, "next_alert_at": row.due_at})
+        )
+        if row.reminded_at is None and not quiet:
+            _message(
+                plan,
+                loaded,
+                incident,
+                incident.org_id,
+                f"{row.name}:{incident.org_id}",
+                event=NoticeEvent.REMINDER,
+                step=row.name,
+                step_status=row.status,
+                due_at=row.due_at,
+            )
+            plan.result.reminders += 1
+            detail: dict[str, object] = {"step": str(row.name), "to": [incident.org_id]}
+            plan.events.append((incident.id, str(NoticeEvent.REMINDER), detail, now))
+        return
+    repeat = _scale(loaded.policies[incident.contract_id], row.name, incident)
+    start = row.due_at if row.escalations == 0 else (row.next_alert_at or row.due_at)
+    index, at = newest(row.escalations, start, now, repeat)
+    plan.changes.append(
+        (
+            row,
+            {
+                "escalations": index + 1,
+                "escalated_at": now,
+                "reminded_at": row.reminded_at or now,
+                "next_alert_at": following(at, repeat) if allowed(index + 1, repeat) else None,
+            },
+        )
+    )
+    if quiet:
+        return
+    recipients = [r.recipient_id for r, _ in loaded.reports[incident.id]]
+    targets = list(dict.fromkeys([incident.org_id, *recipients]))
+    for org_id in targets:
+        suffix = f"{row.name}:{org_id}" + (f":{index}" if index else "")
+        _message(
+            plan,
+            loaded,
+            incident,
+            org_id,
+            suffix,
+            event=NoticeEvent.ESCALATION,
+            step=row.name,
+            step_status=StepStatus.OVERDUE,
+            due_at=row.due_at,
+        )
+    plan.result.escalations += 1
+    said: dict[str, object] = {"step": str(row.name), "to": targets, "repeat": index}
+    plan.events.append((incident.id, str(NoticeEvent.ESCALATION), said, now))
+
+
+def _plan_report(
+    plan: _Plan, loaded: _Loaded, report: Report, incident: Incident, now: datetime
+) -> None:
+    delivered = report.delivered_at or report.sent_at
+    if delivered is None:
+        return
+    policy = loaded.policies[incident.contract_id]
+    clock = policy.clocks.acknowledgement
+    due = delivered + (clock.due.as_timedelta() if clock.due else DEFAULT_ACK_DUE)
+    first = due - clock.warn.as_timedelta() if clock.warn else due
+    remind = policy.escalation.acknowledgement
+    day = clock.due is not None and clock.due.day_scale
+    escalate = policy.escalation.day_scale if day else policy.escalation.hour_scale
+    reminders = _ack_reminder(plan, loaded, report, incident, first, due, remind, now)
+    escalations = _ack_escalation(plan, loaded, report, incident, due, escalate, now)
+    upcoming = [
+        occurrence(start, count, repeat)
+        for start, count, repeat in ((first, reminders, remind), (due, escalations, escalate))
+        if allowed(count, repeat)
+    ]
+    values = {
+        "reminders": reminders,
+        "escalations": escalations,
+        "next_alert_at": min(upcoming) if upcoming else None,
+    }
+    plan.changes.append((report, values))
+
+
+def _ack_reminder(
+    plan: _Plan,
+    loaded: _Loaded,
+    report: Report,
+    incident: Incident,
+    first: datetime,
+    due: datetime,
+    repeat: Repeat,
     now: datetime,
-    result: ClockResult,
-) -> tuple[list[str], NoticeEvent]:
-    """Who hears about this step now, at which level; marks the step so it is said once."""
-    if row.due_at <= now:
-        row.escalated_at = now
-        row.reminded_at = row.reminded_at or now
-        result.escalations += 1
-        recipients = [r.recipient_id for r, _ in reports]
-        return list(dict.fromkeys([incident.org_id, *recipients])), NoticeEvent.ESCALATION
-    row.reminded_at = now
-    result.reminders += 1
-    waiting = [r.recipient_id for r, _ in reports if r.status is not ReportStatus.ACKNOWLEDGED]
-    chosen = waiting if row.name is StepName.REPORT else []
-    return list(dict.fromkeys([incident.org_id, *chosen])), NoticeEvent.REMINDER
+) -> int:
+    """Remind the recipient of its newest due occurrence; returns the reminders queued."""
+    if now < first or not allowed(report.reminders, repeat):
+        return report.reminders
+    at = occurrence(first, report.reminders, repeat)
+    if at > now:
+        return report.reminders
+    index, _ = newest(report.reminders, at, now, repeat)
+    org = report.recipient_id
+    _message(
+        plan,
+        loaded,
+        incident,
+        org,
+        f"{org}:{index}",
+        event=NoticeEvent.ACK_REMINDER,
+        step=StepName.REPORT,
+        due_at=due,
+    )
+    plan.result.reminders += 1
+    detail: dict[str, object] = {"acknowledgement": org, "to": [org], "repeat": index}
+    plan.events.append((incident.id, str(NoticeEvent.REMINDER), detail, now))
+    return index + 1
+
+
+def _ack_escalation(
+    plan: _Plan,
+    loaded: _Loaded,
+    report: Report,
+    incident: Incident,
+    due: datetime,
+    repeat: Repeat,
+    now: datetime,
+) -> int:
+    """Tell the reporter's managers and 乙 of the newest due occurrence; returns how many."""
+    if now < due or not allowed(report.escalations, repeat):
+        return report.escalations
+    at = occurrence(due, report.escalations, repeat)
+    if at > now:
+        return report.escalations
+    index, _ = newest(report.escalations, at, now, repeat)
+    silent = loaded.orgs[report.recipient_id]
+    contractor = loaded.contracts[incident.contract_id].contractor_id
+    targets = list(dict.fromkeys([incident.org_id, contractor]))
+    for org_id in targets:
+        _message(
+            plan,
+            loaded,
+            incident,
+            org_id,
+            f"{silent.id}:{org_id}:{index}",
+            event=NoticeEvent.ACK_OVERDUE,
+            step=StepName.REPORT,
+            due_at=due,
+            party_id=silent.id,
+            party_name=silent.name,
+        )
+    plan.result.escalations += 1
+    detail: dict[str, object] = {"acknowledgement": silent.id, "to": targets, "repeat": index}
+    plan.events.append((incident.id, str(NoticeEvent.ESCALATION), detail, now))
+    return index + 1
+
+
+@dataclass(frozen=True)
+class WouldSend:
+    """One message a sweep at some time would send: queued already, or queued by its clocks."""
+
+    incident: str
+    event: str
+    step: str | None
+    to: str | None
+    transport: str
+    key: str
+    queued: bool
+
+
+def preview_clocks(session: Session, now: datetime) -> tuple[ClockResult, list[WouldSend]]:
+    """What a sweep at `now` would queue and send, oldest first; nothing is written."""
+    plan = plan_clocks(session, now)
+    planned = {
+        notice_key(base.subject_id, variant.event, suffix or org.id): (base, variant, org)
+        for base, variant, org, suffix in plan.result.items
+    }
+    queued: set[tuple[str, str]] = set()
+    keys = sorted(planned)
+    for start in range(0, len(keys), 500):
+        found = session.exec(
+            select(Notification.key, Notification.transport).where(
+                col(Notification.key).in_(keys[start : start + 500])
+            )
+        )
+        queued |= {(key, str(transport)) for key, transport in found}
+    waiting = [
+        WouldSend(
+            row.subject_id,
+            row.event,
+            row.facts.get("step"),
+            row.org_id or row.person_id,
+            str(row.transport),
+            row.key,
+            True,
+        )
+        for row in due_rows(session, now)
+    ]
+    new = [
+        WouldSend(
+            base.subject_id,
+            str(variant.event),
+            str(variant.step) if variant.step else None,
+            org.id,
+            str(transport),
+            key,
+            False,
+        )
+        for key, (base, variant, org) in planned.items()
+        for transport in queued_transports()
+        if (key, str(transport)) not in queued
+    ]
+    plan.result.messages = len(new)
+    return plan.result, waiting + new

@@ -14,6 +14,9 @@ from jikoflow.models.types import UTCDateTime, enum_type
 class Incident(SQLModel, table=True):
     """One 事故等 at one organisation under one contract."""
 
+    # Lists read the newest incidents (drills apart) a page at a time.
+    __table_args__ = (sa.Index("ix_incident_listing", "is_drill", "declared_at"),)
+
     id: str = Field(primary_key=True, max_length=40)
     contract_id: str = Field(foreign_key="contract.id", index=True, max_length=64)
     org_id: str = Field(foreign_key="organization.id", index=True, max_length=64)
@@ -29,7 +32,9 @@ class Incident(SQLModel, table=True):
     declared_by: str | None = Field(default=None, max_length=64)
     contained_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    linked_incident_id: str | None = Field(default=None, foreign_key="incident.id", max_length=40)
+    linked_incident_id: str | None = Field(
+        default=None, foreign_key="incident.id", max_length=40, index=True
+    )
     is_drill: bool = Field(default=False, index=True)
 
 
@@ -46,9 +51,13 @@ class Step(SQLModel, table=True):
     warn_at: datetime = Field(sa_type=UTCDateTime)
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # Reminder and escalation are each sent once per step; these mark that they were queued.
+    # The warn-time reminder, and the newest escalation (repeated while overdue), when queued.
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Escalations queued so far, and when the next reminder or escalation is due (None: none
+    # queued yet — the warn time — or, after one, none to come: the cap was reached).
+    escalations: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    next_alert_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 class Report(SQLModel, table=True):
@@ -65,3 +74,9 @@ class Report(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by: str | None = Field(default=None, max_length=64)
     last_error: str | None = Field(default=None, max_length=200)
+    # Until acknowledged (DESIGN.md §6): reminders to the recipient and escalations to the
+    # reporter and 乙 queued so far, and when the next one is due (None: none armed yet after
+    # delivery, or none to come).
+    reminders: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    escalations: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    next_alert_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

@@ -19,8 +19,8 @@ from jikoflow.models.incidents.schemas import (
     StepView,
 )
 from jikoflow.models.incidents.tables import Incident, Report, Step
-from jikoflow.models.outbox.facts import OutboxStatus
-from jikoflow.models.outbox.tables import Notification
+from jikoflow.models.outbox.facts import OutboxStatus, person_names
+from jikoflow.models.outbox.tables import Notification, Transport
 from jikoflow.models.parties.queries import organizations_by_id
 from jikoflow.models.parties.tables import Contract
 
@@ -62,6 +62,8 @@ def incident_status_of(session: Session, incident: Incident, now: datetime) -> I
         .where(col(Notification.incident_id) == incident.id)
         .order_by(col(Notification.id))
     ).all()
+    reached = _reached(session, incident.id)
+    names = person_names(session, [r.acknowledged_by for r in reports])
     opened = sorted(
         session.exec(select(Incident.id).where(Incident.linked_incident_id == incident.id))
     )
@@ -100,6 +102,8 @@ def incident_status_of(session: Session, incident: Incident, now: datetime) -> I
                 delivered_at=r.delivered_at,
                 acknowledged_at=r.acknowledged_at,
                 acknowledged_by=r.acknowledged_by,
+                acknowledged_by_name=names.get(r.acknowledged_by or ""),
+                channels=reached.get(r.id or 0, []),
             )
             for r in reports
         ],
@@ -114,6 +118,23 @@ def incident_status_of(session: Session, incident: Incident, now: datetime) -> I
             ],
         ),
     )
+
+
+def _reached(session: Session, incident_id: str) -> dict[int, list[Transport]]:
+    """Per report, the transports that delivered it (chat, e-mail)."""
+    found = session.execute(
+        sa.select(col(Notification.report_id), col(Notification.transport))
+        .where(
+            col(Notification.incident_id) == incident_id,
+            col(Notification.report_id).is_not(None),
+            col(Notification.status) == OutboxStatus.SENT,
+        )
+        .order_by(col(Notification.transport))
+    )
+    reached: dict[int, list[Transport]] = {}
+    for report_id, transport in found:
+        reached.setdefault(report_id, []).append(Transport(transport))
+    return reached
 
 
 def summaries_of(

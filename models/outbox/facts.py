@@ -21,7 +21,8 @@ from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, Ste
 from jikoflow.models.incidents.clocks import effective_status
 from jikoflow.models.incidents.tables import Incident, Report, Step
 from jikoflow.models.outbox.tables import Notification, Transport
-from jikoflow.models.parties.tables import Contract, Organization
+from jikoflow.models.parties.tables import Contract, Organization, Person
+from jikoflow.models.settings import mail_configured
 from jikoflow.models.types import utcnow
 
 
@@ -37,6 +38,9 @@ class NoticeEvent(StrEnum):
     CLOSED = "closed"  # 甲 accepted the record
     DRILL_CHECK = "drill_check"  # a contact-tree check (Art. 24 (3)) asking for confirmation
     DRILL_INJECT = "drill_inject"  # a tabletop inject is available (its text stays out of chat)
+    ACK_REMINDER = "ack_reminder"  # a recipient has not acknowledged its report yet
+    ACK_OVERDUE = "ack_overdue"  # a recipient's acknowledgement is overdue (to the reporter, 乙)
+    ACKNOWLEDGED = "acknowledged"  # a recipient acknowledged the report (to the reporter)
 
 
 class Subject(StrEnum):
@@ -54,6 +58,7 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     UNREACHABLE = "unreachable"
+    WITHDRAWN = "withdrawn"  # a reminder or escalation no longer true when it would be sent
 
 
 _SLACK_ID = r"^[A-Z0-9]{2,32}$"
@@ -72,11 +77,13 @@ class StepFact(_Facts):
 
 
 class ReportFact(_Facts):
-    """One recipient organisation's delivery state."""
+    """One recipient organisation's delivery state, and who of it acknowledged, when."""
 
     org_name: str
     status: ReportStatus
     org_id: str | None = None
+    acknowledged_by: str | None = Field(default=None, max_length=200)  # a manager's name
+    acknowledged_at: datetime | None = None
 
 
 class NoticeFacts(_Facts):
@@ -104,6 +111,11 @@ class NoticeFacts(_Facts):
     mentions: tuple[str, ...] = Field(default=(), max_length=50)
     record_version: int | None = None
     inject: int | None = None  # the number of a tabletop inject, never its text
+    # Another organisation the event is about (the recipient that acknowledged, or has not).
+    party_id: str | None = None
+    party_name: str | None = None
+    person_name: str | None = Field(default=None, max_length=200)  # who acted, from the parties
+    at: datetime | None = None  # when it happened
 
 
 def facts_for(
@@ -141,7 +153,17 @@ def facts_for(
         step=step,
         mentions=mentions,
         record_version=record_version,
+        names=person_names(session, [r.acknowledged_by for r, _ in reports]),
     )
+
+
+def person_names(session: Session, ids: Sequence[str | None]) -> dict[str, str]:
+    """The names of these people (as the parties file gives them), by id."""
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return {}
+    found = session.exec(select(Person.id, Person.name).where(col(Person.id).in_(wanted)))
+    return dict(found.all())
 
 
 def build_facts(
@@ -157,8 +179,10 @@ def build_facts(
     step: StepName | None = None,
     mentions: Sequence[str] = (),
     record_version: int | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> NoticeFacts:
-    """The facts from rows already loaded — the free-text columns are never read."""
+    """The facts from rows already loaded — the free-text columns are never read; `names` are
+    the people who acknowledged reports, by id."""
     step_facts = tuple(
         StepFact(name=s.name, status=effective_status(s.status, s.due_at, now), due_at=s.due_at)
         for s in steps
@@ -180,7 +204,16 @@ def build_facts(
         declared_at=incident.declared_at,
         steps=step_facts,
         reports=tuple(
-            ReportFact(org_name=o.name, status=r.status, org_id=o.id) for r, o in reports
+            ReportFact(
+                org_name=o.name,
+                status=r.status,
+                org_id=o.id,
+                acknowledged_by=(names or {}).get(r.acknowledged_by, r.acknowledged_by)
+                if r.acknowledged_by
+                else None,
+                acknowledged_at=r.acknowledged_at,
+            )
+            for r, o in reports
         ),
         step=step,
         step_status=chosen.status if chosen else None,
@@ -190,8 +223,18 @@ def build_facts(
     )
 
 
-# Every message is queued for these transports; e-mail joins when its transport exists.
+# Every message is queued for these transports; e-mail joins where it is configured.
 QUEUED: tuple[Transport, ...] = (Transport.CHAT,)
+
+
+def queued_transports() -> tuple[Transport, ...]:
+    """The transports a message is queued for: chat always, e-mail with `JIKOFLOW_SMTP_URL`."""
+    return (*QUEUED, Transport.EMAIL) if mail_configured() else QUEUED
+
+
+def notice_key(subject_id: str, event: NoticeEvent | str, suffix: str) -> str:
+    """The idempotency key of a message: subject, event, and its recipient or occurrence."""
+    return f"{subject_id}:{event}:{suffix}"
 
 
 def subject_keys(facts: NoticeFacts) -> tuple[str | None, str | None]:
@@ -212,9 +255,9 @@ def enqueue(
     transports: Sequence[Transport] | None = None,
 ) -> list[Notification]:
     """Write one outbox row per transport unless its key is queued already; returns new rows."""
-    transports = transports or QUEUED
+    transports = transports or queued_transports()
     org_id = recipient.id if recipient is not None else None
-    key = f"{facts.subject_id}:{facts.event}:{key_suffix or org_id or person_id}"
+    key = notice_key(facts.subject_id, facts.event, key_suffix or org_id or person_id or "")
     queued = set(session.exec(select(Notification.transport).where(Notification.key == key)).all())
     incident_id, drill_id = subject_keys(facts)
     rows = [
@@ -246,6 +289,8 @@ class Variant(_Facts):
     recipient_id: str | None = None
     recipient_name: str | None = None
     mentions: tuple[str, ...] = Field(default=(), max_length=50)
+    party_id: str | None = None
+    party_name: str | None = None
 
 
 def enqueue_many(
@@ -265,10 +310,11 @@ def enqueue_many(
         if id(base) not in dumped:
             dumped[id(base)] = base.model_dump(mode="json")
         facts = dumped[id(base)] | variant.model_dump(mode="json")
-        key = f"{base.subject_id}:{variant.event}:{suffix or org.id}"
+        key = notice_key(base.subject_id, variant.event, suffix or org.id)
         keyed[key] = (base, facts, org, variant.event)
     # Row ids keep the order of `items`: per subject and address the first row opens the thread.
-    wanted = {(key, t): None for key in keyed for t in dict.fromkeys(transports or QUEUED)}
+    every = dict.fromkeys(transports or queued_transports())
+    wanted = {(key, t): None for key in keyed for t in every}
     keys = list(keyed)
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
@@ -298,12 +344,20 @@ def enqueue_many(
     return len(wanted)
 
 
-def with_reports(facts: NoticeFacts, states: Mapping[str, ReportStatus]) -> NoticeFacts:
+class ReportState(_Facts):
+    """A report as it is now: its status, and who acknowledged it when."""
+
+    status: ReportStatus
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+
+
+def with_reports(facts: NoticeFacts, states: Mapping[str, ReportState]) -> NoticeFacts:
     """The facts with each report's state as it is now (`states` by recipient organisation)."""
     if not facts.reports:
         return facts
     reports = tuple(
-        report.model_copy(update={"status": states[report.org_id]})
+        report.model_copy(update=states[report.org_id].model_dump())
         if report.org_id is not None and report.org_id in states
         else report
         for report in facts.reports

@@ -30,8 +30,9 @@ from jikoflow.models.db import get_engine, reading, transaction
 from jikoflow.models.enums import ReportStatus, StepName, StepStatus
 from jikoflow.models.errors import BadInput
 from jikoflow.models.incidents.tables import Report, Step
-from jikoflow.models.outbox.facts import NoticeFacts, OutboxStatus
+from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, OutboxStatus, ReportState
 from jikoflow.models.outbox.tables import Notification, Transport
+from jikoflow.models.parties.tables import Person
 
 STALE_CLAIM = timedelta(minutes=5)
 SCAN_LIMIT = 5000
@@ -107,6 +108,11 @@ def _held() -> sa.ColumnElement[bool]:
 def _about(subjects: Collection[str]) -> sa.ColumnElement[bool]:
     wanted = sorted(subjects)
     return or_(col(Notification.incident_id).in_(wanted), col(Notification.drill_id).in_(wanted))
+
+
+def due_rows(session: Session, now: datetime) -> list[Notification]:
+    """Every outbox row a delivery pass at `now` would try, oldest first."""
+    return list(session.exec(select(Notification).where(_due(now)).order_by(col(Notification.id))))
 
 
 def candidates(
@@ -350,19 +356,63 @@ def _every_transport_failed(session: Session, report: Report) -> bool:
 
 def report_states(
     session: Session, incident_ids: Collection[str]
-) -> dict[str, dict[str, ReportStatus]]:
-    """Each incident's reports as they are now, by recipient organisation."""
-    states: dict[str, dict[str, ReportStatus]] = {i: {} for i in incident_ids}
+) -> dict[str, dict[str, ReportState]]:
+    """Each incident's reports as they are now (who acknowledged, when), by recipient."""
+    states: dict[str, dict[str, ReportState]] = {i: {} for i in incident_ids}
     if not states:
         return states
-    found = session.exec(
-        select(Report.incident_id, Report.recipient_id, Report.status).where(
-            col(Report.incident_id).in_(sorted(states))
+    found = session.execute(
+        sa.select(
+            col(Report.incident_id),
+            col(Report.recipient_id),
+            col(Report.status),
+            col(Report.acknowledged_by),
+            col(Report.acknowledged_at),
+            col(Person.name),
         )
+        .outerjoin(Person, col(Person.id) == Report.acknowledged_by)
+        .where(col(Report.incident_id).in_(sorted(states)))
     )
-    for incident_id, recipient_id, status in found:
-        states[incident_id][recipient_id] = ReportStatus(status)
+    for incident_id, recipient_id, status, by, at, name in found:
+        states[incident_id][recipient_id] = ReportState(
+            status=ReportStatus(status), acknowledged_by=name or by, acknowledged_at=at
+        )
     return states
+
+
+# Messages that remind or escalate: when what they say stops being true, they are withdrawn.
+ALERTS = (
+    NoticeEvent.REMINDER,
+    NoticeEvent.ESCALATION,
+    NoticeEvent.ACK_REMINDER,
+    NoticeEvent.ACK_OVERDUE,
+)
+_ACK_ALERTS = (NoticeEvent.ACK_REMINDER, NoticeEvent.ACK_OVERDUE)
+
+
+def withdraw_alerts(session: Session, incident_id: str, *, recipient: str | None = None) -> int:
+    """Reminders and escalations of an incident still waiting to be sent, marked withdrawn (with
+    `recipient`: only those about that recipient's acknowledgement); returns how many."""
+    which: sa.ColumnElement[bool]
+    if recipient is None:
+        which = col(Notification.event).in_([str(e) for e in ALERTS])
+    else:
+        which = or_(
+            *(
+                col(Notification.key).startswith(f"{incident_id}:{e}:{recipient}:", autoescape=True)
+                for e in _ACK_ALERTS
+            )
+        )
+    withdrawn = session.connection().execute(
+        sa.update(Notification)
+        .where(
+            col(Notification.incident_id) == incident_id,
+            col(Notification.status) == OutboxStatus.PENDING,
+            which,
+        )
+        .values(status=OutboxStatus.WITHDRAWN)
+    )
+    return int(withdrawn.rowcount or 0)
 
 
 def waiting(

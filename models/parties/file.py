@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from jikoflow.models.enums import OrgKind, Role
+from jikoflow.models.enums import OrgKind, Role, Sector
 from jikoflow.models.errors import BadInput
 from jikoflow.models.parties.chain import Chain, Tier
 
@@ -22,6 +22,8 @@ from jikoflow.models.parties.chain import Chain, Tier
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Slug = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+# One mailbox, as it may stand in a To: header: no display name, list separator or line break.
+MAILBOX = r"^[^@\s<>,;\"()\[\]]+@[^@\s<>,;\"()\[\]]+\.[^@\s<>,;\"()\[\]]+$"
 
 
 class _Strict(BaseModel):
@@ -35,7 +37,7 @@ class PersonIn(_Strict):
     name: str = Field(min_length=1, max_length=200)
     role: Role
     slack_user: str | None = Field(default=None, max_length=64)
-    email: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=200, pattern=MAILBOX)
 
 
 class OrganizationIn(_Strict):
@@ -45,6 +47,10 @@ class OrganizationIn(_Strict):
     name: str = Field(min_length=1, max_length=200)
     kind: OrgKind
     slack_channel: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=200, pattern=MAILBOX)
+    addressee: str | None = Field(default=None, min_length=1, max_length=200)
+    representative: str | None = Field(default=None, min_length=1, max_length=200)
+    sector: Sector = Sector.PUBLIC
     people: list[PersonIn] = Field(default_factory=list)
 
 

@@ -57,6 +57,9 @@ def trees(
     return [contract_tree(session, c) for c in session.exec(query)]
 
 
+_ORG_COLUMNS = {"name", "kind", "slack_channel", "email", "addressee", "representative", "sector"}
+
+
 def load_parties(session: Session, parties: PartiesFile) -> dict[str, int]:
     """Upsert organisations, people and contracts; a contract's delegations become the file's.
 
@@ -66,7 +69,7 @@ def load_parties(session: Session, parties: PartiesFile) -> dict[str, int]:
     existing_orgs = {o.id: o for o in session.exec(select(Organization))}
     existing_people = {p.id: p for p in session.exec(select(Person))}
     for org in parties.organizations:
-        values = {"name": org.name, "kind": org.kind, "slack_channel": org.slack_channel}
+        values = org.model_dump(include=_ORG_COLUMNS)
         counts["organizations"] += _upsert(session, existing_orgs, Organization, org.id, values)
         for person in org.people:
             values = person.model_dump(exclude={"id"}) | {"org_id": org.id}

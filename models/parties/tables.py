@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from jikoflow.models.enums import OrgKind, Role
+from jikoflow.models.enums import OrgKind, Role, Sector
 from jikoflow.models.types import enum_type
 
 
@@ -18,6 +18,16 @@ class Organization(SQLModel, table=True):
     name: str = Field(max_length=200)
     kind: OrgKind = Field(sa_type=enum_type(OrgKind))
     slack_channel: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=200)  # its role address for reports
+    # How the written record addresses and signs: 「練馬区長 様」, 「代表取締役 山田 太郎」.
+    addressee: str | None = Field(default=None, max_length=200)
+    representative: str | None = Field(default=None, max_length=200)
+    # A client's standing under the APPI: it decides the PPC's people threshold (DESIGN.md §6).
+    sector: Sector = Field(
+        default=Sector.PUBLIC,
+        sa_type=enum_type(Sector),
+        sa_column_kwargs={"server_default": Sector.PUBLIC.value},
+    )
 
 
 class Person(SQLModel, table=True):

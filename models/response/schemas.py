@@ -78,3 +78,17 @@ class Accepted(ReadModel):
     version: int
     state: IncidentState
     accepted_by: str
+
+
+class RecordFile(ReadModel):
+    """The written record as a file; `version` and `sha256` name the submitted version it
+    presents (the SHA-256 of that version's frozen Markdown), None for a draft."""
+
+    id: str
+    format: str
+    lang: Lang
+    version: int | None
+    sha256: str | None
+    draft: bool
+    filename: str
+    body: bytes

@@ -23,6 +23,7 @@ from jikoflow.models.incidents.lifecycle import Action, StepEvent, next_state
 from jikoflow.models.incidents.service import get_step, locked_incident, move_step, visible_incident
 from jikoflow.models.incidents.tables import Incident, Report
 from jikoflow.models.outbox.facts import NoticeEvent, enqueue, facts_for
+from jikoflow.models.outbox.service import withdraw_alerts
 from jikoflow.models.parties.queries import get_person, organizations_by_id
 from jikoflow.models.response.schemas import (
     Accepted,
@@ -41,7 +42,7 @@ from jikoflow.models.response.tables import (
     PreventionMeasure,
     RecordVersion,
 )
-from jikoflow.models.times import tokyo_today
+from jikoflow.models.times import tokyo_day
 from jikoflow.models.types import utcnow
 
 
@@ -100,6 +101,8 @@ def notify_change(
     seq = session.exec(
         select(func.max(AuditEvent.seq)).where(AuditEvent.chain == incident.id)
     ).one()
+    if event is NoticeEvent.CLOSED:
+        withdraw_alerts(session, incident.id)  # a closed incident is reminded of nothing more
     base = facts_for(session, incident, event, step=step, record_version=record_version, now=now)
     marker = f"{step or ''}:{record_version or ''}:{seq}"
     for org in orgs.values():
@@ -181,7 +184,7 @@ def add_measure(
     moment = now or utcnow()
     if data.owner is not None:
         get_person(session, data.owner, "owner")
-    if data.due is not None and data.due < tokyo_today(moment):
+    if data.due is not None and data.due < tokyo_day(moment):
         raise BadInput("due", f"{data.due.isoformat()} is in the past")
     incident = _begin(session, actor, incident_id, Act.PREVENT, Action.PREVENT)
     if not has_cause(session, incident.id):
@@ -272,7 +275,7 @@ def submit(
 ) -> Submitted:
     """Freeze the written record as the next version (Art. 24 (4)) and notify 甲, 乙 and the
     chain; refused, naming every gap, before it may be submitted (nothing is rendered then)."""
-    from jikoflow.records.data import record_data
+    from jikoflow.records.data import Proposal, record_data
     from jikoflow.records.render import RecordFormat, render_record
 
     moment = now or utcnow()
@@ -285,11 +288,9 @@ def submit(
     missing = missing_for_submit(session, incident)
     if missing:
         raise Conflict("id", f"{incident.id} cannot be submitted; missing: " + "; ".join(missing))
-    content = render_record(
-        record_data(session, incident.id, now=moment, submitting=True),
-        lang=lang,
-        fmt=RecordFormat.MD,
-    ).decode()
+    # The frozen text says what it is at this moment: submitted, by whom, as which version.
+    frozen = record_data(session, incident.id, now=moment, proposal=Proposal(by=actor.actor))
+    content = render_record(frozen, lang=lang, fmt=RecordFormat.MD).decode()
     digest = hashlib.sha256(content.encode()).hexdigest()
     _apply(session, actor, incident, Action.SUBMIT)
     version = latest.version + 1 if latest else 1

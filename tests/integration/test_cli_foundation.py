@@ -222,7 +222,7 @@ def test_ack_records_who_and_when_with_an_audit_event(
         events = events_of(session, incident)
     acts = [e for e in events if not e.action.startswith("report_")]
     assert [e.action for e in acts] == ["declared", "acknowledged"]
-    assert (acts[1].actor, acts[1].detail) == ("tanaka", {"org": "nerima"})
+    assert (acts[1].actor, acts[1].detail) == ("tanaka", {"org": "nerima", "via": "cli"})
     assert verify_chain(events)
 
 

@@ -63,7 +63,9 @@ def test_reports_go_to_slack_one_channel_per_recipient(
         assert post.headers["authorization"] == f"Bearer {SLACK_TOKEN}"
         assert incident in post.body["text"]
     to_nerima = next(p for p in posts if p.body["channel"] == "C0NERIMA")
-    assert f"jikoflow ack {incident} --org nerima" in to_nerima.body["text"]
+    assert f"http://127.0.0.1:8080/incidents/{incident}" in to_nerima.body["text"]
+    buttons = to_nerima.body["blocks"][-1]["elements"]
+    assert [b["action_id"] for b in buttons] == ["jikoflow_ack", "jikoflow_open"]
     assert {r["status"] for r in _reports(cli, incident).values()} == {"delivered"}
 
 

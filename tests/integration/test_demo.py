@@ -25,3 +25,17 @@ def test_the_demo_reports_a_third_tier_leak_to_every_tier_above(
     assert [(row["org"], row["kind"], row["suspected"]) for row in listed] == [
         ("delta", "leak", True)
     ]
+
+
+def test_the_demo_in_a_fresh_process_prints_no_traceback(
+    sqlite_env: Env, cli_subprocess: Callable[..., CliResult]
+) -> None:
+    # The real embedded default: a new process, a new Prefect home, the embedded server
+    # started and stopped by the command. Its shutdown must not spill over the output.
+    result = cli_subprocess("demo", timeout=600)
+    assert result.code == 0, result.err[-2000:]
+    assert "reports delivered: 4/4" in result.out
+    assert "flow finished" in result.out, result.out[-1000:]
+    assert "Traceback" not in result.err
+    assert "ERROR" not in result.err
+    assert "CancelledError" not in result.err

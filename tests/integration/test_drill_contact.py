@@ -54,7 +54,7 @@ def test_every_organisation_gets_a_drill_message_in_its_own_channel(
         (post,) = [p for p in posts if p.body["channel"] == channel]
         text = json.dumps(post.body, ensure_ascii=False)
         assert "【訓練】" in post.body["text"]
-        assert f"jikoflow drill ack {drill['id']} --org {org}" in text
+        assert f"/drills/{drill['id']}" in text  # confirmed on the drill's page in the portal
         assert f"<@{MANAGERS[org]}>" in text  # the organisation's own manager is called
         assert "デルタ入力サービス有限会社" in text  # the simulated origin, as a report names it
         assert ("と想定した連絡確認です" in text) == (org == "delta")  # the origin is told so
@@ -77,7 +77,7 @@ def test_confirmations_are_timed_and_the_window_closes(drill: dict[str, Any], cl
     assert again.json()["minutes"] == 12  # the first confirmation stands
     late = cli("drill", "ack", drill_id, "--org", "gamma", "--now", at(61))
     assert late.code == 2
-    assert "ended" in late.err
+    assert "ended at 2026-11-02 11:00 JST" in late.err  # a time shown to a person is Tokyo's
     ticked = cli("drill", "tick", "--now", at(61), "--json").json()
     assert ticked["closed"] == [drill_id]
     shown = cli("drill", "show", drill_id, "--json").json()

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from jikoflow.drills.core import end_drill_incident
+from jikoflow.models.access import OPERATOR
 from jikoflow.models.db import transaction
-from jikoflow.models.errors import BadInput
+from jikoflow.models.errors import Conflict
 from jikoflow.models.incidents.service import get_incident
 from jikoflow.models.types import utcnow
 from tests.conftest import Env
@@ -48,6 +49,8 @@ def test_a_real_incident_is_not_ended_by_a_drill(
     before = snapshot()
     with transaction(loaded_env.url) as session:
         incident = get_incident(session, real)
-        with pytest.raises(BadInput, match="real incident"):
-            end_drill_incident(session, incident, drill_id="DRL-X", at=utcnow(), by=None)
+        with pytest.raises(Conflict, match="real incident"):
+            end_drill_incident(
+                session, incident, drill_id="DRL-X", at=utcnow(), actor=OPERATOR.actor
+            )
     assert snapshot() == before

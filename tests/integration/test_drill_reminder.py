@@ -67,8 +67,7 @@ def test_the_silent_are_reminded_once_at_the_warn_time(
         assert "【訓練】期限が近づいています" in text
         assert "2026年11月02日 11:00" in text  # the first report's due time
         assert f"<@{MANAGERS[org]}>" in text
-        assert f"jikoflow drill status {drill_id}" in text
-        assert f"jikoflow drill ack {drill_id} --org {org}" in text
+        assert f"http://127.0.0.1:8080/drills/{drill_id}" in text
     for minutes in (31, 45, 59):
         assert tick(cli, minutes)["reminded"] == []
     assert len(reminders_posted(slack_env)) == 3

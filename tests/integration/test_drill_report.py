@@ -46,7 +46,7 @@ def test_the_report_has_every_section_in_order(closed: str, cli: Cli) -> None:
     md = cli("drill", "report", closed, "--now", NOW).out
     headings = re.findall(r"^## (.+)$", md, flags=re.MULTILINE)
     assert headings == SECTIONS_JA
-    assert md.startswith("# 【訓練】 訓練実施報告書: 連絡確認訓練")
+    assert md.startswith("# 訓練実施報告書: 連絡確認訓練")  # the title says 訓練 once
     assert f"- **訓練ID**: {closed}" in md
     assert "- **状態**: 終了" in md
     assert "| 30分以内 | 1 |" in md
@@ -102,11 +102,11 @@ def test_improvement_items_are_tracked_to_closure(closed: str, cli: Cli) -> None
         "--note",
         "連絡網を更新",
         "--by",
-        "ito",
+        "suzuki",
         "--json",
     ).json()
     assert done["state"] == "done"
-    assert done["closed_by"] == "ito"
+    assert done["closed_by"] == "suzuki"
     assert done["note"] == "連絡網を更新"
     reopened = cli("drill", "finding", "update", str(item["id"]), "--state", "open")
     assert reopened.code == 2
@@ -172,8 +172,8 @@ def test_a_long_chain_prints_its_lists_as_plain_lines(
         in lines
     )
     assert (
-        "再委託先07（sub07） / 連絡網 / なし / 0 / 未送信 / 2026-11-02 10:12 / — / 12.0 / 30分以内"
-        in lines
+        "再委託先07（sub07） / 連絡網 / なし / 0 / 未送信 / 2026-11-02 10:12 / "
+        "運用担当（サーバー） / 12.0 / 30分以内" in lines
     )
     assert "再委託先44（sub44） / 連絡網 / なし / 0 / 未送信 / — / — / — / 応答なし" in lines
     assert any(

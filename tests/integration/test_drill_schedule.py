@@ -87,6 +87,10 @@ def test_unplan_removes_the_job_and_keeps_the_row(loaded_env: Env, cli: Cli) -> 
         (["--type", "contact", "--cron", "0 10 * * *", "--scenario", "lost-forms-tier3"], "only"),
         (["--type", "fire", "--cron", "0 10 * * *"], "--type"),
         (["--type", "contact", "--cron", "0 10 * * *", "--org", "nerima"], "client"),
+        (
+            ["--type", "contact", "--cron", "0 10 * * *", "--by", "suzuki"],
+            "--by: only the operator",
+        ),
     ],
 )
 def test_a_bad_plan_changes_nothing(

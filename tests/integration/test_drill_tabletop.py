@@ -74,7 +74,7 @@ def test_injects_reach_chat_as_numbers_and_the_cli_in_full(
     assert inject["questions"][0]["role"] == "origin_manager"
     notices = slack_env.calls("chat.postMessage")[before:]
     assert len(notices) == 5
-    assert all(f"jikoflow drill status {drill_id}" in json.dumps(n.body) for n in notices)
+    assert all(f"/drills/{drill_id}" in json.dumps(n.body) for n in notices)
     assert "監視カメラ" not in posted(slack_env)
     # The next inject is due 15 minutes in; the tick releases it then, not before.
     started = datetime.fromisoformat(tabletop["started_at"])
@@ -114,7 +114,7 @@ def test_answers_from_drill_and_normal_commands_fill_the_report(
     assert cli("drill", "join", drill_id, "--by", "tanaka").code == 0
     hint = cli("drill", "ack", drill_id, "--org", "acme")
     assert hint.code == 2
-    assert f"jikoflow ack {incident} --org acme" in hint.err
+    assert f"acknowledge the report of its drill incident {incident}" in hint.err
     for argv, words in [
         (["--inject", "3", "--role", "origin_manager"], "--inject"),
         (["--inject", "1", "--role", "mayor"], "--role"),

@@ -1,4 +1,4 @@
-"""Revision 0009 on a database in use (SQLite and PostgreSQL): every row kept, a report that no
+"""Revision 0008 on a database in use (SQLite and PostgreSQL): every row kept, a report that no
 transport delivered loses the send time a failed attempt gave it, old incidents get no flow
 request, and a downgrade removes only what the revision added."""
 
@@ -35,10 +35,10 @@ def _migrate(url: str, how: str, revision: str) -> None:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database at revision 0004 with an incident whose reports were tried: one delivered,
+    """A database at revision 0007 with an incident whose reports were tried: one delivered,
     one failed, two waiting after a failed attempt (which used to set their send time).
 
-    The rows are written by today's services, then the schema is taken back to 0004."""
+    The rows are written by today's services, then the schema is taken back to 0007."""
     if request.param == "postgres":
         url: str = request.getfixturevalue("empty_postgres_url")
     else:
@@ -47,7 +47,7 @@ def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     load_sample_parties(url)
     with transaction(url) as session:
         acts.declare(session, org="gamma", summary="封筒1通の所在不明", suspected=True)
-    _migrate(url, "downgrade", "0004")
+    _migrate(url, "downgrade", "0007")
     with get_engine(url).begin() as conn:
         for recipient, status, delivered in [
             ("nerima", "delivered", SENT),
@@ -77,7 +77,7 @@ def test_upgrading_keeps_every_row_and_clears_only_unsent_send_times(old_url: st
     before = table_rows(old_url)
     assert NEW_TABLES.isdisjoint(before)
 
-    assert upgrade(old_url) == ("0004", HEAD)
+    assert upgrade(old_url) == ("0007", HEAD)
 
     after = table_rows(old_url)
     unchanged = set(before) - {"report", "notification"}
@@ -99,8 +99,8 @@ def test_upgrading_keeps_every_row_and_clears_only_unsent_send_times(old_url: st
 
 def test_downgrading_removes_only_what_it_added(old_url: str) -> None:
     upgrade(old_url)
-    _migrate(old_url, "downgrade", "0004")
-    assert current_revision(old_url) == "0004"
+    _migrate(old_url, "downgrade", "0007")
+    assert current_revision(old_url) == "0007"
     inspector = sa.inspect(get_engine(old_url))
     assert NEW_TABLES.isdisjoint(inspector.get_table_names())
     assert "outage" not in {c["name"] for c in inspector.get_columns("notification")}

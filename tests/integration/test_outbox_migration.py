@@ -249,7 +249,6 @@ def test_a_0002_outbox_becomes_transport_rows_with_slack_tables(
 
 def deliver_some(url: str, slack: SlackServer) -> tuple[str, str]:
     """Incidents and a drill at head: delivered through Slack, printed, and still queued."""
-    from jikoflow.drills.contact import start_contact_drill
     from tests import acts
 
     load_parties_file(url, SAMPLE_PARTIES)
@@ -260,7 +259,7 @@ def deliver_some(url: str, slack: SlackServer) -> tuple[str, str]:
     deliver_due(url, slack_channel, pacer=ChannelPacer(0), now=start + timedelta(minutes=1))
     with transaction(url) as session:
         acts.contain(session, first, "隔離", now=start + timedelta(minutes=2))
-        drill = start_contact_drill(session, contract_id="C-2026-001", now=start).id
+        drill = acts.contact_check(session, now=start).id
     deliver_due(
         url,
         slack_channel,

@@ -19,6 +19,7 @@ from sqlmodel import select
 from jikoflow.drills.tables import Drill, SchedulerLease
 from jikoflow.models.db import reading
 from jikoflow.models.outbox.tables import Notification
+from jikoflow.models.times import TOKYO
 from jikoflow.models.types import utcnow
 from tests.conftest import CONSOLE_SCRIPT, Env, subprocess_environ
 from tests.integration.drill_helpers import Cli, run_drill
@@ -42,15 +43,18 @@ def served(sqlite_env: Env, cli: Cli, parties_file: Path) -> Iterator[Served]:
     """A plan whose run came due a minute ago (as if the service was down), a plan far ahead,
     a contact check whose window ended an hour ago and was never delivered, and `serve`."""
     assert cli("parties", "load", parties_file).code == 0
-    with time_machine.travel(utcnow() - timedelta(minutes=2), tick=False):
-        due = cli(*PLAN, "--cron", "* * * * *")
+    # A daily plan whose run came due a minute ago: it fires once and not again for a day,
+    # however long the test takes (an every-minute plan would fire again at the next minute).
+    missed = (utcnow() - timedelta(minutes=1)).astimezone(TOKYO)
+    with time_machine.travel(missed - timedelta(minutes=1), tick=False):
+        due = cli(*PLAN, "--cron", f"{missed.minute} {missed.hour} * * *")
     far = cli(*PLAN, "--cron", "0 10 1 1 *")
     assert due.code == 0, due.err
     assert far.code == 0, far.err
     old = (utcnow() - timedelta(hours=2)).isoformat()
     ended = run_drill(cli, "contact", "--no-flow", "--now", old)
     process = subprocess.Popen(
-        [str(CONSOLE_SCRIPT), "serve", "--tick", "1"],
+        [str(CONSOLE_SCRIPT), "serve", "--tick", "1", "--port", "0"],
         env=subprocess_environ(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

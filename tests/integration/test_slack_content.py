@@ -3,6 +3,7 @@ organisations, English by setting, and the `notifications` commands."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 
 from tests.conftest import CliResult, Env
 from tests.slack_server import SlackServer
@@ -40,8 +42,10 @@ def declare(cli: Cli, org: str = "delta") -> dict[str, Any]:
 
 
 def sweep(cli: Cli, at: datetime | None = None) -> dict[str, Any]:
+    """`sweep` now, or at `at` with the clock moved there (a time ahead is only a preview)."""
     argv = ["sweep", "--json"] + (["--now", at.isoformat()] if at else [])
-    result = cli(*argv)
+    with time_machine.travel(at, tick=False) if at else contextlib.nullcontext():
+        result = cli(*argv)
     assert result.code == 0, result.err
     data: dict[str, Any] = result.json()
     return data

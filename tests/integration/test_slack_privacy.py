@@ -3,13 +3,15 @@
 Personal data (names, 12-digit My Number, phones, addresses, e-mails from Faker ja_JP, mixed into
 arbitrary text) is typed into every free-text field an incident has — summary, containment
 action, cause, prevention measure, the submitted record — and the incident is taken through
-reports, reminders, escalations, state changes, submission, closing and a contact drill. Not one
+reports, reminders, escalations, acknowledgement reminders and escalations, an acknowledgement,
+state changes, submission, closing and a contact drill. Not one
 piece of it may appear in any request the fake Slack server recorded.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -72,21 +74,33 @@ def typed(draw: st.DrawFn, who: Personal) -> str:
     return "".join(parts)
 
 
-def walk_every_event(world: OutboxWorld, texts: list[str], start: datetime) -> str:
-    """Take one incident through every kind of message, typing `texts` wherever text goes."""
-    from jikoflow.drills.contact import start_contact_drill
+def walk_every_event(
+    world: OutboxWorld,
+    texts: list[str],
+    start: datetime,
+    deliver: Callable[[datetime], object] | None = None,
+) -> str:
+    """Take one incident through every kind of message, typing `texts` wherever text goes;
+    `deliver` (by default the world's Slack) sends what is due at a time."""
     from jikoflow.models.incidents.sweep import sweep_clocks
     from tests import acts
+
+    send = deliver or world.deliver
 
     def at(minutes: int) -> datetime:
         return start + timedelta(minutes=minutes)
 
     with transaction(world.url) as s:
         incident = acts.declare(s, summary=texts[0], now=start).incident.id
+    send(at(1))  # the reports are out: each recipient's acknowledgement clock starts
     with transaction(world.url) as s:
         sweep_clocks(s, at(31), incident_id=incident)
+    send(at(31))
     with transaction(world.url) as s:
         sweep_clocks(s, at(61), incident_id=incident)
+    send(at(61))  # closing withdraws what has not gone out by then
+    with transaction(world.url) as s:
+        acts.ack(s, incident, "nerima", by="tanaka", now=at(61))
     with transaction(world.url) as s:
         acts.contain(s, incident, texts[1], done=True, by="watanabe", now=at(62))
         acts.cause(s, incident, texts[2], by="watanabe", now=at(63))
@@ -96,9 +110,9 @@ def walk_every_event(world: OutboxWorld, texts: list[str], start: datetime) -> s
     with transaction(world.url) as s:
         acts.accept(s, incident, by="tanaka", now=at(66))
     with transaction(world.url) as s:
-        start_contact_drill(s, contract_id="C-2026-001", now=at(67))
-    world.deliver(at(120))
-    world.deliver(at(121))  # thread replies wait for their card; this pass sends them
+        acts.contact_check(s, now=at(67))
+    send(at(120))
+    send(at(121))  # thread replies wait for their card; this pass sends them
     return incident
 
 

@@ -8,12 +8,19 @@ from datetime import UTC, datetime
 import pytest
 
 from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus
-from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, ReportFact, with_reports
+from jikoflow.models.outbox.facts import (
+    NoticeEvent,
+    NoticeFacts,
+    ReportFact,
+    ReportState,
+    with_reports,
+)
 from jikoflow.models.outbox.service import Candidate, Claim
 from jikoflow.notifications.addresses import chat_address
 from jikoflow.notifications.base import Addressee, Finding, Updating
 from jikoflow.notifications.cards import card_digest, opening_facts
 from jikoflow.notifications.console import ConsoleChannel
+from jikoflow.notifications.messages import report_lines
 from jikoflow.notifications.plan import choose
 from jikoflow.notifications.stats import DeliveryStats
 
@@ -101,10 +108,12 @@ def test_a_card_shows_each_report_as_it_is_now() -> None:
         ReportFact(org_name="アクメ", status=pending, org_id="acme"),
         ReportFact(org_name="旧データ", status=pending),  # written before reports had ids
     )
-    now = with_reports(queued, {"nerima": ReportStatus.DELIVERED, "beta": ReportStatus.FAILED})
+    now = with_reports(
+        queued, {"nerima": state(ReportStatus.DELIVERED), "beta": state(ReportStatus.FAILED)}
+    )
     assert [r.status for r in now.reports] == [ReportStatus.DELIVERED, pending, pending]
     assert queued.reports[0].status is pending  # the queued facts stay as they were
-    assert with_reports(facts(), {"nerima": ReportStatus.DELIVERED}) == facts()
+    assert with_reports(facts(), {"nerima": state(ReportStatus.DELIVERED)}) == facts()
 
 
 def test_a_new_card_counts_the_report_it_carries_as_delivered() -> None:
@@ -116,15 +125,32 @@ def test_a_new_card_counts_the_report_it_carries_as_delivered() -> None:
 
     def card(report_id: int | None, now: dict[str, ReportStatus]) -> list[ReportStatus]:
         claim = Claim(1, "k", "INC-1", "nerima", None, report_id, queued, False)
-        return [r.status for r in opening_facts(claim, now).reports]
+        states = {org: state(status) for org, status in now.items()}
+        return [r.status for r in opening_facts(claim, states).reports]
 
     assert card(7, {"nerima": pending, "acme": pending}) == [delivered, pending]
     acknowledged = ReportStatus.ACKNOWLEDGED
     assert card(7, {"nerima": acknowledged, "acme": delivered}) == [acknowledged, delivered]
     assert card(None, {"nerima": pending, "acme": delivered}) == [pending, delivered]
     # What a card shows is summed up with the reports' states: a changed state shows.
-    assert card_digest(queued) == card_digest(with_reports(queued, {"acme": pending}))
-    assert card_digest(queued) != card_digest(with_reports(queued, {"acme": delivered}))
+    assert card_digest(queued) == card_digest(with_reports(queued, {"acme": state(pending)}))
+    assert card_digest(queued) != card_digest(with_reports(queued, {"acme": state(delivered)}))
+
+
+def test_a_card_shows_who_acknowledged_a_report_and_when() -> None:
+    queued = facts(ReportFact(org_name="練馬区", status=ReportStatus.DELIVERED, org_id="nerima"))
+    at = datetime(2026, 11, 2, 1, 5, tzinfo=UTC)
+    acked = ReportState(
+        status=ReportStatus.ACKNOWLEDGED, acknowledged_by="田中 一郎", acknowledged_at=at
+    )
+    now = with_reports(queued, {"nerima": acked})
+    assert card_digest(now) != card_digest(with_reports(queued, {"nerima": state(acked.status)}))
+    assert "練馬区: 受領確認済（田中 一郎、2026年11月02日 10:05）" in report_lines(now)
+
+
+def state(status: ReportStatus) -> ReportState:
+    """A report's state without an acknowledgement's who and when."""
+    return ReportState(status=status)
 
 
 def test_stats_add_up_every_field() -> None:

@@ -63,11 +63,11 @@ def test_the_time_zone_is_the_plans_own() -> None:
 @pytest.mark.parametrize(
     ("expr", "tz", "field", "words"),
     [
-        ("0 10 * *", "Asia/Tokyo", "--cron", "expected 5 fields"),
-        ("61 10 * * *", "Asia/Tokyo", "--cron", "61"),
-        ("0 10 * * fri-mon", "Asia/Tokyo", "--cron", "backwards"),
-        ("0 10 * * funday", "Asia/Tokyo", "--cron", "funday"),
-        ("0 10 * * *", "Mars/Olympus", "--tz", "unknown time zone"),
+        ("0 10 * *", "Asia/Tokyo", "cron", "expected 5 fields"),
+        ("61 10 * * *", "Asia/Tokyo", "cron", "61"),
+        ("0 10 * * fri-mon", "Asia/Tokyo", "cron", "backwards"),
+        ("0 10 * * funday", "Asia/Tokyo", "cron", "funday"),
+        ("0 10 * * *", "Mars/Olympus", "tz", "unknown time zone"),
     ],
 )
 def test_bad_expressions_are_refused_by_name(expr: str, tz: str, field: str, words: str) -> None:

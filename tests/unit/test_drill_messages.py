@@ -59,7 +59,8 @@ def test_the_origin_learns_it_is_the_simulated_origin(lang: Lang, said: str, nev
         text = build(facts, lang).text
         assert said in text
         assert never not in text
-        assert f"jikoflow drill ack {DRILL} --org delta" in text
+        assert f"http://127.0.0.1:8080/drills/{DRILL}" in text
+        assert "ポータルの訓練のページで" in text or "drill's page" in text
 
 
 def test_every_other_organisation_reads_the_report_from_the_origin() -> None:
@@ -70,17 +71,17 @@ def test_every_other_organisation_reads_the_report_from_the_origin() -> None:
 
 
 @pytest.mark.parametrize("lang", list(Lang))
-def test_a_checks_reminder_points_at_the_drill_commands(lang: Lang) -> None:
+def test_a_checks_reminder_points_at_the_drill_page(lang: Lang) -> None:
     text = build_message(drill_facts(NoticeEvent.REMINDER, "gamma", "ガンマ"), lang).text
     assert text.startswith("【訓練】" if lang is Lang.JA else "[DRILL] ")
-    assert f"jikoflow drill status {DRILL}" in text
-    assert f"jikoflow drill ack {DRILL} --org gamma" in text
+    assert f"http://127.0.0.1:8080/drills/{DRILL}" in text
+    assert "jikoflow drill" not in text
 
 
-def test_a_tabletop_incidents_reminder_keeps_the_incident_commands() -> None:
+def test_a_tabletop_incidents_reminder_points_at_the_incident_page() -> None:
     facts = drill_facts(NoticeEvent.REMINDER, "gamma", "ガンマ").model_copy(
         update={"subject": Subject.INCIDENT, "subject_id": "INC-20261102-ABC123"}
     )
     text = build_message(facts).text
-    assert "jikoflow status INC-20261102-ABC123" in text
-    assert "drill" not in text.split("【訓練】", 1)[1]
+    assert "http://127.0.0.1:8080/incidents/INC-20261102-ABC123" in text
+    assert "drills" not in text.split("【訓練】", 1)[1]

@@ -151,5 +151,5 @@ def test_scenarios_are_found_by_id_or_path(tmp_path: Path) -> None:
     assert scenario_ref(str(own)) == str(own.resolve())
     with pytest.raises(BadInput) as caught:
         find_scenario("earthquake")
-    assert caught.value.field == "--scenario"
+    assert caught.value.field == "scenario"
     assert "misdirected-email-mynumber" in caught.value.message

@@ -20,7 +20,14 @@ from jikoflow.models.enums import (
 )
 from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, ReportFact, StepFact
 from jikoflow.notifications.base import Context, DeliveryError, Divider, Header, Message, Section
-from jikoflow.notifications.messages import build_card, build_message, escape_mrkdwn, format_time
+from jikoflow.notifications.messages import (
+    ack_value,
+    build_card,
+    build_message,
+    escape_mrkdwn,
+    format_time,
+    parse_ack_value,
+)
 from jikoflow.notifications.slack import _typed, slack_blocks
 
 T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
@@ -100,14 +107,36 @@ def test_drills_carry_the_marker_everywhere() -> None:
     assert not build_card(facts()).text.startswith("【訓練】")
 
 
-def test_acknowledgement_command_until_the_report_is_acknowledged() -> None:
-    ack = "jikoflow ack INC-20260601-ABC123 --org nerima"
-    assert ack in build_message(facts(NoticeEvent.REPORT)).text
-    assert ack in build_card(facts(NoticeEvent.STATE)).text
+def test_the_portal_link_and_the_acknowledge_button_until_acknowledged() -> None:
+    link = "http://127.0.0.1:8080/incidents/INC-20260601-ABC123"
+    for message in (build_message(facts(NoticeEvent.REPORT)), build_card(facts(NoticeEvent.STATE))):
+        assert link in message.text
+        assert "jikoflow" not in message.text.lower().replace("jikoflow_", "")
+        assert action_ids(message) == ["jikoflow_ack", "jikoflow_open"]
+        ack = slack_blocks(message)[-1]["elements"][0]
+        assert parse_ack_value(ack["value"]) == ("INC-20260601-ABC123", "nerima")
+        assert slack_blocks(message)[-1]["elements"][1]["url"] == link
     acked = (ReportFact(org_name="練馬区", status=ReportStatus.ACKNOWLEDGED, org_id="nerima"),)
-    assert ack not in build_card(facts(NoticeEvent.STATE, reports=acked)).text
-    drill = build_message(facts(NoticeEvent.DRILL_CHECK, drill=True)).text
-    assert "jikoflow drill ack INC-20260601-ABC123 --org nerima" in drill
+    done = build_card(facts(NoticeEvent.STATE, reports=acked))
+    assert action_ids(done) == ["jikoflow_open"]
+    assert "受領確認は" not in done.text
+    elsewhere = build_card(facts(NoticeEvent.STATE), portal="https://portal.example.lg.jp/")
+    assert "https://portal.example.lg.jp/incidents/INC-20260601-ABC123" in elsewhere.text
+    drill = build_message(facts(NoticeEvent.DRILL_CHECK, drill=True))
+    assert "ポータルの訓練のページ" in drill.text
+    assert action_ids(drill) == ["jikoflow_drill_ack", "jikoflow_open"]
+
+
+def action_ids(message) -> list[str]:
+    """The action ids of the message's buttons."""
+    rows = [b for b in slack_blocks(message) if b["type"] == "actions"]
+    return [e["action_id"] for row in rows for e in row["elements"]]
+
+
+def test_an_acknowledge_button_carries_ids_only() -> None:
+    assert parse_ack_value(ack_value("INC-1", "nerima")) == ("INC-1", "nerima")
+    for hostile in ("", "null", "[]", '{"incident": 1, "org": "x"}', '{"incident": "INC-1"}'):
+        assert parse_ack_value(hostile) is None
 
 
 def test_only_well_formed_user_ids_become_mentions() -> None:
@@ -134,6 +163,9 @@ def test_escape_mrkdwn() -> None:
 
 _MENTION = re.compile(r"<@U0TANAKA>")
 _ENTITY = re.compile(r"&(amp|lt|gt);")
+_LINK = re.compile(
+    r"<http://127\.0\.0\.1:8080/(incidents|drills)/INC-20260601-ABC123\|INC-20260601-ABC123>"
+)
 
 
 @settings(max_examples=150)
@@ -150,8 +182,9 @@ def test_no_name_can_inject_markup(name, title, event, build, lang) -> None:
         facts(event, org_name=name, recipient_name=name, contract_title=title, reports=reports),
         lang,
     )
-    for text in (message.text, json.dumps(slack_blocks(message), ensure_ascii=False)):
-        bare = _ENTITY.sub("", _MENTION.sub("", text))
+    blocks = [b for b in slack_blocks(message) if b["type"] != "actions"]  # ids and a URL
+    for text in (message.text, json.dumps(blocks, ensure_ascii=False)):
+        bare = _ENTITY.sub("", _MENTION.sub("", _LINK.sub("", text)))
         assert "<" not in bare
         assert ">" not in bare
         assert "&" not in bare

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from jikoflow.models.db import reading, transaction
-from jikoflow.models.enums import OrgKind, Role
+from jikoflow.models.enums import OrgKind, Role, Sector
 from jikoflow.models.errors import BadInput
 from jikoflow.models.parties.file import read_parties
 from jikoflow.models.parties.queries import chain_for, get_contract
@@ -126,6 +126,36 @@ REFUSALS: list[tuple[str, Edit, str, str]] = [
         "Extra inputs",
     ),
     ("empty-id", _set(lambda d: _org(d, "acme"), "id", ""), "organizations[1].id", "at least"),
+    (
+        "two-role-addresses",
+        _set(lambda d: _org(d, "acme"), "email", "a@example.jp, b@example.jp"),
+        "organizations[1].email",
+        "should match pattern",
+    ),
+    (
+        "a-header-in-an-address",
+        _set(lambda d: _org(d, "acme")["people"][0], "email", "x@example.jp\nBcc: y@e.jp"),
+        "organizations[1].people[0].email",
+        "should match pattern",
+    ),
+    (
+        "unknown-sector",
+        _set(lambda d: _org(d, "nerima"), "sector", "municipal"),
+        "organizations[0].sector",
+        "'private'",
+    ),
+    (
+        "empty-addressee",
+        _set(lambda d: _org(d, "nerima"), "addressee", ""),
+        "organizations[0].addressee",
+        "at least",
+    ),
+    (
+        "long-representative",
+        _set(lambda d: _org(d, "acme"), "representative", "長" * 201),
+        "organizations[1].representative",
+        "at most",
+    ),
 ]
 
 
@@ -193,9 +223,32 @@ def test_loading_counts_everything_once_then_nothing(sqlite_url: str, parties_fi
         acme = session.get(Organization, "acme")
         assert acme is not None
         assert (acme.kind, acme.slack_channel) == (OrgKind.CONTRACTOR, "C0ACME")
+        assert acme.representative == "代表取締役 山田 太一"
+        nerima = session.get(Organization, "nerima")
+        assert nerima is not None
+        assert (nerima.addressee, nerima.sector) == ("練馬区長", Sector.PUBLIC)
         sato = session.get(Person, "sato")
         assert sato is not None
         assert (sato.org_id, sato.role, sato.slack_user) == ("acme", Role.WORKER, None)
+
+
+def test_how_the_record_addresses_a_client_is_loaded_and_changed(
+    sqlite_url: str, parties_file: Path, parties_variant: Callable[[Edit], Path]
+) -> None:
+    _load(sqlite_url, parties_file)
+
+    def edit(data: dict[str, Any]) -> None:
+        _org(data, "nerima").update(addressee="練馬区長 前川 燿男", sector="private")
+        _org(data, "gamma").pop("representative")
+
+    assert _load(sqlite_url, parties_variant(edit))["organizations"] == 2
+    with reading(sqlite_url) as session:
+        nerima = session.get(Organization, "nerima")
+        gamma = session.get(Organization, "gamma")
+        assert nerima is not None
+        assert gamma is not None
+        assert (nerima.addressee, nerima.sector) == ("練馬区長 前川 燿男", Sector.PRIVATE)
+        assert gamma.representative is None
 
 
 def test_a_changed_file_updates_only_what_changed(
@@ -216,6 +269,19 @@ def test_a_changed_file_updates_only_what_changed(
         assert chain.recipients_for("delta") == ["beta", "acme", "nerima"]
         assert chain.tiers["delta"].approved_at == date(2026, 6, 1)
         assert chain.tiers["gamma"].approved_at == date(2026, 4, 10)
+
+
+def test_an_organisations_role_address_is_loaded_and_changed(
+    sqlite_url: str, parties_file: Path, parties_variant: Callable[[Edit], Path]
+) -> None:
+    _load(sqlite_url, parties_file)
+    with reading(sqlite_url) as session:
+        assert session.get_one(Organization, "nerima").email == "joho@example.lg.jp"
+        assert session.get_one(Organization, "acme").email is None
+    changed = _load(sqlite_url, parties_variant(_set(lambda d: _org(d, "acme"), "email", "x@a.jp")))
+    assert changed["organizations"] == 1
+    with reading(sqlite_url) as session:
+        assert session.get_one(Organization, "acme").email == "x@a.jp"
 
 
 def test_a_delegation_removed_from_the_file_is_removed(

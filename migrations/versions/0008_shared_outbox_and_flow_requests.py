@@ -1,7 +1,7 @@
 """flow requests, a pace shared by every dispatcher, outage-held messages, the lease's node
 
-Revision ID: 0009
-Revises: 0004
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-27 11:30:00
 
 Existing rows keep their meaning: no incident gets a flow request afterwards (their clocks are
@@ -18,8 +18,8 @@ from alembic import op
 
 import jikoflow.models.types
 
-revision: str = "0009"
-down_revision: str | None = "0004"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,196 @@
+"""The forms of an incident's page: 受領確認, containment, cause, prevention measures, 提出 and
+受理. Each calls its service as the signed-in person and returns to the page; input the service
+refused is shown beside its form, and an act the person may not do is refused (403) even when
+the form was forged, changing nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from jikoflow.models.incidents.service import acknowledge
+from jikoflow.models.response.schemas import CauseInput, ContainInput, MeasureInput, SubmitInput
+from jikoflow.models.response.service import (
+    accept,
+    add_measure,
+    contain,
+    implement_measure,
+    record_cause,
+    submit,
+)
+from jikoflow.models.schemas import parse
+from jikoflow.models.times import parse_day
+from jikoflow.web.deps import AfterCommit, Config, Db, Refused, SignedIn, attempt, page_router
+from jikoflow.web.incident_page import render_incident
+
+router = page_router()
+Text = Annotated[str, Form()]
+
+
+def _done(
+    request: Request,
+    db: Db,
+    who: SignedIn,
+    config: Config,
+    deliveries: AfterCommit,
+    incident_id: str,
+    form: str,
+    act: Callable[[], object],
+    values: dict[str, Any] | None = None,
+) -> Response:
+    """Run `act`; back to the page at `form`'s section, or the page again with the refusal."""
+    outcome = attempt(db, act)
+    if isinstance(outcome, Refused):
+        return render_incident(
+            request, db, who, config, incident_id, refused=outcome, form=form, values=values
+        )
+    deliveries.add(incident_id)
+    return RedirectResponse(f"/incidents/{incident_id}#{form}", status_code=303)
+
+
+@router.post("/incidents/{incident_id}/ack")
+def ack(
+    incident_id: str,
+    request: Request,
+    db: Db,
+    who: SignedIn,
+    config: Config,
+    deliveries: AfterCommit,
+) -> Response:
+    """受領確認: a manager of a recipient confirms the report to their organisation arrived."""
+
+    def act() -> object:
+        return acknowledge(db, actor=who.principal, incident_id=incident_id, now=config.clock())
+
+    return _done(request, db, who, config, deliveries, incident_id, "reports", act)
+
+
+@router.post("/incidents/{incident_id}/containment")
+def containment(
+    incident_id: str,
+    request: Request,
+    db: Db,
+    who: SignedIn,
+    config: Config,
+    deliveries: AfterCommit,
+    action: Text = "",
+    done: Text = "",
+) -> Response:
+    """Record a containment measure; ticked when the damage is contained."""
+    values = {"action": action, "done": done == "true"}
+
+    def act() -> object:
+        data = parse(ContainInput, values)
+        return contain(
+            db, actor=who.principal, incident_id=incident_id, data=data, now=config.clock()
+        )
+
+    return _done(request, db, who, config, deliveries, incident_id, "containment", act, values)
+
+
+@router.post("/incidents/{incident_id}/cause")
+def cause(
+    incident_id: str,
+    request: Request,
+    db: Db,
+    who: SignedIn,
+    config: Config,
+    deliveries: AfterCommit,
+    text: Text = "",
+) -> Response:
+    """Record a revision of the root-cause analysis."""
+    values = {"text": text}
+
+    def act() -> object:
+        data = parse(CauseInput, values)
+        return record_cause(
+            db, actor=who.principal, incident_id=incident_id, data=data, now=config.clock()
+        )
+
+    return _done(request, db, who, config, deliveries, incident_id, "cause", act, values)
+
+
+@router.post("/incidents/{incident_id}/measures")
+def measure(
+    incident_id: str,
+    request: Request,
+    db: Db,
+    who: SignedIn,
+    config: Config,
+    deliveries: AfterCommit,
+    measure: Text = "",
+    owner: Text = "",
+    due: Text = "",
+) -> Response:
+    """Add a recurrence-prevention measure, with its owner and due date when known."""
+    values = {"measure": measure, "owner": owner.strip() or None, "due": due.strip() or None}
+
+    def act() -> object:
+        day = parse_day(values["due"], "due") if values["due"] else None
+        data = parse(MeasureInput, values | {"due": day})
+        return add_measure(
+            db, actor=who.principal, incident_id=incident_id, data=data, now=config.clock()
+        )
+
+    return _done(request, db, who, config, deliveries, incident_id, "measures", act, values)
+
+
+@router.post("/incidents/{incident_id}/measures/{number}/implemented")
+def implemented(
+    incident_id: str,
+    number: int,
+    request: Request,
+    db: Db,
+    who: SignedIn,
+    config: Config,
+    deliveries: AfterCommit,
+) -> Response:
+    """Mark prevention measure `number` implemented."""
+
+    def act() -> object:
+        return implement_measure(
+            db, actor=who.principal, incident_id=incident_id, number=number, now=config.clock()
+        )
+
+    return _done(request, db, who, config, deliveries, incident_id, "measures", act)
+
+
+@router.post("/incidents/{incident_id}/submit")
+def submit_record(
+    incident_id: str,
+    request: Request,
+    db: Db,
+    who: SignedIn,
+    config: Config,
+    deliveries: AfterCommit,
+    lang: Text = "ja",
+) -> Response:
+    """提出: freeze the written record as its next version and send it to 甲 and 乙."""
+
+    def act() -> object:
+        data = parse(SubmitInput, {"lang": lang})
+        return submit(
+            db, actor=who.principal, incident_id=incident_id, data=data, now=config.clock()
+        )
+
+    return _done(request, db, who, config, deliveries, incident_id, "record", act)
+
+
+@router.post("/incidents/{incident_id}/accept")
+def accept_record(
+    incident_id: str,
+    request: Request,
+    db: Db,
+    who: SignedIn,
+    config: Config,
+    deliveries: AfterCommit,
+) -> Response:
+    """受理: a manager of 甲 accepts the submitted record, closing the incident."""
+
+    def act() -> object:
+        return accept(db, actor=who.principal, incident_id=incident_id, now=config.clock())
+
+    return _done(request, db, who, config, deliveries, incident_id, "record", act)

@@ -1,0 +1,77 @@
+"""Revision 0006 on a database in use: every row kept, the list reads as before through the new
+indexes, and a downgrade removes only the indexes (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from jikoflow.database import current_revision, upgrade
+from jikoflow.migrations import HEAD, SCRIPT_LOCATION
+from jikoflow.models.access import person
+from jikoflow.models.db import get_engine, transaction
+from jikoflow.models.incidents.service import list_incidents
+from tests import acts
+from tests.integration.conftest import table_rows
+from tests.web_fixtures import load_sample_parties
+
+NEW = {"ix_incident_listing", "ix_incident_linked_incident_id"}
+
+
+def _migrate(url: str, how: str, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    with get_engine(url).begin() as conn:
+        config.attributes["connection"] = conn
+        getattr(command, how)(config, revision)
+
+
+def _indexes(url: str) -> set[str]:
+    return {i["name"] for i in sa.inspect(get_engine(url)).get_indexes("incident")}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database at revision 0005 holding parties and two incidents."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("empty_postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    _migrate(url, "upgrade", "0005")
+    load_sample_parties(url)
+    with transaction(url) as session:
+        acts.declare(session, summary="封筒1通の所在不明", suspected=True)
+        acts.declare(session, org="gamma", summary="誤送信")
+    yield url
+    if request.param == "sqlite":
+        get_engine(url).dispose()
+        get_engine.cache_clear()
+
+
+def test_upgrading_keeps_every_row_and_lists_as_before(old_url: str) -> None:
+    before = table_rows(old_url)
+    with transaction(old_url) as session:
+        listed = list_incidents(session, actor=person("tanaka"))
+
+    assert upgrade(old_url) == ("0005", HEAD)
+
+    assert _indexes(old_url) >= NEW
+    assert table_rows(old_url) == before
+    with transaction(old_url) as session:
+        assert list_incidents(session, actor=person("tanaka")) == listed
+
+
+def test_downgrading_removes_only_the_indexes(old_url: str) -> None:
+    before = table_rows(old_url)
+    upgrade(old_url)
+
+    _migrate(old_url, "downgrade", "0005")
+
+    assert current_revision(old_url) == "0005"
+    assert NEW.isdisjoint(_indexes(old_url))
+    assert table_rows(old_url) == before
