@@ -2,45 +2,52 @@
 
 Exit codes: 0 ok, 2 bad input (one line on stderr naming the option), 1 internal failure.
 Commands that do not run a flow never import Prefect.
+
+Every group is added here, explicitly. A command line names its command first, so only that
+command's group is imported and built (`jikoflow status` never loads the drill, portal or
+serve modules); help and anything unknown build them all.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import typer
 
-from jikoflow.cli import (
-    drill_plans,
-    drills,
-    incidents,
-    outbox,
-    parties,
-    policy,
-    response,
-    users,
-    web,
-)
 from jikoflow.cli.common import run_app
-from jikoflow.demo import demo
-from jikoflow.serve import serve
+
+Group = Callable[[typer.Typer], None]
 
 
-def build() -> typer.Typer:
-    """The whole command line: every group added here, explicitly."""
-    app = typer.Typer(
-        name="jikoflow",
-        help="Article 24 incident response for entrusted information (受託情報の事故等対応).",
-        no_args_is_help=True,
-        add_completion=False,
-        pretty_exceptions_enable=False,
-        rich_markup_mode=None,
-    )
+def _parties(app: typer.Typer) -> None:
+    from jikoflow.cli import parties
+
     app.command()(parties.init)
     app.add_typer(parties.app, name="parties")
+
+
+def _incidents(app: typer.Typer) -> None:
+    from jikoflow.cli import incidents
+
     incidents.register(app)
+
+
+def _response(app: typer.Typer) -> None:
+    from jikoflow.cli import response
+
     response.register(app)
+
+
+def _outbox(app: typer.Typer) -> None:
+    from jikoflow.cli import outbox
+
     outbox.register(app)
+
+
+def _drills(app: typer.Typer) -> None:
+    from jikoflow.cli import drill_plans, drills
+
     drill_app = typer.Typer(
         help="Drills (Art. 24 (3)): contact-tree checks and tabletop exercises.",
         no_args_is_help=True,
@@ -48,20 +55,75 @@ def build() -> typer.Typer:
     drills.register(drill_app)
     drill_plans.register(drill_app)
     app.add_typer(drill_app, name="drill")
+
+
+def _accounts(app: typer.Typer) -> None:
+    from jikoflow.cli import policy, users
+
     app.add_typer(users.users_app, name="users")
     app.add_typer(policy.policy_app, name="policy")
+
+
+def _service(app: typer.Typer) -> None:
+    from jikoflow.cli import web
+    from jikoflow.demo import demo
+    from jikoflow.serve import serve
+
     app.command()(web.web)
     app.command()(serve)
     app.command()(demo)
+
+
+# Each top-level command and the group that defines it.
+COMMANDS: dict[str, Group] = {
+    "init": _parties,
+    "parties": _parties,
+    "declare": _incidents,
+    "status": _incidents,
+    "list": _incidents,
+    "ack": _incidents,
+    "contain": _response,
+    "cause": _response,
+    "prevent": _response,
+    "record": _response,
+    "submit": _response,
+    "accept": _response,
+    "notifications": _outbox,
+    "sweep": _outbox,
+    "drill": _drills,
+    "users": _accounts,
+    "policy": _accounts,
+    "web": _service,
+    "serve": _service,
+    "demo": _service,
+}
+
+
+def _root() -> None:
+    """Article 24 incident response for entrusted information (受託情報の事故等対応)."""
+
+
+def build(command: str | None = None) -> typer.Typer:
+    """The command line: the group of `command` only, or every group."""
+    app = typer.Typer(
+        name="jikoflow",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    # A callback keeps a group of one command a group: `jikoflow status ID`, not `jikoflow ID`.
+    app.callback()(_root)
+    wanted = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for group in wanted:
+        group(app)
     return app
-
-
-app = build()
 
 
 def run(argv: list[str]) -> int:
     """Run the CLI with `argv`; returns the exit code instead of exiting."""
-    return run_app(app, argv)
+    command = argv[0] if argv and not argv[0].startswith("-") else None
+    return run_app(build(command), argv)
 
 
 def main() -> None:
