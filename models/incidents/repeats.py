@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from jikoflow.models.calendar import TOKYO, is_business_day
+from jikoflow.models.calendar import is_business_day
 from jikoflow.models.policy.schemas import Repeat
+from jikoflow.models.times import TOKYO
 
 # A sweep that has not run for years still ends: it looks this many occurrences ahead at most.
 MAX_STEPS = 10_000
