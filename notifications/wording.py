@@ -23,6 +23,16 @@ HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
         NoticeEvent.ACK_REMINDER: "受領確認のお願い",
         NoticeEvent.ACK_OVERDUE: "受領確認の遅れ",
         NoticeEvent.ACKNOWLEDGED: "報告の受領確認",
+        NoticeEvent.FACTS: "事実関係の更新",
+        NoticeEvent.RECLASSIFIED: "種別等の変更",
+        NoticeEvent.RETURNED: "事故等の記録の差戻し",
+        NoticeEvent.INSTRUCTED: "甲からの指示等（第22条）",
+        NoticeEvent.INSTRUCTION_DONE: "指示等への対応完了",
+        NoticeEvent.INSTRUCTION_DUE: "指示等の期限が近づいています",
+        NoticeEvent.INSTRUCTION_OVERDUE: "指示等の期限超過",
+        NoticeEvent.PUBLICATION: "公表についての決定（第25条）",
+        NoticeEvent.APPI_PRELIMINARY: "個人情報保護委員会への速報の期限",
+        NoticeEvent.APPI_FINAL: "個人情報保護委員会への確報の期限",
     },
     Lang.EN: {
         NoticeEvent.REPORT: "Incident report",
@@ -37,6 +47,16 @@ HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
         NoticeEvent.ACK_REMINDER: "Please acknowledge",
         NoticeEvent.ACK_OVERDUE: "Acknowledgement overdue",
         NoticeEvent.ACKNOWLEDGED: "Report acknowledged",
+        NoticeEvent.FACTS: "Facts updated",
+        NoticeEvent.RECLASSIFIED: "Reclassified",
+        NoticeEvent.RETURNED: "Written record returned",
+        NoticeEvent.INSTRUCTED: "Instruction from the client (Art. 22)",
+        NoticeEvent.INSTRUCTION_DONE: "Instruction done",
+        NoticeEvent.INSTRUCTION_DUE: "Instruction due soon",
+        NoticeEvent.INSTRUCTION_OVERDUE: "Instruction overdue",
+        NoticeEvent.PUBLICATION: "Publication decided (Art. 25)",
+        NoticeEvent.APPI_PRELIMINARY: "Preliminary report to the PPC due",
+        NoticeEvent.APPI_FINAL: "Final report to the PPC due",
     },
 }
 
@@ -62,6 +82,22 @@ LEADS: dict[Lang, dict[NoticeEvent, str]] = {
             "{party}が {org} からの報告の受領を期限（{due}）までに確認していません。"
         ),
         NoticeEvent.ACKNOWLEDGED: "{party}が {org} からの報告を受領しました（{person}、{at}）。",
+        NoticeEvent.FACTS: "事故等の事実関係が更新されました。",
+        NoticeEvent.RECLASSIFIED: "種別等が{kind}（{suspected}）に変更されました。",
+        NoticeEvent.RETURNED: (
+            "甲が事故等の記録（第{version}版）を差し戻しました。再提出の期限は {due} です。"
+        ),
+        NoticeEvent.INSTRUCTED: "甲から指示等がありました（期限 {due}）。",
+        NoticeEvent.INSTRUCTION_DONE: "甲からの指示等への対応が完了しました。",
+        NoticeEvent.INSTRUCTION_DUE: "甲からの指示等の期限（{due}）が近づいています。",
+        NoticeEvent.INSTRUCTION_OVERDUE: "甲からの指示等が期限（{due}）を過ぎています。",
+        NoticeEvent.PUBLICATION: "甲が公表について決定しました。",
+        NoticeEvent.APPI_PRELIMINARY: (
+            "個人情報保護委員会への速報の期限（{due}）が近づいています（甲の報告義務）。"
+        ),
+        NoticeEvent.APPI_FINAL: (
+            "個人情報保護委員会への確報の期限（{due}）が近づいています（甲の報告義務）。"
+        ),
     },
     Lang.EN: {
         NoticeEvent.REPORT: "{org} reports a {kind} ({suspected}) to {to}.",
@@ -80,6 +116,18 @@ LEADS: dict[Lang, dict[NoticeEvent, str]] = {
         ),
         NoticeEvent.ACK_OVERDUE: "{party} has not acknowledged the report from {org} (due {due}).",
         NoticeEvent.ACKNOWLEDGED: "{party} acknowledged the report from {org} ({person}, {at}).",
+        NoticeEvent.FACTS: "The facts of the incident were updated.",
+        NoticeEvent.RECLASSIFIED: "Reclassified as a {kind} ({suspected}).",
+        NoticeEvent.RETURNED: (
+            "The client returned written record version {version}; resubmit by {due}."
+        ),
+        NoticeEvent.INSTRUCTED: "The client gave an instruction (due {due}).",
+        NoticeEvent.INSTRUCTION_DONE: "An instruction of the client was done.",
+        NoticeEvent.INSTRUCTION_DUE: "An instruction of the client is due {due}.",
+        NoticeEvent.INSTRUCTION_OVERDUE: "An instruction of the client is overdue (due {due}).",
+        NoticeEvent.PUBLICATION: "The client decided on publication.",
+        NoticeEvent.APPI_PRELIMINARY: ("The client's preliminary report to the PPC is due {due}."),
+        NoticeEvent.APPI_FINAL: "The client's final report to the PPC is due {due}.",
     },
 }
 

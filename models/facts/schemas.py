@@ -15,12 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from jikoflow.models.enums import (
     AppiReason,
     IncidentKind,
+    IncidentState,
     InstructionStatus,
     Outcome,
     Publication,
     ReviewAnswer,
     SubjectNotice,
 )
+from jikoflow.models.schemas import Input, ReadModel
 from jikoflow.models.times import TOKYO
 
 # Far above any real count (Japan has about 125 million people) and far below 2^63.
@@ -195,3 +197,87 @@ class DecisionsView(_View):
     publication: PublicationView | None
     reclassifications: list[ReclassificationView]
     reviews: list[ReviewView]
+
+
+# --- inputs and answers of the acts (DESIGN.md §7) -----------------------------------------
+
+
+class ReclassifyInput(Input):
+    """A new kind and/or おそれ (suspected) / 発生 (confirmed), with the reason."""
+
+    kind: IncidentKind | None = None
+    suspected: bool | None = None
+    reason: str = Field(default="", max_length=4000)
+
+
+class ReturnInput(Input):
+    """甲 returns the submitted record (差戻し), saying why."""
+
+    reason: str = Field(default="", max_length=4000)
+
+
+class InstructInput(Input):
+    """甲's instruction or request for a report (Art. 22), with its due date when given."""
+
+    text: str = Field(max_length=4000)
+    due: date | None = None
+
+
+class InstructionDoneInput(Input):
+    """Instruction `number` is done; `note` says how, when given."""
+
+    number: int = Field(ge=1, le=10**6)
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class PublishInput(Input):
+    """甲's decision on publication (Art. 25): the day, and the reason (required to withhold)."""
+
+    decision: Publication
+    on: date | None = None
+    reason: str | None = Field(default=None, max_length=4000)
+
+
+class FactsRecorded(ReadModel):
+    """A revision of the facts kept."""
+
+    id: str
+    revision: int
+    changed: list[str]
+    facts: Facts
+
+
+class ReclassifiedResult(ReadModel):
+    """The kind and おそれ/発生 after a reclassification."""
+
+    id: str
+    kind: IncidentKind
+    suspected: bool
+    state: IncidentState
+
+
+class ReturnedResult(ReadModel):
+    """A returned record: the version returned and when the record is due again."""
+
+    id: str
+    version: int
+    state: IncidentState
+    record_due_at: datetime
+
+
+class InstructionResult(ReadModel):
+    """An instruction given or marked done."""
+
+    id: str
+    number: int
+    due_on: date | None
+    status: InstructionStatus
+
+
+class PublicationResult(ReadModel):
+    """甲's decision on publication, in force."""
+
+    id: str
+    decision: Publication
+    on: date
+    reason: str | None

@@ -1,8 +1,11 @@
 """The state machines of an incident, its steps and its reports, each a transition table.
 
 Incident: changes after a submission reopen it, so 甲 can only accept a version that is
-current; a drill's incident (Art. 24 (3)) has no record to accept and closes when its drill
-ends. Step: `overdue` is derived from the clock and never stored, so it is not a state here.
+current; 甲 may also return a submitted version (差戻し), which reopens it. A drill's incident
+(Art. 24 (3)) has no record to accept and closes when its drill ends. Once closed, only what
+follows a decision goes on: measures are marked implemented, 甲 instructs and decides on
+publication; the record itself no longer changes.
+Step: `overdue` is derived from the clock and never stored, so it is not a state here.
 Report: a late delivery outcome never undoes an acknowledgement, and one transport's failure
 never undoes another's delivery.
 """
@@ -25,6 +28,11 @@ class Action(StrEnum):
     IMPLEMENT = "implement"
     SUBMIT = "submit"
     ACCEPT = "accept"
+    FACTS = "facts"  # the structured facts are revised
+    RECLASSIFY = "reclassify"  # the kind or おそれ/発生 changes
+    RETURN = "return"  # 甲 returns the submitted record (差戻し)
+    INSTRUCT = "instruct"  # 甲 instructs (Art. 22), or an instruction is marked done
+    PUBLISH = "publish"  # 甲 decides on publication (Art. 25)
     END_DRILL = "end_drill"  # the drill ended; only for an incident flagged as a drill
 
 
@@ -38,6 +46,10 @@ INCIDENT: dict[tuple[IncidentState, Action], IncidentState] = {
     (_OPEN, Action.IMPLEMENT): _OPEN,
     (_OPEN, Action.SUBMIT): _SUBMITTED,
     (_OPEN, Action.END_DRILL): _CLOSED,
+    (_OPEN, Action.FACTS): _OPEN,
+    (_OPEN, Action.RECLASSIFY): _OPEN,
+    (_OPEN, Action.INSTRUCT): _OPEN,
+    (_OPEN, Action.PUBLISH): _OPEN,
     (_SUBMITTED, Action.ACK): _SUBMITTED,
     (_SUBMITTED, Action.CONTAIN): _OPEN,
     (_SUBMITTED, Action.CAUSE): _OPEN,
@@ -46,6 +58,15 @@ INCIDENT: dict[tuple[IncidentState, Action], IncidentState] = {
     (_SUBMITTED, Action.SUBMIT): _SUBMITTED,
     (_SUBMITTED, Action.ACCEPT): _CLOSED,
     (_SUBMITTED, Action.END_DRILL): _CLOSED,
+    (_SUBMITTED, Action.FACTS): _OPEN,
+    (_SUBMITTED, Action.RECLASSIFY): _OPEN,
+    (_SUBMITTED, Action.RETURN): _OPEN,
+    # 甲's own acts are not part of what the submitted version says: it stays submitted.
+    (_SUBMITTED, Action.INSTRUCT): _SUBMITTED,
+    (_SUBMITTED, Action.PUBLISH): _SUBMITTED,
+    (_CLOSED, Action.IMPLEMENT): _CLOSED,
+    (_CLOSED, Action.INSTRUCT): _CLOSED,
+    (_CLOSED, Action.PUBLISH): _CLOSED,
 }
 
 
@@ -58,6 +79,8 @@ def next_state(state: IncidentState, action: Action, incident_id: str = "ID") ->
             raise Conflict("id", f"{incident_id} is closed") from None
         if action is Action.ACCEPT:
             raise Conflict("id", f"{incident_id} has no submitted record to accept") from None
+        if action is Action.RETURN:
+            raise Conflict("id", f"{incident_id} has no submitted record to return") from None
         raise Conflict("id", f"{action} is not allowed while {incident_id} is {state}") from None
 
 

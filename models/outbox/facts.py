@@ -41,6 +41,16 @@ class NoticeEvent(StrEnum):
     ACK_REMINDER = "ack_reminder"  # a recipient has not acknowledged its report yet
     ACK_OVERDUE = "ack_overdue"  # a recipient's acknowledgement is overdue (to the reporter, 乙)
     ACKNOWLEDGED = "acknowledged"  # a recipient acknowledged the report (to the reporter)
+    FACTS = "facts"  # the structured facts were revised (never what they say)
+    RECLASSIFIED = "reclassified"  # the kind or おそれ/発生 changed
+    RETURNED = "returned"  # 甲 returned the submitted record (差戻し)
+    INSTRUCTED = "instructed"  # 甲 gave an instruction (Art. 22; its text stays out)
+    INSTRUCTION_DONE = "instruction_done"  # an instruction was marked done
+    INSTRUCTION_DUE = "instruction_due"  # an instruction's due date is near
+    INSTRUCTION_OVERDUE = "instruction_overdue"  # an instruction's due date has passed
+    PUBLICATION = "publication"  # 甲 decided on publication (Art. 25)
+    APPI_PRELIMINARY = "appi_preliminary"  # 甲's 速報 to the PPC is due soon
+    APPI_FINAL = "appi_final"  # 甲's 確報 to the PPC is due soon
 
 
 class Subject(StrEnum):

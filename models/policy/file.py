@@ -43,6 +43,7 @@ class ClocksIn(_In):
     prevention: StepClockIn | None = None
     record: StepClockIn | None = None
     record_improper_purpose: StepClockIn | None = None
+    record_returned: StepClockIn | None = None
     measure: StepClockIn | None = None
 
 

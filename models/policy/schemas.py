@@ -85,6 +85,7 @@ class Clocks(_Frozen):
     prevention: StepClock = _clock("20d", "3d")
     record: StepClock = _clock("20d", "3d")
     record_improper_purpose: StepClock = _clock("45d", "3d")
+    record_returned: StepClock = _clock("7d", "3d")  # a record 甲 returned, from the return
     measure: StepClock = _clock(None, "3d")  # a prevention measure, due on its own date
 
     def for_step(self, step: StepName, *, improper_purpose: bool = False) -> StepClock:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import Field
 
-from jikoflow.models.enums import IncidentState, Lang
+from jikoflow.models.enums import IncidentState, Lang, Outcome
 from jikoflow.models.schemas import Input, ReadModel, Text
 
 
@@ -32,9 +32,12 @@ class MeasureInput(Input):
 
 
 class SubmitInput(Input):
-    """Submitting the written record: the language it is frozen in."""
+    """Submitting the written record: the language it is frozen in, and whether it proposes
+    closing as 該当なし (not an incident: a suspicion that proved unfounded), with the reason."""
 
     lang: Lang = Lang.JA
+    not_an_incident: bool = False
+    reason: str | None = Field(default=None, max_length=4000)
 
 
 class ContainmentRecorded(ReadModel):
@@ -59,25 +62,28 @@ class MeasureRecorded(ReadModel):
     id: str
     number: int
     implemented: bool
+    evidence: str | None = None
 
 
 class Submitted(ReadModel):
-    """A frozen version of the written record."""
+    """A frozen version of the written record, and the outcome it proposes."""
 
     id: str
     version: int
     sha256: str
     submitted_at: datetime
     state: IncidentState
+    outcome: Outcome = Outcome.INCIDENT
 
 
 class Accepted(ReadModel):
-    """甲's acceptance, closing the incident."""
+    """甲's acceptance, closing the incident with the outcome the version proposed."""
 
     id: str
     version: int
     state: IncidentState
     accepted_by: str
+    outcome: Outcome = Outcome.INCIDENT
 
 
 class RecordFile(ReadModel):

@@ -16,8 +16,10 @@ from sqlmodel import Session, col, func, select
 from jikoflow.models.access import Act, Principal
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.audit.tables import AuditEvent
-from jikoflow.models.enums import IncidentState, Lang, StepName
+from jikoflow.models.enums import IncidentState, Lang, Outcome, ReviewAnswer, StepName
 from jikoflow.models.errors import BadInput, Conflict
+from jikoflow.models.facts.rules import check_reason
+from jikoflow.models.facts.tables import RecordReview
 from jikoflow.models.guard import Subject, authorize
 from jikoflow.models.incidents.lifecycle import Action, StepEvent, next_state
 from jikoflow.models.incidents.service import get_step, locked_incident, move_step, visible_incident
@@ -46,7 +48,7 @@ from jikoflow.models.times import tokyo_day
 from jikoflow.models.types import utcnow
 
 
-def _locked(session: Session, actor: Principal, incident_id: str, act: Act) -> Incident:
+def locked_for(session: Session, actor: Principal, incident_id: str, act: Act) -> Incident:
     """The incident, locked, once the actor may do `act` to it."""
     incident = locked_incident(session, incident_id)
     authorize(session, actor, act, Subject(incident.id, incident.contract_id, incident.org_id))
@@ -57,10 +59,12 @@ def _begin(
     session: Session, actor: Principal, incident_id: str, act: Act, action: Action
 ) -> Incident:
     """Lock the incident, check the actor may do `act` and the state allows `action`, apply it."""
-    return _apply(session, actor, _locked(session, actor, incident_id, act), action)
+    return apply_action(session, actor, locked_for(session, actor, incident_id, act), action)
 
 
-def _apply(session: Session, actor: Principal, incident: Incident, action: Action) -> Incident:
+def apply_action(
+    session: Session, actor: Principal, incident: Incident, action: Action
+) -> Incident:
     """Move the incident through its state machine; a change after submission reopens it."""
     after = next_state(incident.state, action, incident.id)
     if incident.state is IncidentState.SUBMITTED and after is IncidentState.OPEN:
@@ -72,7 +76,7 @@ def _apply(session: Session, actor: Principal, incident: Incident, action: Actio
     return incident
 
 
-def _next_number(session: Session, number: Any, owner: Any, incident_id: str) -> int:
+def next_number(session: Session, number: Any, owner: Any, incident_id: str) -> int:
     """1 + the highest `number` among the incident's rows (read under the incident's lock)."""
     last = session.exec(select(func.max(number)).where(owner == incident_id)).one()
     return int(last or 0) + 1
@@ -90,6 +94,7 @@ def notify_change(
     *,
     step: StepName | None = None,
     record_version: int | None = None,
+    due_at: datetime | None = None,
 ) -> None:
     """Tell the incident's organisation and every report recipient — names and states only."""
     session.flush()
@@ -106,7 +111,10 @@ def notify_change(
     base = facts_for(session, incident, event, step=step, record_version=record_version, now=now)
     marker = f"{step or ''}:{record_version or ''}:{seq}"
     for org in orgs.values():
-        facts = base.model_copy(update={"recipient_id": org.id, "recipient_name": org.name})
+        update: dict[str, Any] = {"recipient_id": org.id, "recipient_name": org.name}
+        if due_at is not None:
+            update["due_at"] = due_at
+        facts = base.model_copy(update=update)
         enqueue(session, facts, org, key_suffix=f"{marker}:{org.id}")
 
 
@@ -151,7 +159,7 @@ def record_cause(
     """Record (or revise) the root-cause analysis; every revision is kept."""
     moment = now or utcnow()
     incident = _begin(session, actor, incident_id, Act.CAUSE, Action.CAUSE)
-    revision = _next_number(session, CauseRevision.revision, CauseRevision.incident_id, incident.id)
+    revision = next_number(session, CauseRevision.revision, CauseRevision.incident_id, incident.id)
     session.add(
         CauseRevision(
             incident_id=incident.id, revision=revision, at=moment, by=actor.actor, text=data.text
@@ -189,7 +197,7 @@ def add_measure(
     incident = _begin(session, actor, incident_id, Act.PREVENT, Action.PREVENT)
     if not has_cause(session, incident.id):
         raise Conflict("id", f"{incident.id} has no root cause yet: record the cause first")
-    number = _next_number(
+    number = next_number(
         session, PreventionMeasure.number, PreventionMeasure.incident_id, incident.id
     )
     session.add(
@@ -220,10 +228,15 @@ def implement_measure(
     actor: Principal,
     incident_id: str,
     number: int,
+    evidence: str | None = None,
     now: datetime | None = None,
 ) -> MeasureRecorded:
-    """Mark measure `number` implemented (marking it again changes nothing)."""
+    """Mark measure `number` implemented, with evidence text when given (marking it again
+    changes nothing); measures stay tracked after 甲 accepted the record."""
     moment = now or utcnow()
+    text = (evidence or "").strip() or None
+    if text is not None and len(text) > 4000:
+        raise BadInput("evidence", "is longer than 4000 characters")
     incident = _begin(session, actor, incident_id, Act.PREVENT, Action.IMPLEMENT)
     row = session.exec(
         select(PreventionMeasure).where(
@@ -235,12 +248,13 @@ def implement_measure(
     if row.implemented_at is None:
         row.implemented_at = moment
         row.implemented_by = actor.actor
+        row.evidence = text
         session.add(row)
         detail = {"number": number}
         record_event(
             session, incident.id, "measure_implemented", actor=actor.actor, at=moment, detail=detail
         )
-    return MeasureRecorded(id=incident.id, number=number, implemented=True)
+    return MeasureRecorded(id=incident.id, number=number, implemented=True, evidence=row.evidence)
 
 
 def missing_for_submit(session: Session, incident: Incident) -> list[str]:
@@ -279,20 +293,25 @@ def submit(
     from jikoflow.records.render import RecordFormat, render_record
 
     moment = now or utcnow()
-    lang = (data or SubmitInput()).lang
-    incident = _locked(session, actor, incident_id, Act.SUBMIT)
+    data = data or SubmitInput()
+    outcome, reason = _proposed(data)
+    incident = locked_for(session, actor, incident_id, Act.SUBMIT)
     next_state(incident.state, Action.SUBMIT, incident.id)
     latest = latest_version(session, incident.id)
     if incident.state is IncidentState.SUBMITTED and latest is not None:
         raise Conflict("id", f"{incident.id} is unchanged since version {latest.version}")
-    missing = missing_for_submit(session, incident)
+    # 該当なし needs only its reason: demanding a prevention plan would make people invent one.
+    missing = [] if outcome is Outcome.NOT_AN_INCIDENT else missing_for_submit(session, incident)
     if missing:
         raise Conflict("id", f"{incident.id} cannot be submitted; missing: " + "; ".join(missing))
-    # The frozen text says what it is at this moment: submitted, by whom, as which version.
-    frozen = record_data(session, incident.id, now=moment, proposal=Proposal(by=actor.actor))
+    # The frozen text says what it is at this moment: submitted, by whom, as which version,
+    # proposing what.
+    proposal = Proposal(by=actor.actor, outcome=outcome, reason=reason)
+    frozen = record_data(session, incident.id, now=moment, proposal=proposal)
+    lang = data.lang
     content = render_record(frozen, lang=lang, fmt=RecordFormat.MD).decode()
     digest = hashlib.sha256(content.encode()).hexdigest()
-    _apply(session, actor, incident, Action.SUBMIT)
+    apply_action(session, actor, incident, Action.SUBMIT)
     version = latest.version + 1 if latest else 1
     session.add(
         RecordVersion(
@@ -305,15 +324,48 @@ def submit(
             submitted_by=actor.actor,
         )
     )
-    detail = {"version": version, "sha256": digest}
+    session.add(
+        RecordReview(
+            incident_id=incident.id,
+            version=version,
+            outcome=outcome,
+            reason=reason,
+            submitted_at=moment,
+            submitted_by=actor.actor,
+        )
+    )
+    detail = {"version": version, "sha256": digest, "outcome": str(outcome)}
     record_event(
         session, incident.id, "record_submitted", actor=actor.actor, at=moment, detail=detail
     )
     _complete(session, incident, StepName.RECORD, moment)
     notify_change(session, incident, NoticeEvent.SUBMITTED, moment, record_version=version)
     return Submitted(
-        id=incident.id, version=version, sha256=digest, submitted_at=moment, state=incident.state
+        id=incident.id,
+        version=version,
+        sha256=digest,
+        submitted_at=moment,
+        state=incident.state,
+        outcome=outcome,
     )
+
+
+def _proposed(data: SubmitInput) -> tuple[Outcome, str | None]:
+    """The outcome a submission proposes and its reason (該当なし must say why)."""
+    if data.not_an_incident:
+        return Outcome.NOT_AN_INCIDENT, check_reason(data.reason)
+    if data.reason is not None and data.reason.strip():
+        raise BadInput("reason", "a reason is given only when proposing 該当なし (not an incident)")
+    return Outcome.INCIDENT, None
+
+
+def review_of(session: Session, incident_id: str, version: int) -> RecordReview | None:
+    """What a submitted version proposed and 甲's answer (None for versions before reviews)."""
+    return session.exec(
+        select(RecordReview).where(
+            RecordReview.incident_id == incident_id, RecordReview.version == version
+        )
+    ).first()
 
 
 def accept(
@@ -330,13 +382,24 @@ def accept(
     latest.accepted_by = actor.actor
     incident.closed_at = moment
     session.add_all([latest, incident])
-    detail = {"version": latest.version, "sha256": latest.sha256}
+    review = review_of(session, incident.id, latest.version)
+    outcome = review.outcome if review is not None else Outcome.INCIDENT
+    if review is not None:
+        review.answer = ReviewAnswer.ACCEPTED
+        review.answered_at = moment
+        review.answered_by = actor.actor
+        session.add(review)
+    detail = {"version": latest.version, "sha256": latest.sha256, "outcome": str(outcome)}
     record_event(
         session, incident.id, "record_accepted", actor=actor.actor, at=moment, detail=detail
     )
     notify_change(session, incident, NoticeEvent.CLOSED, moment, record_version=latest.version)
     return Accepted(
-        id=incident.id, version=latest.version, state=incident.state, accepted_by=actor.actor
+        id=incident.id,
+        version=latest.version,
+        state=incident.state,
+        accepted_by=actor.actor,
+        outcome=outcome,
     )
 
 

@@ -49,6 +49,7 @@ class PreventionMeasure(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=64)
     implemented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     implemented_by: str | None = Field(default=None, max_length=64)
+    evidence: str | None = Field(default=None, sa_type=sa.Text)  # how implementation is shown
 
 
 class RecordVersion(SQLModel, table=True):

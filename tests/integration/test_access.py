@@ -22,8 +22,16 @@ from sqlmodel import Session
 
 from jikoflow.models.access import OPERATOR, person
 from jikoflow.models.db import get_engine, transaction
-from jikoflow.models.enums import IncidentKind
+from jikoflow.models.enums import IncidentKind, Publication
 from jikoflow.models.errors import Forbidden, NotFound
+from jikoflow.models.facts import service as facts
+from jikoflow.models.facts.schemas import (
+    Facts,
+    InstructInput,
+    PublishInput,
+    ReclassifyInput,
+    ReturnInput,
+)
 from jikoflow.models.incidents.schemas import DeclareInput
 from jikoflow.models.incidents.service import (
     acknowledge,
@@ -153,7 +161,7 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
     "see": _table(own=(OK, OK), above=(OK, OK), contractor=(OK, OK), client=(OK, OK)),
     "record": _table(own=(OK, OK), above=(OK, OK), contractor=(OK, OK), client=(OK, OK)),
     **dict.fromkeys(
-        ("contain", "cause", "prevent"),
+        ("contain", "cause", "prevent", "facts", "reclassify"),
         _table(
             own=(OK, OK),
             above=(OK, FORBIDDEN),
@@ -167,11 +175,14 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
         contractor=(OK, FORBIDDEN),
         client=(FORBIDDEN, FORBIDDEN),
     ),
-    "accept": _table(
-        own=(FORBIDDEN, FORBIDDEN),
-        above=(FORBIDDEN, FORBIDDEN),
-        contractor=(FORBIDDEN, FORBIDDEN),
-        client=(OK, FORBIDDEN),
+    **dict.fromkeys(
+        ("accept", "return", "instruct", "publish", "ppc"),
+        _table(
+            own=(FORBIDDEN, FORBIDDEN),
+            above=(FORBIDDEN, FORBIDDEN),
+            contractor=(FORBIDDEN, FORBIDDEN),
+            client=(OK, FORBIDDEN),
+        ),
     ),
     # Each acknowledges the report to its own organisation; gamma receives none.
     "acknowledge": _table(
@@ -251,6 +262,22 @@ ACTS: dict[str, Callable[[Session, Any, dict[str, str]], object]] = {
     "submit": lambda s, a, i: submit(s, actor=a, incident_id=i["open"]),
     "accept": lambda s, a, i: accept(s, actor=a, incident_id=i["submitted"]),
     "acknowledge": lambda s, a, i: acknowledge(s, actor=a, incident_id=i["open"]),
+    "facts": lambda s, a, i: facts.record_facts(
+        s, actor=a, incident_id=i["open"], data=Facts(people=7)
+    ),
+    "reclassify": lambda s, a, i: facts.reclassify(
+        s, actor=a, incident_id=i["open"], data=ReclassifyInput(suspected=True, reason="r")
+    ),
+    "return": lambda s, a, i: facts.return_record(
+        s, actor=a, incident_id=i["submitted"], data=ReturnInput(reason="r")
+    ),
+    "instruct": lambda s, a, i: facts.instruct(
+        s, actor=a, incident_id=i["open"], data=InstructInput(text="t")
+    ),
+    "publish": lambda s, a, i: facts.publish(
+        s, actor=a, incident_id=i["open"], data=PublishInput(decision=Publication.PUBLISH)
+    ),
+    "ppc": lambda s, a, i: facts.ppc_draft(s, actor=a, incident_id=i["open"]),
 }
 CASES = [
     (act, standing, role) for act in ACTS for standing in PEOPLE for role in ("manager", "worker")

@@ -29,6 +29,11 @@ EXPECTED = {
         Action.ACCEPT: None,
         # A drill's incident ends with its drill, whether or not a record was submitted.
         Action.END_DRILL: CLOSED,
+        Action.FACTS: OPEN,
+        Action.RECLASSIFY: OPEN,
+        Action.RETURN: None,
+        Action.INSTRUCT: OPEN,
+        Action.PUBLISH: OPEN,
     },
     SUBMITTED: {
         Action.ACK: SUBMITTED,
@@ -40,9 +45,23 @@ EXPECTED = {
         Action.SUBMIT: SUBMITTED,
         Action.ACCEPT: CLOSED,
         Action.END_DRILL: CLOSED,
+        Action.FACTS: OPEN,
+        Action.RECLASSIFY: OPEN,
+        # 差戻し: back to open, a new version is due.
+        Action.RETURN: OPEN,
+        # 甲's own acts do not change what the submitted version says.
+        Action.INSTRUCT: SUBMITTED,
+        Action.PUBLISH: SUBMITTED,
     },
-    CLOSED: dict.fromkeys(Action),
+    # Once closed, the record no longer changes; what follows 甲's decision goes on.
+    CLOSED: {
+        **dict.fromkeys(Action),
+        Action.IMPLEMENT: CLOSED,
+        Action.INSTRUCT: CLOSED,
+        Action.PUBLISH: CLOSED,
+    },
 }
+AFTER_CLOSING = {Action.IMPLEMENT, Action.INSTRUCT, Action.PUBLISH}
 
 
 @pytest.mark.parametrize(("state", "action"), [(s, a) for s in IncidentState for a in Action])
@@ -57,7 +76,7 @@ def test_every_action_in_every_state(state: IncidentState, action: Action) -> No
 
 
 def test_closed_incidents_refuse_everything_saying_closed() -> None:
-    for action in Action:
+    for action in set(Action) - AFTER_CLOSING:
         with pytest.raises(BadInput, match="INC-X is closed"):
             next_state(CLOSED, action, "INC-X")
 
@@ -68,7 +87,13 @@ def test_accept_before_submit_says_nothing_was_submitted() -> None:
 
 
 def test_the_table_has_no_transition_out_of_closed() -> None:
-    assert not [key for key in INCIDENT if key[0] is CLOSED]
+    assert {a for (s, a), after in INCIDENT.items() if s is CLOSED} == AFTER_CLOSING
+    assert all(after is CLOSED for (s, _), after in INCIDENT.items() if s is CLOSED)
+
+
+def test_return_before_submit_says_nothing_was_submitted() -> None:
+    with pytest.raises(Conflict, match="no submitted record to return"):
+        next_state(OPEN, Action.RETURN, "INC-X")
 
 
 # Steps: `overdue` is derived from the clock, never a stored state, so it has no transitions.
