@@ -39,6 +39,12 @@ def _response(app: typer.Typer) -> None:
     response.register(app)
 
 
+def _decisions(app: typer.Typer) -> None:
+    from jikoflow.cli import decisions
+
+    decisions.register(app)
+
+
 def _outbox(app: typer.Typer) -> None:
     from jikoflow.cli import outbox
 
@@ -88,6 +94,12 @@ COMMANDS: dict[str, Group] = {
     "record": _response,
     "submit": _response,
     "accept": _response,
+    "facts": _decisions,
+    "reclassify": _decisions,
+    "return": _decisions,
+    "instruct": _decisions,
+    "publish": _decisions,
+    "ppc": _decisions,
     "notifications": _outbox,
     "sweep": _outbox,
     "drill": _drills,

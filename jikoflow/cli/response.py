@@ -78,6 +78,9 @@ def prevent(
     implemented: Annotated[
         int | None, typer.Option("--implemented", help="Mark measure N implemented.")
     ] = None,
+    evidence: Annotated[
+        str | None, typer.Option("--evidence", help="How the implementation is shown.")
+    ] = None,
     by: ByOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -89,11 +92,18 @@ def prevent(
 
     if (measure is None) == (implemented is None):
         raise BadInput("measure", "give either --measure TEXT or --implemented N")
+    if evidence is not None and implemented is None:
+        raise BadInput("evidence", "evidence is given with --implemented N")
     ctx = Context()
     actor = principal(by)
     if implemented is not None:
         result = act(
-            ctx.url, implement_measure, actor=actor, incident_id=incident_id, number=implemented
+            ctx.url,
+            implement_measure,
+            actor=actor,
+            incident_id=incident_id,
+            number=implemented,
+            evidence=evidence,
         )
     else:
         day = parse_day(due, "due") if due is not None else None
@@ -116,16 +126,20 @@ def record(
     version: Annotated[
         int | None, typer.Option("--version", help="A submitted version, as frozen.")
     ] = None,
+    dates: Annotated[str, typer.Option("--dates", help="western or era (令和).")] = "western",
     by: ByOpt = None,
 ) -> None:
     """Render the written record (a draft until submitted)."""
     from jikoflow.models.choices import parse_choice
     from jikoflow.models.enums import Lang
     from jikoflow.models.response.service import record_document
-    from jikoflow.records.render import RecordFormat
+    from jikoflow.records.render import DateStyle, RecordFormat
 
     record_format = parse_choice(RecordFormat, fmt, "fmt")
     language = parse_choice(Lang, lang, "lang")
+    style = parse_choice(DateStyle, dates, "dates")
+    if version is not None and style is DateStyle.ERA:
+        raise BadInput("dates", "a submitted version is shown as frozen; --dates is for drafts")
     if record_format is RecordFormat.PDF and out_path is None:
         raise BadInput("out", "a PDF needs --out PATH")
     ctx = Context()
@@ -137,6 +151,7 @@ def record(
         lang=language,
         fmt=record_format.value,
         version=version,
+        era=style is DateStyle.ERA,
     )
     if out_path is None:
         typer.echo(body.decode(), nl=False)
@@ -160,24 +175,42 @@ def write_file(path: Path, body: bytes) -> None:
 def submit(
     incident_id: IdArg,
     lang: Annotated[str, typer.Option("--lang", help="Language of the record: ja or en.")] = "ja",
+    not_an_incident: Annotated[
+        bool,
+        typer.Option("--not-an-incident", help="Propose closing as 該当なし (needs --reason)."),
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why it is not an incident.")
+    ] = None,
     by: ByOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Submit the written record to 甲 and 乙 (Art. 24 (4)), frozen with its SHA-256."""
+    """Submit the written record to 甲 and 乙 (Art. 24 (4)), frozen with its SHA-256; with
+    --not-an-incident it proposes 該当なし (no prevention plan needed)."""
     from jikoflow.models.choices import parse_choice
     from jikoflow.models.enums import Lang
     from jikoflow.models.response.schemas import SubmitInput
     from jikoflow.models.response.service import submit as submit_record
+    from jikoflow.models.schemas import parse
 
-    data = SubmitInput(lang=parse_choice(Lang, lang, "lang"))
+    data = parse(
+        SubmitInput,
+        {
+            "lang": parse_choice(Lang, lang, "lang"),
+            "not_an_incident": not_an_incident,
+            "reason": reason,
+        },
+    )
     ctx = Context()
     result = act(ctx.url, submit_record, actor=principal(by), incident_id=incident_id, data=data)
     deliver_now(ctx, incident_id)
     if json_out:
         emit_json(result)
     else:
+        proposes = " as 該当なし (not an incident)" if data.not_an_incident else ""
         out.print(
-            f"{incident_id}: version {result.version} submitted (sha256 {result.sha256[:16]}…)"
+            f"{incident_id}: version {result.version} submitted{proposes}"
+            f" (sha256 {result.sha256[:16]}…)"
         )
 
 
@@ -196,7 +229,8 @@ def accept(
     if json_out:
         emit_json(result)
     else:
-        out.print(f"{incident_id}: version {result.version} accepted by {by}; closed")
+        outcome = " as 該当なし (not an incident)" if result.outcome == "not_an_incident" else ""
+        out.print(f"{incident_id}: version {result.version} accepted{outcome} by {by}; closed")
 
 
 def register(app: typer.Typer) -> None:

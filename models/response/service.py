@@ -411,18 +411,21 @@ def record_document(
     lang: Lang = Lang.JA,
     fmt: str = "md",
     version: int | None = None,
+    era: bool = False,
     now: datetime | None = None,
 ) -> bytes:
     """The written record: a submitted version's frozen Markdown (byte for byte as hashed),
-    or the current record rendered as md, html or pdf (a draft while open)."""
+    or the current record rendered as md, html or pdf (a draft while open), its years Western
+    or in the Japanese era."""
     from jikoflow.records.data import record_data
-    from jikoflow.records.render import RecordFormat, render_record
+    from jikoflow.records.render import DateStyle, RecordFormat, render_record
 
     incident = visible_incident(session, actor, incident_id)
     if version is not None:
         return frozen_version(session, incident.id, version).encode()
     data = record_data(session, incident.id, now=now or utcnow())
-    return render_record(data, lang=lang, fmt=RecordFormat(fmt))
+    dates = DateStyle.ERA if era else DateStyle.WESTERN
+    return render_record(data, lang=lang, fmt=RecordFormat(fmt), dates=dates)
 
 
 def frozen_version(session: Session, incident_id: str, version: int) -> str:

@@ -1,0 +1,173 @@
+"""The record's acts through the command line: the not-an-incident path end to end, 甲's
+decisions, and every bad input answered with exit 2, one line naming the option, nothing changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import CliResult, Env
+from tests.integration.conftest import Snapshot
+
+Cli = Callable[..., CliResult]
+
+
+@pytest.fixture
+def incident(sqlite_env: Env, cli: Cli, parties_file: Path) -> str:
+    """A suspected leak at delta, declared through the CLI (SQLite)."""
+    assert cli("parties", "load", parties_file).code == 0
+    result = cli(
+        "declare",
+        "--contract",
+        "C-2026-001",
+        "--org",
+        "delta",
+        "--kind",
+        "leak",
+        "--suspected",
+        "--summary",
+        "入力用紙の紛失",
+        "--no-flow",
+        "--json",
+    )
+    assert result.code == 0, result.err
+    incident_id: str = result.json()["id"]
+    return incident_id
+
+
+def _ok(result: CliResult) -> CliResult:
+    assert result.code == 0, result.err
+    return result
+
+
+def test_not_an_incident_from_facts_to_acceptance(incident: str, cli: Cli) -> None:
+    facts = _ok(
+        cli(
+            "facts",
+            incident,
+            "--people",
+            "0",
+            "--items",
+            "氏名,住所",
+            "--not-sensitive",
+            "--subject-notice",
+            "not-needed",
+            "--by",
+            "watanabe",
+            "--json",
+        )
+    ).json()
+    assert facts["revision"] == 1
+    assert facts["facts"]["subject_notice"] == "not_needed"
+    _ok(cli("reclassify", incident, "--kind", "erasure", "--reason", "紛失ではなく誤廃棄の疑い"))
+    submitted = _ok(
+        cli(
+            "submit",
+            incident,
+            "--not-an-incident",
+            "--reason",
+            "用紙は庁舎内で見つかった",
+            "--by",
+            "watanabe",
+            "--json",
+        )
+    ).json()
+    assert submitted["outcome"] == "not_an_incident"
+    frozen = _ok(cli("record", incident, "--version", "1")).out
+    assert "該当なし" in frozen
+    assert "用紙は庁舎内で見つかった" in frozen
+    accepted = _ok(cli("accept", incident, "--by", "tanaka", "--json")).json()
+    assert accepted["outcome"] == "not_an_incident"
+    assert accepted["state"] == "closed"
+    era = _ok(cli("record", incident, "--dates", "era")).out
+    assert "令和" in era
+
+
+def test_the_clients_decisions(incident: str, cli: Cli, tmp_path: Path) -> None:
+    given = _ok(
+        cli("instruct", incident, "--text", "経緯を報告", "--due", "2099-01-31", "--by", "tanaka")
+    )
+    assert "instruction 1 open" in given.out
+    done = _ok(cli("instruct", incident, "--done", "1", "--note", "報告済み", "--by", "watanabe"))
+    assert "instruction 1 done" in done.out
+    decided = _ok(
+        cli("publish", incident, "--decision", "withhold", "--reason", "影響なし", "--by", "tanaka")
+    )
+    assert "withhold" in decided.out
+    draft = _ok(cli("ppc", incident, "--by", "tanaka")).out
+    assert "要記入" in draft
+    pdf = tmp_path / "ppc.pdf"
+    _ok(cli("ppc", incident, "--stage", "final", "--format", "pdf", "--out", pdf, "--by", "tanaka"))
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_return_and_measures_after_acceptance(incident: str, cli: Cli) -> None:
+    _ok(cli("contain", incident, "--action", "回収", "--done"))
+    _ok(cli("cause", incident, "--text", "確認漏れ"))
+    _ok(cli("prevent", incident, "--measure", "二重確認"))
+    _ok(cli("submit", incident))
+    returned = _ok(cli("return", incident, "--reason", "原因が不十分", "--by", "tanaka", "--json"))
+    assert returned.json()["state"] == "open"
+    _ok(cli("cause", incident, "--text", "確認手順が未整備"))
+    _ok(cli("submit", incident))
+    _ok(cli("accept", incident, "--by", "tanaka"))
+    done = _ok(
+        cli("prevent", incident, "--implemented", "1", "--evidence", "点検記録", "--json")
+    ).json()
+    assert done["evidence"] == "点検記録"
+
+
+BAD: list[tuple[list[str], str]] = [
+    (["facts", "{id}"], "facts"),
+    (["facts", "{id}", "--people", "-1"], "--people"),
+    (["facts", "{id}", "--subject-notice", "maybe"], "--subject-notice"),
+    (["facts", "{id}", "--occurred-at", "2099-01-01T00:00"], "--occurred-at"),
+    (["facts", "{id}", "--occurred-at", "yesterday"], "--occurred-at"),
+    (["facts", "{id}", "--records", "many"], "--records"),
+    (["facts", "{id}", "--people", "5", "--by", "sato"], "--by"),
+    (["facts", "INC-NONE", "--people", "5"], "ID"),
+    (["reclassify", "{id}", "--reason", " "], "--reason"),
+    (["reclassify", "{id}", "--kind", "bogus", "--reason", "r"], "--kind"),
+    (["reclassify", "{id}", "--suspected", "--reason", "r"], "--kind"),
+    (["return", "{id}", "--reason", "r", "--by", "tanaka"], "ID"),
+    (["return", "{id}", "--reason", "", "--by", "tanaka"], "--reason"),
+    (["return", "{id}", "--reason", "r", "--by", "suzuki"], "--by"),
+    (["instruct", "{id}", "--by", "tanaka"], "--text"),
+    (["instruct", "{id}", "--text", "x", "--due", "2000-01-01", "--by", "tanaka"], "--due"),
+    (["instruct", "{id}", "--text", "x", "--due", "soon", "--by", "tanaka"], "--due"),
+    (["instruct", "{id}", "--text", "x", "--by", "suzuki"], "--by"),
+    (["instruct", "{id}", "--text", "x"], "--by"),
+    (["instruct", "{id}", "--done", "5", "--by", "watanabe"], "--done"),
+    (["instruct", "{id}", "--text", "x", "--done", "1", "--by", "tanaka"], "--text"),
+    (["publish", "{id}", "--decision", "maybe", "--by", "tanaka"], "--decision"),
+    (["publish", "{id}", "--decision", "withhold", "--by", "tanaka"], "--reason"),
+    (["publish", "{id}", "--decision", "publish", "--on", "x", "--by", "tanaka"], "--on"),
+    (["publish", "{id}", "--decision", "publish", "--by", "watanabe"], "--by"),
+    (["ppc", "{id}", "--stage", "interim", "--by", "tanaka"], "--stage"),
+    (["ppc", "{id}", "--format", "pdf", "--by", "tanaka"], "--out"),
+    (["ppc", "{id}", "--format", "doc", "--by", "tanaka"], "--format"),
+    (["ppc", "{id}", "--by", "suzuki"], "--by"),
+    (["submit", "{id}", "--not-an-incident"], "--reason"),
+    (["submit", "{id}", "--reason", "x"], "--reason"),
+    (["submit", "{id}"], "ID"),
+    (["record", "{id}", "--dates", "heisei"], "--dates"),
+    (["prevent", "{id}", "--measure", "m", "--evidence", "e"], "--evidence"),
+]
+
+
+@pytest.mark.parametrize(("argv", "option"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_is_one_line_naming_the_option_and_changes_nothing(
+    incident: str, cli: Cli, snapshot: Callable[[], Snapshot], argv: list[str], option: str
+) -> None:
+    before = snapshot()
+    result = cli(*(a.format(id=incident) for a in argv))
+    assert result.code == 2, result
+    assert result.err.count("\n") == 1, result.err
+    assert "Traceback" not in result.err
+    assert option in result.err, result.err
+    after: Any = snapshot()
+    assert after == before
