@@ -29,14 +29,17 @@ def queue_due(
 ) -> dict[str, int]:
     """Queue every reminder and escalation due at `now` (of one incident or step, or all)."""
     from jikoflow.models.db import transaction
+    from jikoflow.models.facts.sweep import sweep_decisions
     from jikoflow.models.incidents.sweep import sweep_clocks
 
     with transaction(url) as session:
         clocks = sweep_clocks(session, now, incident_id=incident_id, step=step)
+        decided = sweep_decisions(session, now, incident_id=incident_id) if step is None else None
     return {
         "reminders": clocks.reminders,
         "escalations": clocks.escalations,
         "incidents": clocks.incidents,
+        "decisions": decided.total if decided else 0,  # instructions and 甲's APPI reports
     }
 
 

@@ -33,6 +33,7 @@ HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
         NoticeEvent.PUBLICATION: "公表についての決定（第25条）",
         NoticeEvent.APPI_PRELIMINARY: "個人情報保護委員会への速報の期限",
         NoticeEvent.APPI_FINAL: "個人情報保護委員会への確報の期限",
+        NoticeEvent.UPSTREAM_UNNOTIFIED: "再々委託の通知の記録なし（第15条第3項）",
     },
     Lang.EN: {
         NoticeEvent.REPORT: "Incident report",
@@ -57,6 +58,7 @@ HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
         NoticeEvent.PUBLICATION: "Publication decided (Art. 25)",
         NoticeEvent.APPI_PRELIMINARY: "Preliminary report to the PPC due",
         NoticeEvent.APPI_FINAL: "Final report to the PPC due",
+        NoticeEvent.UPSTREAM_UNNOTIFIED: "Deeper subcontracting not notified (Art. 15 (3))",
     },
 }
 
@@ -98,6 +100,10 @@ LEADS: dict[Lang, dict[NoticeEvent, str]] = {
         NoticeEvent.APPI_FINAL: (
             "個人情報保護委員会への確報の期限（{due}）が近づいています（甲の報告義務）。"
         ),
+        NoticeEvent.UPSTREAM_UNNOTIFIED: (
+            "事故等の報告があった {org} の経路上で、{party}への再々委託について元の委託者への"
+            "通知の記録がありません（特記事項第15条第3項）。"
+        ),
     },
     Lang.EN: {
         NoticeEvent.REPORT: "{org} reports a {kind} ({suspected}) to {to}.",
@@ -128,6 +134,10 @@ LEADS: dict[Lang, dict[NoticeEvent, str]] = {
         NoticeEvent.PUBLICATION: "The client decided on publication.",
         NoticeEvent.APPI_PRELIMINARY: ("The client's preliminary report to the PPC is due {due}."),
         NoticeEvent.APPI_FINAL: "The client's final report to the PPC is due {due}.",
+        NoticeEvent.UPSTREAM_UNNOTIFIED: (
+            "{org} reported an incident; on its path, no notice to the delegator is recorded "
+            "for the subcontracting to {party} (Art. 15 (3))."
+        ),
     },
 }
 

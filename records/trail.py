@@ -161,6 +161,7 @@ NOTICE_EVENTS: dict[Lang, dict[str, str]] = {
         "publication": "公表の判断",
         "appi_preliminary": "速報の期限前の催促",
         "appi_final": "確報の期限前の催促",
+        "upstream_unnotified": "再々委託の通知の記録なし",
     },
     Lang.EN: {},
 }

@@ -48,6 +48,8 @@ def incident_panel(view: IncidentStatus, lang: Lang = Lang.JA) -> Panel:
     head.add_row(noun("declared", lang), _when(view.declared_at))
     if view.linked_incidents:
         head.add_row(noun("linked", lang), ", ".join(view.linked_incidents))
+    for name, value in _decision_rows(view, lang):
+        head.add_row(name, Text(value))
     steps = Table(title="第24条の対応 (Asia/Tokyo)", title_justify="left", expand=True)
     for column in ("step", "status", "due", "done"):
         steps.add_column(noun(column, lang))
@@ -85,6 +87,50 @@ def incident_panel(view: IncidentStatus, lang: Lang = Lang.JA) -> Panel:
     return Panel(Group(*parts), title=Text(view.id, style="bold"), title_align="left")
 
 
+def _decision_rows(view: IncidentStatus, lang: Lang) -> list[tuple[str, str]]:
+    """The outcome, 甲's APPI clocks, instructions and publication, when there is any."""
+    ja = lang is Lang.JA
+    rows: list[tuple[str, str]] = []
+    if view.outcome == "not_an_incident":
+        rows.append(("結果" if ja else "Outcome", "該当なし" if ja else "not an incident"))
+    if view.facts_revision:
+        rows.append(
+            (
+                "事実関係" if ja else "Facts",
+                f"第{view.facts_revision}版" if ja else f"revision {view.facts_revision}",
+            )
+        )
+    appi = view.appi
+    if appi is not None and appi.reportable:
+        due = [
+            f"{'速報' if ja else 'preliminary'} {_when(appi.preliminary_due_at)}",
+            f"{'確報' if ja else 'final'} {_when(appi.final_due_at)}",
+        ]
+        reasons = ", ".join(str(r) for r in appi.reasons)
+        rows.append(
+            (
+                "個人情報保護委員会への報告" if ja else "Report to the PPC",
+                f"{' / '.join(due)} ({reasons})",
+            )
+        )
+    if view.instructions:
+        open_ = sum(i.status != "done" for i in view.instructions)
+        text = (
+            f"{len(view.instructions)}件（未了 {open_}件）"
+            if ja
+            else (f"{len(view.instructions)} ({open_} open)")
+        )
+        rows.append(("甲の指示等" if ja else "Instructions", text))
+    if view.publication is not None:
+        on = view.publication.on.isoformat() if view.publication.on else "—"
+        publish = view.publication.decision == "publish"
+        decision = (
+            ("公表する" if publish else "公表しない") if ja else str(view.publication.decision)
+        )
+        rows.append(("公表" if ja else "Publication", f"{decision} {on}"))
+    return rows
+
+
 def label_of_reports(lang: Lang) -> str:
     """The heading of the reports table."""
     return "報告（第一報）" if lang is Lang.JA else "Reports"
@@ -120,6 +166,11 @@ def chain_tree(contract: ContractTree, lang: Lang = Lang.JA) -> Tree:
             text.append(" ⚠ 甲の承認なし / not approved (Art. 15)", style="bold red")
         elif node.approved_at:
             text.append(f" 承認 {node.approved_at.isoformat()}", style="dim")
+        if node.upstream_notice_missing:
+            text.append(
+                " ⚠ 元の委託者への通知の記録なし / delegator not notified (Art. 15 (3))",
+                style="bold yellow",
+            )
         if not node.slack_channel:
             text.append(" (チャットなし / no channel)", style="yellow")
         branches[node.id] = branches[node.parent].add(text)

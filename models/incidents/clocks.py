@@ -56,3 +56,20 @@ def effective_status(
     if stored is not StepStatus.DONE and now > due_at and not closed:
         return StepStatus.OVERDUE
     return stored
+
+
+def shown_status(
+    name: StepName,
+    stored: StepStatus,
+    due_at: datetime,
+    now: datetime,
+    *,
+    closed: bool = False,
+    contained: bool = True,
+) -> StepStatus:
+    """The status a step shows as the clause reads it (DESIGN.md §6): the first containment
+    measure meets the 1-hour clock (stored done, so it is never overdue), but the step shows
+    「措置中」 (in progress) until the damage is contained (`contain --done`)."""
+    if name is StepName.CONTAINMENT and stored is StepStatus.DONE and not contained:
+        return StepStatus.IN_PROGRESS
+    return effective_status(stored, due_at, now, closed=closed)

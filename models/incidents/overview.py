@@ -12,7 +12,7 @@ from sqlmodel import Session
 from jikoflow.models.access import Principal
 from jikoflow.models.incidents.abilities import acts_on
 from jikoflow.models.incidents.schemas import IncidentActs, IncidentStatus
-from jikoflow.models.incidents.service import visible_incident
+from jikoflow.models.incidents.service import shows_appi, visible_incident
 from jikoflow.models.incidents.views import incident_status_of
 from jikoflow.models.types import utcnow
 from jikoflow.records.data import RecordData, record_data
@@ -35,7 +35,9 @@ def incident_overview(
     moment = now or utcnow()
     incident = visible_incident(session, actor, incident_id)
     return IncidentOverview(
-        status=incident_status_of(session, incident, moment),
+        status=incident_status_of(
+            session, incident, moment, appi=shows_appi(session, actor, incident.contract_id)
+        ),
         record=record_data(session, incident.id, now=moment),
         acts=acts_on(session, actor, incident),
     )

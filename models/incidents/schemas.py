@@ -6,7 +6,22 @@ from datetime import datetime
 
 from pydantic import Field
 
-from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
+from jikoflow.models.enums import (
+    IncidentKind,
+    IncidentState,
+    Outcome,
+    ReportStatus,
+    StepName,
+    StepStatus,
+)
+from jikoflow.models.facts.schemas import (
+    AppiAssessment,
+    Facts,
+    InstructionView,
+    PublicationView,
+    ReclassificationView,
+    ReviewView,
+)
 from jikoflow.models.outbox.tables import Transport
 from jikoflow.models.schemas import Input, ReadModel, Text, TokyoDatetime
 
@@ -31,6 +46,8 @@ class StepView(ReadModel):
     due_at: datetime
     warn_at: datetime
     done_at: datetime | None
+    # When the step's clock was met (the first containment measure, for containment).
+    clock_met_at: datetime | None = None
 
 
 class ReportView(ReadModel):
@@ -95,6 +112,17 @@ class IncidentStatus(IncidentSummary):
     reports: list[ReportView]
     unreachable_by_chat: list[str]
     notifications: NoticeCounts
+    # DESIGN.md §7 and §9: how it ended (or will, once 甲 accepts), the structured facts, 甲's
+    # APPI clocks (for 甲's people and the operator; None for the others), 甲's decisions.
+    outcome: Outcome = Outcome.INCIDENT
+    outcome_reason: str | None = None
+    facts: Facts = Field(default_factory=Facts)
+    facts_revision: int = 0
+    appi: AppiAssessment | None = None
+    instructions: list[InstructionView] = Field(default_factory=list)
+    publication: PublicationView | None = None
+    reclassifications: list[ReclassificationView] = Field(default_factory=list)
+    reviews: list[ReviewView] = Field(default_factory=list)
 
 
 class Declared(ReadModel):

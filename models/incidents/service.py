@@ -88,8 +88,9 @@ def declare(
         actor=actor.actor,
         now=moment,
     )
+    appi = shows_appi(session, actor, chain.contract_id)
     return Declared(
-        incident=incident_status_of(session, opened[0], moment),
+        incident=incident_status_of(session, opened[0], moment, appi=appi),
         violations=[v.id for v in opened[1:]],
     )
 
@@ -112,9 +113,17 @@ def _authorize_declaration(session: Session, actor: Principal, chain: Chain, org
 def incident_status(
     session: Session, *, actor: Principal, incident_id: str, now: datetime | None = None
 ) -> IncidentStatus:
-    """One incident as `status` shows it (to people of an organisation on its path)."""
+    """One incident as `status` shows it (to people of an organisation on its path); 甲's
+    APPI clocks only to 甲's people and the operator."""
     incident = visible_incident(session, actor, incident_id)
-    return incident_status_of(session, incident, now or utcnow())
+    appi = shows_appi(session, actor, incident.contract_id)
+    return incident_status_of(session, incident, now or utcnow(), appi=appi)
+
+
+def shows_appi(session: Session, actor: Principal, contract_id: str) -> bool:
+    """Whether `actor` sees 甲's APPI clocks (甲's duty): 甲's people and the operator."""
+    person = acting_person(session, actor)
+    return person is None or person.org_id == get_contract(session, contract_id).client_id
 
 
 def list_incidents(
@@ -218,7 +227,7 @@ def acknowledge(
             session, incident.id, "acknowledged", actor=actor.actor, at=moment, detail=detail
         )
         session.flush()
-        _complete_report_step_if_all_acknowledged(session, incident, moment)
+        _complete_report_step_if_all_received(session, incident, moment)
         _tell_the_reporter(session, incident, recipient, person, moment)
     return Acknowledged(
         id=incident.id,
@@ -304,11 +313,14 @@ def _tell_the_reporter(
     enqueue(session, facts, reporter, key_suffix=recipient.id)
 
 
-def _complete_report_step_if_all_acknowledged(
+def _complete_report_step_if_all_received(
     session: Session, incident: Incident, now: datetime
 ) -> None:
+    """The report step is done once every report was delivered (an acknowledgement seen in the
+    portal before delivery was recorded proves receipt too)."""
+    received = (ReportStatus.DELIVERED, ReportStatus.ACKNOWLEDGED)
     statuses = session.exec(select(Report.status).where(Report.incident_id == incident.id)).all()
-    if statuses and all(s is ReportStatus.ACKNOWLEDGED for s in statuses):
+    if statuses and all(s in received for s in statuses):
         move_step(session, get_step(session, incident.id, StepName.REPORT), StepEvent.COMPLETE, now)
 
 
@@ -352,7 +364,26 @@ def open_incident(
     opened = [incident]
     for tier in chain.unapproved_tiers(org.id, tokyo_day(discovered)):
         opened.append(_open_violation(session, chain, tier, incident, now))
+    _tell_contractor_of_unnotified_tiers(session, chain, incident, now)
     return opened
+
+
+def _tell_contractor_of_unnotified_tiers(
+    session: Session, chain: Chain, incident: Incident, now: datetime
+) -> None:
+    """乙 hears of each deeper tier on the path with no record of notice upward (Art. 15 (3)):
+    names only."""
+    unnotified = chain.unnotified_tiers(incident.org_id)
+    if not unnotified:
+        return
+    contractor = get_organization(session, chain.contractor)
+    base = facts_for(
+        session, incident, NoticeEvent.UPSTREAM_UNNOTIFIED, recipient=contractor, now=now
+    )
+    for tier in unnotified:
+        child = get_organization(session, tier.child)
+        facts = base.model_copy(update={"party_id": child.id, "party_name": child.name})
+        enqueue(session, facts, contractor, key_suffix=f"{contractor.id}:{child.id}")
 
 
 def _write(session: Session, chain: Chain, incident: Incident, org: Organization) -> None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from jikoflow.models.enums import StepName, StepStatus
-from jikoflow.models.incidents.clocks import effective_status
+from jikoflow.models.incidents.clocks import shown_status
 from jikoflow.models.incidents.schemas import (
     FailedNotice,
     IncidentStatus,
@@ -43,8 +43,14 @@ def summary_of(incident: Incident, overdue: Sequence[StepName]) -> IncidentSumma
     )
 
 
-def incident_status_of(session: Session, incident: Incident, now: datetime) -> IncidentStatus:
-    """Everything `status` shows about one incident, as of `now`."""
+def incident_status_of(
+    session: Session, incident: Incident, now: datetime, *, appi: bool = True
+) -> IncidentStatus:
+    """Everything `status` shows about one incident, as of `now`; `appi`: with 甲's APPI
+    clocks (they are 甲's duties, shown to 甲's people)."""
+    from jikoflow.models.facts.store import decisions_view
+
+    decided = decisions_view(session, incident, now=now)
     contract = session.get_one(Contract, incident.contract_id)
     steps = session.exec(select(Step).where(Step.incident_id == incident.id).order_by(col(Step.id)))
     reports = session.exec(
@@ -70,10 +76,21 @@ def incident_status_of(session: Session, incident: Incident, now: datetime) -> I
     views = [
         StepView(
             name=s.name,
-            status=effective_status(s.status, s.due_at, now, closed=incident.closed_at is not None),
+            status=(
+                shown := shown_status(
+                    s.name,
+                    s.status,
+                    s.due_at,
+                    now,
+                    closed=incident.closed_at is not None,
+                    contained=incident.contained_at is not None,
+                )
+            ),
             due_at=s.due_at,
             warn_at=s.warn_at,
-            done_at=s.done_at,
+            # Containment is done when contained; its clock was met by the first measure.
+            done_at=s.done_at if shown is StepStatus.DONE else None,
+            clock_met_at=s.done_at,
         )
         for s in steps
     ]
@@ -117,6 +134,15 @@ def incident_status_of(session: Session, incident: Incident, now: datetime) -> I
                 if status in _STUCK
             ],
         ),
+        outcome=decided.outcome,
+        outcome_reason=decided.outcome_reason,
+        facts=decided.facts,
+        facts_revision=decided.facts_revision,
+        appi=decided.appi if appi else None,
+        instructions=decided.instructions,
+        publication=decided.publication,
+        reclassifications=decided.reclassifications,
+        reviews=decided.reviews,
     )
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, SQLModel, col, select
 
 from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
-from jikoflow.models.incidents.clocks import effective_status
+from jikoflow.models.incidents.clocks import shown_status
 from jikoflow.models.incidents.tables import Incident, Report, Step
 from jikoflow.models.outbox.tables import Notification, Transport
 from jikoflow.models.parties.tables import Contract, Organization, Person
@@ -51,6 +51,7 @@ class NoticeEvent(StrEnum):
     PUBLICATION = "publication"  # 甲 decided on publication (Art. 25)
     APPI_PRELIMINARY = "appi_preliminary"  # 甲's 速報 to the PPC is due soon
     APPI_FINAL = "appi_final"  # 甲's 確報 to the PPC is due soon
+    UPSTREAM_UNNOTIFIED = "upstream_unnotified"  # a deeper tier's delegator was not told (15(3))
 
 
 class Subject(StrEnum):
@@ -194,7 +195,18 @@ def build_facts(
     """The facts from rows already loaded — the free-text columns are never read; `names` are
     the people who acknowledged reports, by id."""
     step_facts = tuple(
-        StepFact(name=s.name, status=effective_status(s.status, s.due_at, now), due_at=s.due_at)
+        StepFact(
+            name=s.name,
+            status=shown_status(
+                s.name,
+                s.status,
+                s.due_at,
+                now,
+                closed=incident.closed_at is not None,
+                contained=incident.contained_at is not None,
+            ),
+            due_at=s.due_at,
+        )
         for s in steps
     )
     chosen = next((s for s in step_facts if s.name == step), None)

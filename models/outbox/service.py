@@ -341,8 +341,20 @@ def _settle_report(
     step = session.exec(
         select(Step).where(Step.incident_id == report.incident_id, Step.name == StepName.REPORT)
     ).first()
-    if step is not None and status is OutboxStatus.SENT and step.status is StepStatus.PENDING:
-        step.status = StepStatus.IN_PROGRESS
+    if step is not None and status is OutboxStatus.SENT and step.status is not StepStatus.DONE:
+        # The duty is to report (Art. 24 (1)): done once every report is delivered; each
+        # recipient's acknowledgement is tracked on its report, not as a condition of the step.
+        session.flush()
+        states = session.exec(
+            select(Report.status).where(Report.incident_id == report.incident_id)
+        ).all()
+        if all(s in (ReportStatus.DELIVERED, ReportStatus.ACKNOWLEDGED) for s in states):
+            step.status = StepStatus.DONE
+            step.done_at = now
+            detail = {"step": str(step.name)}
+            record_event(session, report.incident_id, "step_done", at=now, detail=detail)
+        else:
+            step.status = StepStatus.IN_PROGRESS
         session.add(step)
 
 

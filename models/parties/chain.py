@@ -84,6 +84,13 @@ class Chain:
         """The supervisors of `org` up to and including 乙 (not 甲)."""
         return self.path_to_client(org)[1:-1]
 
+    def unnotified_tiers(self, org: str) -> list[Tier]:
+        """Deeper tiers (再々委託 and below) on the path of `org` with no record that the
+        delegator above their delegator was notified (Art. 15 (3)), nearest to 乙 first."""
+        path = self.path_to_client(org)  # org, …, 乙, 甲: depth = len(path) - 1 - index
+        deep = [o for i, o in enumerate(path) if len(path) - 1 - i >= 3]
+        return [self.tiers[o] for o in reversed(deep) if self.tiers[o].upstream_notified_at is None]
+
     def unapproved_tiers(self, org: str, on: date) -> list[Tier]:
         """Tiers on the path of `org` that 甲 had not approved on `on` (Art. 15 violations)."""
         path = self.path_to_client(org)

@@ -35,6 +35,9 @@ class OrgNode(ReadModel):
     approved_at: date | None
     upstream_notified_at: date | None
     unapproved: bool
+    # A deeper tier (再々委託 and below) with no record that its delegator's own delegator was
+    # notified (Art. 15 (3)).
+    upstream_notice_missing: bool = False
 
 
 class ContractTree(ReadModel):

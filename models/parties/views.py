@@ -40,6 +40,10 @@ def contract_tree(session: Session, contract: Contract) -> ContractTree:
                 approved_at=tier.approved_at if tier else None,
                 upstream_notified_at=tier.upstream_notified_at if tier else None,
                 unapproved=tier is not None and tier.approved_at is None,
+                # Depth 3 is the first 再々委託先 (甲 0, 乙 1, 再委託先 2).
+                upstream_notice_missing=(
+                    depth >= 3 and tier is not None and tier.upstream_notified_at is None
+                ),
             )
         )
         stack.extend((c, org_id, depth + 1) for c in reversed(chain.children_of(org_id)))

@@ -83,6 +83,15 @@ def test_not_an_incident_from_facts_to_acceptance(incident: str, cli: Cli) -> No
     accepted = _ok(cli("accept", incident, "--by", "tanaka", "--json")).json()
     assert accepted["outcome"] == "not_an_incident"
     assert accepted["state"] == "closed"
+    status = _ok(cli("status", incident, "--json")).json()
+    assert status["outcome"] == "not_an_incident"
+    assert status["outcome_reason"] == "用紙は庁舎内で見つかった"
+    assert status["facts"]["items"] == ["氏名", "住所"]
+    assert status["kind"] == "erasure"
+    assert status["appi"]["reportable"] is False
+    assert "該当なし" in _ok(cli("status", incident)).out
+    # 甲's APPI clocks are 甲's duty: shown to 甲's people and the operator only.
+    assert _ok(cli("status", incident, "--json", "--by", "watanabe")).json()["appi"] is None
     era = _ok(cli("record", incident, "--dates", "era")).out
     assert "令和" in era
 
@@ -171,3 +180,106 @@ def test_bad_input_is_one_line_naming_the_option_and_changes_nothing(
     assert option in result.err, result.err
     after: Any = snapshot()
     assert after == before
+
+
+def test_steps_as_the_clause_reads(
+    sqlite_env: Env, slack_env: object, cli: Cli, parties_file: Path
+) -> None:
+    """Reports delivered: the report step is done, acknowledgements tracked per recipient.
+    A first measure meets the containment clock; the step shows in progress until --done."""
+    assert cli("parties", "load", parties_file).code == 0
+    declared = _ok(
+        cli(
+            "declare",
+            "--contract",
+            "C-2026-001",
+            "--org",
+            "delta",
+            "--kind",
+            "leak",
+            "--summary",
+            "x",
+            "--discovered-at",
+            "2026-11-27T09:00:00+09:00",
+            "--no-flow",
+            "--json",
+        )
+    ).json()
+    incident = declared["id"]
+    _ok(cli("sweep"))
+    _ok(cli("contain", incident, "--action", "回収"))
+    later = "2099-01-01T00:00:00+09:00"
+    status = _ok(cli("status", incident, "--json", "--now", later)).json()
+    steps = {s["name"]: s for s in status["steps"]}
+    assert steps["report"]["status"] == "done"
+    assert all(r["status"] == "delivered" for r in status["reports"])
+    assert all(r["acknowledged_by"] is None for r in status["reports"])
+    assert steps["containment"]["status"] == "in_progress"
+    assert steps["containment"]["clock_met_at"] is not None
+    assert steps["containment"]["done_at"] is None
+    _ok(cli("ack", incident, "--org", "nerima", "--by", "tanaka"))
+    _ok(cli("contain", incident, "--action", "完了", "--done"))
+    status = _ok(cli("status", incident, "--json")).json()
+    steps = {s["name"]: s for s in status["steps"]}
+    assert steps["containment"]["status"] == "done"
+    nerima = next(r for r in status["reports"] if r["to"] == "nerima")
+    assert nerima["acknowledged_by"] == "tanaka"
+
+
+def test_a_deeper_tier_without_notice_upward_is_flagged_and_told_to_the_contractor(
+    sqlite_env: Env, cli: Cli, parties_variant: Callable[..., Path]
+) -> None:
+    from sqlmodel import select
+
+    from jikoflow.models.db import reading
+    from jikoflow.models.outbox.tables import Notification
+
+    def unnotified(data: dict[str, Any]) -> None:
+        for edge in data["contracts"][0]["delegations"]:
+            if edge["to"] == "delta":
+                edge.pop("upstream_notified_at", None)
+
+    assert cli("parties", "load", parties_variant(unnotified)).code == 0
+    (tree,) = _ok(cli("parties", "show", "--json")).json()
+    flagged = {o["id"] for o in tree["organizations"] if o["upstream_notice_missing"]}
+    assert flagged == {"delta"}
+    assert "Art. 15 (3)" in _ok(cli("parties", "show")).out
+    at_gamma = _ok(
+        cli(
+            "declare",
+            "--contract",
+            "C-2026-001",
+            "--org",
+            "gamma",
+            "--kind",
+            "leak",
+            "--summary",
+            "秘密",
+            "--no-flow",
+            "--json",
+        )
+    ).json()["id"]
+    at_delta = _ok(
+        cli(
+            "declare",
+            "--contract",
+            "C-2026-001",
+            "--org",
+            "delta",
+            "--kind",
+            "leak",
+            "--summary",
+            "秘密",
+            "--no-flow",
+            "--json",
+        )
+    ).json()["id"]
+    with reading(sqlite_env.url) as session:
+        told = session.exec(
+            select(Notification).where(Notification.event == "upstream_unnotified")
+        ).all()
+    # Declaring below the unnotified tier tells 乙 (acme), naming the tier only; above it, nothing.
+    assert {(n.incident_id, n.org_id) for n in told} == {(at_delta, "acme")}
+    assert all(n.facts["party_id"] == "delta" for n in told)
+    assert all("秘密" not in str(n.facts) for n in told)
+    assert at_gamma

@@ -37,13 +37,16 @@ from jikoflow.models.facts.schemas import (
 )
 from jikoflow.models.facts.store import decisions_view, facts_history
 from jikoflow.models.facts.tables import RecordReview
+from jikoflow.models.incidents import service as incidents
 from jikoflow.models.incidents.service import get_incident, get_step
+from jikoflow.models.incidents.tables import Report
 from jikoflow.models.outbox.tables import Notification
 from jikoflow.models.parties.file import read_parties
 from jikoflow.models.parties.service import load_parties
 from jikoflow.models.response import service as response
 from jikoflow.models.response.schemas import SubmitInput
 from jikoflow.models.times import TOKYO
+from jikoflow.sweep import queue_due
 from tests import acts
 from tests.conftest import SAMPLE_PARTIES
 from tests.integration.conftest import table_rows
@@ -441,3 +444,103 @@ def test_measures_stay_tracked_after_acceptance_with_evidence(
         return acts.contain(session, incident_id, "x")
 
     assert _refused(db_url, contain_after_closing, Conflict) == "id"
+
+
+# --- status carries the outcome, the facts, 甲's APPI clocks and decisions ---------------------
+
+
+def test_status_shows_appi_clocks_to_the_client_across_the_year_end(db_url: str) -> None:
+    declared = datetime(2026, 12, 28, 1, 0, tzinfo=UTC)  # Monday 10:00 in Tokyo
+    with transaction(db_url) as session:
+        load_parties(session, read_parties(SAMPLE_PARTIES))
+        incident_id = acts.declare(session, org="gamma", by="ito", now=declared).incident.id
+        facts.record_facts(
+            session,
+            actor=person("ito"),
+            incident_id=incident_id,
+            data=parse_facts({"people": 101, "my_number": False}),
+            now=declared,
+        )
+        (report,) = session.exec(
+            select(Report).where(Report.incident_id == incident_id, Report.recipient_id == "nerima")
+        )
+        report.delivered_at = declared + timedelta(minutes=5)
+        session.add(report)
+        acts.ack(session, incident_id, "nerima", by="tanaka", now=declared + timedelta(minutes=9))
+    with transaction(db_url) as session:
+        seen = incidents.incident_status(
+            session, actor=person("tanaka"), incident_id=incident_id, now=declared
+        )
+        hidden = incidents.incident_status(
+            session, actor=person("ito"), incident_id=incident_id, now=declared
+        )
+    assert seen.appi is not None
+    assert seen.appi.reportable
+    assert [str(r) for r in seen.appi.reasons] == ["people_over_100"]
+    # 3 days after Monday 28 December is Thursday 31 December, closed: 4 January (Monday).
+    assert seen.appi.preliminary_due_on == date(2027, 1, 4)
+    assert seen.appi.final_due_on == date(2027, 1, 27)
+    assert seen.facts.people == 101
+    assert seen.facts_revision == 1
+    assert seen.outcome is Outcome.INCIDENT
+    nerima = next(r for r in seen.reports if r.to == "nerima")
+    assert nerima.acknowledged_by == "tanaka"
+    assert hidden.appi is None
+    dumped = seen.model_dump(mode="json")
+    assert {"outcome", "facts", "appi", "instructions", "publication"} <= set(dumped)
+    assert dumped["appi"]["preliminary_due_at"].startswith("2027-01-04T23:59:59")
+
+
+# --- the sweep: instructions and 甲's APPI reports ------------------------------------------
+
+
+def test_the_sweep_reminds_instructions_and_the_clients_ppc_reports_once(
+    db_url: str, incident_id: str
+) -> None:
+    with transaction(db_url) as session:
+        facts.instruct(
+            session,
+            actor=person("tanaka"),
+            incident_id=incident_id,
+            data=InstructInput(text=SECRET, due=date(2026, 11, 30)),
+            now=T0,
+        )
+        facts.record_facts(
+            session,
+            actor=person("ito"),
+            incident_id=incident_id,
+            data=parse_facts({"sensitive": True}),
+            now=T0,
+        )
+        (report,) = session.exec(
+            select(Report).where(Report.incident_id == incident_id, Report.recipient_id == "nerima")
+        )
+        # Delivered on Wednesday 25th: 速報 due 3 days later, on Saturday, closed — so Monday.
+        report.delivered_at = T0 + timedelta(minutes=5)
+        session.add(report)
+
+    def swept(at: datetime) -> dict[str, int]:
+        return queue_due(db_url, now=at)
+
+    assert swept(T0 + timedelta(hours=1))["decisions"] == 0
+    # Sunday 29th: the instruction is due tomorrow — gamma and 乙 (acme) are reminded.
+    sunday = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
+    assert swept(sunday)["decisions"] == 2
+    assert swept(sunday)["decisions"] == 0
+    # Monday 30th 10:00 in Tokyo: 甲's 速報 is due by the end of the day.
+    monday = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
+    assert swept(monday)["decisions"] == 1
+    assert swept(monday)["decisions"] == 0
+    with transaction(db_url) as session:
+        (appi,) = _notices(session, incident_id, "appi_preliminary")
+        assert appi.org_id == "nerima"
+        assert appi.facts["due_at"].startswith("2026-11-30T23:59:59")
+    # Tuesday 1st: overdue — escalated once to the same organisations.
+    tuesday = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    assert swept(tuesday)["decisions"] == 2
+    assert swept(tuesday)["decisions"] == 0
+    with transaction(db_url) as session:
+        due = _notices(session, incident_id, "instruction_due")
+        late = _notices(session, incident_id, "instruction_overdue")
+        assert {n.org_id for n in due} == {n.org_id for n in late} == {"gamma", "acme"}
+        assert all(SECRET not in str(n.facts) for n in [*due, *late])

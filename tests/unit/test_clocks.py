@@ -9,7 +9,7 @@ import pytest
 
 from jikoflow.models.enums import StepName, StepStatus
 from jikoflow.models.errors import BadInput
-from jikoflow.models.incidents.clocks import deadlines, effective_status
+from jikoflow.models.incidents.clocks import deadlines, effective_status, shown_status
 from jikoflow.models.incidents.service import new_incident_id
 from jikoflow.models.times import parse_when
 
@@ -104,3 +104,30 @@ def test_incident_ids_carry_the_tokyo_date_of_declaration() -> None:
 def test_incident_ids_do_not_repeat() -> None:
     moment = datetime(2026, 5, 1, tzinfo=UTC)
     assert len({new_incident_id(moment) for _ in range(200)}) == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "stored", "hours_after", "closed", "contained", "shown"),
+    [
+        # The first measure met the 1-hour clock: 「措置中」 until contained, never overdue.
+        (StepName.CONTAINMENT, StepStatus.DONE, 5, False, False, StepStatus.IN_PROGRESS),
+        (StepName.CONTAINMENT, StepStatus.DONE, 5, False, True, StepStatus.DONE),
+        (StepName.CONTAINMENT, StepStatus.PENDING, 5, False, False, StepStatus.OVERDUE),
+        (StepName.CONTAINMENT, StepStatus.PENDING, 0, False, False, StepStatus.PENDING),
+        # A closed incident is never overdue.
+        (StepName.RECORD, StepStatus.IN_PROGRESS, 24 * 60, True, True, StepStatus.IN_PROGRESS),
+        (StepName.REPORT, StepStatus.IN_PROGRESS, 5, False, False, StepStatus.OVERDUE),
+        (StepName.REPORT, StepStatus.DONE, 5, False, False, StepStatus.DONE),
+    ],
+)
+def test_steps_show_as_the_clause_reads(
+    name: StepName,
+    stored: StepStatus,
+    hours_after: int,
+    closed: bool,
+    contained: bool,
+    shown: StepStatus,
+) -> None:
+    due = DISCOVERED + timedelta(hours=1)
+    now = DISCOVERED + timedelta(hours=hours_after)
+    assert shown_status(name, stored, due, now, closed=closed, contained=contained) is shown

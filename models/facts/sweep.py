@@ -1,0 +1,150 @@
+"""The clocks of 甲's decisions in the sweep: instructions (Art. 22) reminded before their due
+day and escalated after it, and 甲's APPI reports (速報/確報) reminded to 甲's managers before
+they are due (DESIGN.md §6).
+
+Every message is queued once: its outbox key names the instruction or report stage, so a sweep
+run again (or by another node) queues nothing more. Messages carry names, states and due times
+only — never an instruction's text or a fact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from jikoflow.models.calendar import end_of_day
+from jikoflow.models.enums import AppiStage
+from jikoflow.models.facts.appi import PERSONAL_DATA_KINDS, assess_appi
+from jikoflow.models.facts.store import facts_of, latest_facts
+from jikoflow.models.facts.tables import Instruction
+from jikoflow.models.incidents.tables import Incident, Report
+from jikoflow.models.outbox.facts import NoticeEvent, enqueue, facts_for
+from jikoflow.models.parties.queries import managers_of
+from jikoflow.models.parties.tables import Contract, Organization
+from jikoflow.models.times import tokyo_day
+
+# An instruction is reminded from the day before its due day; escalated once that day is over.
+INSTRUCTION_REMIND_DAYS = 1
+# 甲 is reminded this long before each report to the Commission is due.
+APPI_REMIND_BEFORE = {AppiStage.PRELIMINARY: timedelta(days=1), AppiStage.FINAL: timedelta(days=3)}
+_APPI_EVENTS = {
+    AppiStage.PRELIMINARY: NoticeEvent.APPI_PRELIMINARY,
+    AppiStage.FINAL: NoticeEvent.APPI_FINAL,
+}
+# 確報 is due at most 60 days (+ closed days) after 甲 learned of it: older reports need nothing.
+_APPI_HORIZON = timedelta(days=70)
+
+
+@dataclass(frozen=True)
+class DecisionAlerts:
+    """What one pass queued (messages, one per recipient organisation)."""
+
+    instruction_reminders: int = 0
+    instruction_escalations: int = 0
+    appi_reminders: int = 0
+
+    @property
+    def total(self) -> int:
+        """Every message queued."""
+        return self.instruction_reminders + self.instruction_escalations + self.appi_reminders
+
+
+def sweep_decisions(
+    session: Session, now: datetime, *, incident_id: str | None = None
+) -> DecisionAlerts:
+    """Queue the instruction and APPI alerts due at `now` (of one incident, or all)."""
+    reminders, escalations = _instructions(session, now, incident_id)
+    return DecisionAlerts(
+        instruction_reminders=reminders,
+        instruction_escalations=escalations,
+        appi_reminders=_appi(session, now, incident_id),
+    )
+
+
+def _instructions(session: Session, now: datetime, incident_id: str | None) -> tuple[int, int]:
+    today = tokyo_day(now)
+    query = select(Instruction, Incident).join(
+        Incident, col(Incident.id) == Instruction.incident_id
+    )
+    query = query.where(
+        col(Instruction.done_at).is_(None),
+        col(Instruction.due_date).is_not(None),
+        col(Instruction.escalated_at).is_(None),
+    )
+    if incident_id is not None:
+        query = query.where(Instruction.incident_id == incident_id)
+    reminded = escalated = 0
+    for row, incident in session.exec(query).all():
+        assert row.due_date is not None
+        if today > row.due_date:
+            event, level = NoticeEvent.INSTRUCTION_OVERDUE, "escalated_at"
+        elif (
+            today >= row.due_date - timedelta(days=INSTRUCTION_REMIND_DAYS) and not row.reminded_at
+        ):
+            event, level = NoticeEvent.INSTRUCTION_DUE, "reminded_at"
+        else:
+            continue
+        sent = _to_responders(session, incident, event, row, now)
+        setattr(row, level, now)
+        session.add(row)
+        if event is NoticeEvent.INSTRUCTION_OVERDUE:
+            escalated += sent
+        else:
+            reminded += sent
+    return reminded, escalated
+
+
+def _to_responders(
+    session: Session, incident: Incident, event: NoticeEvent, row: Instruction, now: datetime
+) -> int:
+    """The incident's organisation and 乙 hear that instruction `row` is due (not what it says)."""
+    contract = session.get_one(Contract, incident.contract_id)
+    orgs = [incident.org_id, *([contract.contractor_id] if contract.contractor_id else [])]
+    due = end_of_day(row.due_date) if row.due_date else None
+    base = facts_for(session, incident, event, now=now).model_copy(update={"due_at": due})
+    count = 0
+    for org_id in dict.fromkeys(orgs):
+        org = session.get_one(Organization, org_id)
+        facts = base.model_copy(update={"recipient_id": org.id, "recipient_name": org.name})
+        if enqueue(session, facts, org, key_suffix=f"{row.number}:{org.id}"):
+            count += 1
+    return count
+
+
+def _appi(session: Session, now: datetime, incident_id: str | None) -> int:
+    """Remind 甲's managers of each report to the Commission due soon."""
+    query = (
+        select(Incident, Report, Contract)
+        .join(Report, col(Report.incident_id) == Incident.id)
+        .join(Contract, col(Contract.id) == Incident.contract_id)
+        .where(
+            col(Report.recipient_id) == col(Contract.client_id),
+            col(Incident.is_drill).is_(False),
+            col(Incident.kind).in_(sorted(PERSONAL_DATA_KINDS)),
+            col(Report.delivered_at) >= now - _APPI_HORIZON,
+        )
+    )
+    if incident_id is not None:
+        query = query.where(Incident.id == incident_id)
+    queued = 0
+    for incident, report, contract in session.exec(query).all():
+        client = session.get_one(Organization, contract.client_id)
+        facts = facts_of(latest_facts(session, incident.id))
+        appi = assess_appi(
+            facts, kind=incident.kind, learned_at=report.delivered_at, sector=client.sector
+        )
+        dues = {AppiStage.PRELIMINARY: appi.preliminary_due_at, AppiStage.FINAL: appi.final_due_at}
+        for stage, due in dues.items():
+            if due is None or not (due - APPI_REMIND_BEFORE[stage] <= now <= due):
+                continue
+            mentions = [
+                p.slack_user for p in managers_of(session, [client.id])[client.id] if p.slack_user
+            ]
+            base = facts_for(
+                session, incident, _APPI_EVENTS[stage], recipient=client, mentions=mentions, now=now
+            )
+            if enqueue(session, base.model_copy(update={"due_at": due}), client, key_suffix=stage):
+                queued += 1
+    return queued
