@@ -30,6 +30,8 @@ from jikoflow.models.errors import BadInput
 from jikoflow.models.parties.chain import Chain
 from jikoflow.models.parties.queries import chain_for, get_contract, organizations_by_id
 from jikoflow.models.parties.tables import Contract
+from jikoflow.models.policy.schemas import ClosedDayRule
+from jikoflow.models.policy.service import contract_policy
 
 Latest = dict[tuple[DrillType, str], datetime]
 
@@ -71,11 +73,13 @@ def _latest(session: Session, contract_id: str) -> Latest:
     return latest
 
 
-def _planned(plans: list[DrillPlan], chain: Chain, now: datetime) -> Latest:
+def _planned(
+    plans: list[DrillPlan], chain: Chain, now: datetime, closed_days: ClosedDayRule | None = None
+) -> Latest:
     """Per (type, organisation): the next planned drill that will reach it."""
     nearest: Latest = {}
     for plan in plans:
-        upcoming = next_runs(plan.cron, plan.timezone, now)
+        upcoming = next_runs(plan.cron, plan.timezone, now, closed_days=closed_days)
         if not upcoming:
             continue
         for org in _reached(plan, chain):
@@ -140,7 +144,8 @@ def _contract_rows(
         DrillType.TABLETOP: policy.tabletop_months if policy else DEFAULT_TABLETOP_MONTHS,
     }
     latest = _latest(session, contract.id)
-    planned = _planned(plans, chain, now)
+    closed_days = contract_policy(session, contract.id).drills.closed_days
+    planned = _planned(plans, chain, now, closed_days)
     orgs = organizations_by_id(session, chain.members())
     rows = []
     for org in chain.members()[1:]:

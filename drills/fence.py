@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from jikoflow.drills.lease import Holder, holds
-from jikoflow.drills.plans import MISFIRE_GRACE, parse_cron
+from jikoflow.drills.plans import MISFIRE_GRACE, plan_trigger
 from jikoflow.drills.tables import Drill, DrillPlan
+from jikoflow.models.policy.schemas import ClosedDayRule
+from jikoflow.models.policy.service import contract_policy
 
 _holder: Holder | None = None
 _lock = threading.Lock()
@@ -29,9 +31,11 @@ def hold_for_plans(holder: Holder | None) -> None:
         _holder = holder
 
 
-def occurrence(plan: DrillPlan, now: datetime) -> datetime | None:
+def occurrence(
+    plan: DrillPlan, now: datetime, closed_days: ClosedDayRule | None = None
+) -> datetime | None:
     """The plan's latest scheduled time at or before `now`, within the misfire grace time."""
-    trigger = parse_cron(plan.cron, plan.timezone)
+    trigger = plan_trigger(plan.cron, plan.timezone, closed_days)
     latest: datetime | None = None
     previous: datetime | None = None
     moment = now - MISFIRE_GRACE
@@ -50,7 +54,7 @@ def may_fire(session: Session, plan_id: int, now: datetime) -> bool:
     plan = session.get(DrillPlan, plan_id)
     if plan is None:
         return True  # removed: starting it reports that
-    since = occurrence(plan, now)
+    since = occurrence(plan, now, contract_policy(session, plan.contract_id).drills.closed_days)
     if since is None:
         return True
     fired = session.exec(

@@ -38,6 +38,7 @@ from jikoflow.drills.schemas import (
 from jikoflow.models.access import Principal, require_operator
 from jikoflow.models.errors import NotFound
 from jikoflow.models.guard import visible_orgs
+from jikoflow.models.policy.service import contract_policy
 from jikoflow.models.types import utcnow
 
 
@@ -52,8 +53,9 @@ def plan_drill(
     check_type(data.type, data.scenario)
     scenario = scenario_ref(data.scenario) if data.scenario is not None else None
     plan = create_plan(session, data, scenario=scenario, actor=actor.actor, now=now or utcnow())
+    closed_days = contract_policy(session, plan.contract_id).drills.closed_days
     with session_jobs(session) as jobs:
-        schedule_plan(jobs, plan)
+        schedule_plan(jobs, plan, closed_days=closed_days)
         return plan_view(plan, next_run_of(jobs, plan))
 
 

@@ -20,15 +20,18 @@ import sqlalchemy as sa
 from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session, col, select
 
+from jikoflow.drills.calendar_trigger import BusinessDayTrigger
 from jikoflow.drills.rules import JOBS_TABLE
 from jikoflow.drills.schemas import PlanInput, PlanView
 from jikoflow.drills.tables import DrillPlan
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.db import get_engine
 from jikoflow.models.errors import BadInput, NotFound
+from jikoflow.models.policy.schemas import ClosedDayRule
 from jikoflow.models.times import TOKYO
 
 PLAN_JOB = "jikoflow.drills.jobs:fire_plan"
@@ -80,6 +83,15 @@ def crontab_weekdays(field: str) -> str:
     return ",".join(_DAYS[d] for d in sorted(days))
 
 
+def plan_trigger(
+    expr: str, tz: str = "Asia/Tokyo", closed_days: ClosedDayRule | None = None
+) -> BaseTrigger:
+    """A plan's schedule: the cron expression, and with a `closed_days` rule its fire times on
+    closed days moved to the next business day or skipped."""
+    cron = parse_cron(expr, tz)
+    return cron if closed_days is None else BusinessDayTrigger(cron, closed_days)
+
+
 def parse_cron(expr: str, tz: str = "Asia/Tokyo") -> CronTrigger:
     """A standard five-field crontab expression in `tz`, or a refusal naming the expression."""
     timezone = zone(tz)
@@ -96,9 +108,15 @@ def parse_cron(expr: str, tz: str = "Asia/Tokyo") -> CronTrigger:
         raise BadInput("cron", f"{expr!r}: {exc}") from None
 
 
-def next_runs(expr: str, tz: str, after: datetime, count: int = 1) -> list[datetime]:
-    """The next `count` fire times of a plan after `after`."""
-    trigger = parse_cron(expr, tz)
+def next_runs(
+    expr: str,
+    tz: str,
+    after: datetime,
+    count: int = 1,
+    closed_days: ClosedDayRule | None = None,
+) -> list[datetime]:
+    """The next `count` fire times of a plan after `after` (on business days with a rule)."""
+    trigger = plan_trigger(expr, tz, closed_days)
     out: list[datetime] = []
     previous: datetime | None = None
     moment = after
@@ -129,12 +147,18 @@ def scheduler_options_for(store: SQLAlchemyJobStore) -> dict[str, Any]:
     }
 
 
-def schedule_plan(scheduler: BaseScheduler, plan: DrillPlan, func: Any = PLAN_JOB) -> None:
-    """Write (or rewrite) the plan's job: explicit id, coalesced, with a misfire grace time."""
+def schedule_plan(
+    scheduler: BaseScheduler,
+    plan: DrillPlan,
+    func: Any = PLAN_JOB,
+    closed_days: ClosedDayRule | None = None,
+) -> None:
+    """Write (or rewrite) the plan's job: explicit id, coalesced, with a misfire grace time;
+    on the business calendar when the contract's policy gives a `closed_days` rule."""
     assert plan.id is not None
     scheduler.add_job(
         func,
-        trigger=parse_cron(plan.cron, plan.timezone),
+        trigger=plan_trigger(plan.cron, plan.timezone, closed_days),
         args=[plan.id],
         id=job_id(plan.id),
         name=f"{plan.type} drill for {plan.contract_id}",

@@ -52,7 +52,8 @@ def test_a_plan_is_a_job_in_the_database_with_its_next_run(loaded_env: Env, cli:
     with time_machine.travel(MONDAY_9, tick=False):
         made = plan(cli, "--type", "contact", "--cron", "0 10 1 */6 *")
         listed = cli("drill", "plans", "--json").json()
-    assert made["next_run"] == "2027-01-01T10:00:00+09:00"
+    # 1 January is closed (元日, 12/29–1/3): by the default policy the run moves to Monday 4th.
+    assert made["next_run"] == "2027-01-04T10:00:00+09:00"
     assert listed == [made]
     with get_engine(loaded_env.url).connect() as conn:
         rows = conn.execute(sa.text(f"SELECT id FROM {JOBS_TABLE}")).scalars().all()
@@ -60,7 +61,7 @@ def test_a_plan_is_a_job_in_the_database_with_its_next_run(loaded_env: Env, cli:
     # A scheduler started later (a restart) finds the same job, due at the same time.
     with job_store(loaded_env.url) as store:
         job = store.get_job(job_id(int(str(made["id"]))))
-        assert job.next_run_time == datetime(2027, 1, 1, 1, 0, tzinfo=UTC)
+        assert job.next_run_time == datetime(2027, 1, 4, 1, 0, tzinfo=UTC)
         assert (job.coalesce, job.misfire_grace_time) == (True, 24 * 3600)
 
 

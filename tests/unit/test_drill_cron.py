@@ -75,3 +75,37 @@ def test_bad_expressions_are_refused_by_name(expr: str, tz: str, field: str, wor
         parse_cron(expr, tz)
     assert caught.value.field == field
     assert words in caught.value.message
+
+
+def test_a_plan_date_on_a_closed_day_moves_or_is_skipped_by_the_policy() -> None:
+    """Quarterly on the 1st at 10:00: 1 January is closed (元日, and 12/29–1/3)."""
+    from jikoflow.models.policy.schemas import ClosedDayRule
+
+    after = datetime(2026, 12, 15, tzinfo=UTC)
+    plain = next_runs("0 10 1 */3 *", "Asia/Tokyo", after, 2)
+    moved = next_runs("0 10 1 */3 *", "Asia/Tokyo", after, 2, ClosedDayRule.NEXT_BUSINESS_DAY)
+    skipped = next_runs("0 10 1 */3 *", "Asia/Tokyo", after, 2, ClosedDayRule.SKIP)
+    assert local(plain) == ["Fri 2027-01-01 10:00", "Thu 2027-04-01 10:00"]
+    assert local(moved) == ["Mon 2027-01-04 10:00", "Thu 2027-04-01 10:00"]
+    assert local(skipped) == ["Thu 2027-04-01 10:00", "Thu 2027-07-01 10:00"]
+
+
+def test_moved_runs_do_not_fire_twice_on_the_business_day() -> None:
+    """Daily at 09:00: Saturday's and Sunday's runs move to Monday, which fires once."""
+    from jikoflow.models.policy.schemas import ClosedDayRule
+
+    friday = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)  # Friday 10:00 in Tokyo
+    runs = next_runs("0 9 * * *", "Asia/Tokyo", friday, 3, ClosedDayRule.NEXT_BUSINESS_DAY)
+    assert local(runs) == ["Mon 2026-11-30 09:00", "Tue 2026-12-01 09:00", "Wed 2026-12-02 09:00"]
+
+
+def test_the_calendar_trigger_survives_the_job_store() -> None:
+    import pickle
+
+    from jikoflow.drills.plans import plan_trigger
+    from jikoflow.models.policy.schemas import ClosedDayRule
+
+    trigger = plan_trigger("0 10 1 */3 *", "Asia/Tokyo", ClosedDayRule.NEXT_BUSINESS_DAY)
+    again = pickle.loads(pickle.dumps(trigger))
+    after = datetime(2026, 12, 15, tzinfo=UTC)
+    assert again.get_next_fire_time(None, after) == trigger.get_next_fire_time(None, after)
