@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from jikoflow.models.calendar import add_business_days
 from jikoflow.models.enums import StepName, StepStatus
+from jikoflow.models.policy.schemas import ContractPolicy
+from jikoflow.models.times import TOKYO
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,27 @@ def deadlines(start: datetime, *, improper_purpose: bool = False) -> dict[StepNa
         name: Deadline(start + c.due_after - c.warn_before, start + c.due_after)
         for name, c in clocks.items()
     }
+
+
+def policy_deadlines(
+    start: datetime, policy: ContractPolicy, *, improper_purpose: bool = False
+) -> dict[StepName, Deadline]:
+    """Warn and due times of every step by the contract's policy: day-scale clocks count
+    Japanese business days (weekends, national holidays, 12/29–1/3 off) where it says
+    `business_days: true`, due at the time of day the clock started (Asia/Tokyo)."""
+    found: dict[StepName, Deadline] = {}
+    for name in DEFAULT_CLOCKS:
+        clock = policy.clocks.for_step(name, improper_purpose=improper_purpose)
+        assert clock.due is not None  # every Article 24 step has a due of its own
+        if clock.due.day_scale and policy.business_days:
+            local = start.astimezone(TOKYO)
+            day = add_business_days(local.date(), clock.due.amount)
+            due = local.replace(year=day.year, month=day.month, day=day.day)
+        else:
+            due = start + clock.due.as_timedelta()
+        warn = clock.warn.as_timedelta() if clock.warn is not None else timedelta(0)
+        found[name] = Deadline(max(start, due - warn), due)
+    return found
 
 
 def effective_status(

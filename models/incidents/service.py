@@ -20,7 +20,7 @@ from jikoflow.models.errors import BadInput, Forbidden, NotFound
 from jikoflow.models.guard import Subject, acting_person, authorize, visible_orgs
 from jikoflow.models.handoff.service import request_flow
 from jikoflow.models.handoff.tables import FlowName
-from jikoflow.models.incidents.clocks import deadlines
+from jikoflow.models.incidents.clocks import policy_deadlines
 from jikoflow.models.incidents.lifecycle import (
     Action,
     ReportEvent,
@@ -49,6 +49,7 @@ from jikoflow.models.parties.queries import (
     organizations_by_id,
 )
 from jikoflow.models.parties.tables import Organization, Person
+from jikoflow.models.policy.service import contract_policy
 from jikoflow.models.times import tokyo_day
 from jikoflow.models.types import utcnow
 
@@ -390,7 +391,11 @@ def _write(session: Session, chain: Chain, incident: Incident, org: Organization
     """The incident with its steps, one report per recipient, its audit event and messages."""
     session.add(incident)
     session.flush()
-    clocks = deadlines(incident.discovered_at, improper_purpose=incident.improper_purpose)
+    clocks = policy_deadlines(
+        incident.discovered_at,
+        contract_policy(session, incident.contract_id),
+        improper_purpose=incident.improper_purpose,
+    )
     session.add_all(
         Step(
             incident_id=incident.id,

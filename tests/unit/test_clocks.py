@@ -131,3 +131,29 @@ def test_steps_show_as_the_clause_reads(
     due = DISCOVERED + timedelta(hours=1)
     now = DISCOVERED + timedelta(hours=hours_after)
     assert shown_status(name, stored, due, now, closed=closed, contained=contained) is shown
+
+
+def test_the_policy_clocks_are_design_section_6_by_default() -> None:
+    from jikoflow.models.incidents.clocks import policy_deadlines
+    from jikoflow.models.policy.schemas import ContractPolicy
+
+    for improper in (False, True):
+        assert policy_deadlines(
+            DISCOVERED, ContractPolicy(), improper_purpose=improper
+        ) == deadlines(DISCOVERED, improper_purpose=improper)
+
+
+def test_day_scale_clocks_count_business_days_where_the_policy_says_so() -> None:
+    from jikoflow.models.incidents.clocks import policy_deadlines
+    from jikoflow.models.policy.schemas import ContractPolicy
+
+    # Friday 25 December 2026, 10:00 in Tokyo: 12/29–1/3 and the weekends are closed.
+    start = datetime(2026, 12, 25, 10, 0, tzinfo=TOKYO)
+    clocks = policy_deadlines(start, ContractPolicy(business_days=True))
+    # 14 business days: 28 Dec (1), then 4–8 Jan (2–6), 12–15 Jan (7–10; 11 Jan is 成人の日),
+    # 18–21 Jan (11–14).
+    assert clocks[StepName.ROOT_CAUSE].due_at == datetime(2027, 1, 21, 10, 0, tzinfo=TOKYO)
+    # Hour-scale clocks stay on the clock.
+    assert clocks[StepName.REPORT].due_at == start + timedelta(hours=1)
+    calendar = policy_deadlines(start, ContractPolicy())
+    assert calendar[StepName.ROOT_CAUSE].due_at == start + timedelta(days=14)
