@@ -361,6 +361,7 @@ def _measure(measure: PreventionMeasure, who: _Actors, now: datetime) -> Measure
         state=measure_state(measure.implemented_at, measure.due_date, now),
         implemented_at=measure.implemented_at,
         implemented_by=who(measure.implemented_by),
+        evidence=measure.evidence,
     )
 
 

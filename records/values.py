@@ -112,6 +112,7 @@ class Measure(_Frozen):
     state: MeasureState
     implemented_at: datetime | None
     implemented_by: Actor | None
+    evidence: str | None = None  # how the implementation is shown
 
 
 class Submission(_Frozen):

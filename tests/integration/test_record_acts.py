@@ -439,6 +439,11 @@ def test_measures_stay_tracked_after_acceptance_with_evidence(
     assert done.evidence == "点検記録 2026-12-01"
     with transaction(db_url) as session:
         assert get_incident(session, incident_id).state is IncidentState.CLOSED
+        for fmt in ("md", "html"):
+            shown = response.record_document(
+                session, actor=person("tanaka"), incident_id=incident_id, fmt=fmt
+            ).decode()
+            assert "点検記録 2026-12-01" in shown
 
     def contain_after_closing(session: Session) -> object:
         return acts.contain(session, incident_id, "x")
