@@ -170,6 +170,14 @@ def label(value: StrEnum, lang: Lang = Lang.JA) -> str:
     return table.get(value.value, str(value.value).replace("_", " "))
 
 
+def step_status_label(name: StrEnum | None, status: StrEnum, lang: Lang = Lang.JA) -> str:
+    """A step's status in words; containment under way reads 措置中 (measures taken, the damage
+    not contained yet), as the clause would say it."""
+    if str(name) == "containment" and str(status) == "in_progress":
+        return "措置中" if lang is Lang.JA else "measures under way"
+    return label(status, lang)
+
+
 def suspected_label(suspected: bool, lang: Lang = Lang.JA) -> str:
     """おそれ (suspected) or 発生 (confirmed)."""
     if lang is Lang.JA:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from jikoflow.models.enums import Lang, ReportStatus
 from jikoflow.models.outbox.facts import NoticeFacts, Subject
 from jikoflow.models.settings import DEFAULT_BASE_URL
-from jikoflow.models.terms import label, suspected_label
+from jikoflow.models.terms import label, step_status_label, suspected_label
 from jikoflow.notifications.messages import (
     awaits_ack,
     clip,
@@ -58,7 +58,7 @@ def _fields(facts: NoticeFacts, lang: Lang) -> list[tuple[str, str]]:
     if facts.recipient_name:
         rows.append((w["to"], plain_name(facts.recipient_name)))
     if facts.step is not None:
-        status = label(facts.step_status, lang) if facts.step_status else ""
+        status = step_status_label(facts.step, facts.step_status, lang) if facts.step_status else ""
         rows.append((w["step"], f"{label(facts.step, lang)} {status}".strip()))
     if facts.due_at is not None:
         rows.append((w["due"], format_time(facts.due_at, lang)))

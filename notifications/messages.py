@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from jikoflow.models.enums import Lang, ReportStatus
 from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, ReportFact, Subject
 from jikoflow.models.settings import DEFAULT_BASE_URL
-from jikoflow.models.terms import label, suspected_label
+from jikoflow.models.terms import label, step_status_label, suspected_label
 from jikoflow.notifications.base import (
     Actions,
     Button,
@@ -100,7 +100,9 @@ def lead(facts: NoticeFacts, lang: Lang = Lang.JA, *, plain: bool = False) -> st
         "kind": label(facts.kind, lang),
         "suspected": suspected_label(facts.suspected, lang),
         "step": label(facts.step, lang) if facts.step else label(facts.state, lang),
-        "status": label(facts.step_status, lang) if facts.step_status else w["none"],
+        "status": step_status_label(facts.step, facts.step_status, lang)
+        if facts.step_status
+        else w["none"],
         "due": format_time(facts.due_at, lang) if facts.due_at else w["none"],
         "version": str(facts.record_version) if facts.record_version else w["none"],
         "inject": str(facts.inject) if facts.inject else w["none"],
@@ -129,7 +131,7 @@ def _event_fields(facts: NoticeFacts, lang: Lang) -> list[tuple[str, str]]:
     if facts.recipient_name:
         rows.append((w["to"], _name(facts.recipient_name)))
     if facts.step is not None:
-        status = label(facts.step_status, lang) if facts.step_status else ""
+        status = step_status_label(facts.step, facts.step_status, lang) if facts.step_status else ""
         rows.append((w["step"], f"{label(facts.step, lang)} {status}".strip()))
     if facts.due_at is not None:
         rows.append((w["due"], format_time(facts.due_at, lang)))

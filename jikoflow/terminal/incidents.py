@@ -13,7 +13,7 @@ from rich.tree import Tree
 from jikoflow.models.enums import Lang
 from jikoflow.models.incidents.schemas import IncidentStatus, IncidentSummary
 from jikoflow.models.parties.schemas import ContractTree
-from jikoflow.models.terms import label, noun, suspected_label
+from jikoflow.models.terms import label, noun, step_status_label, suspected_label
 from jikoflow.models.times import tokyo_time
 
 STATUS_STYLE = {
@@ -56,7 +56,7 @@ def incident_panel(view: IncidentStatus, lang: Lang = Lang.JA) -> Panel:
     for s in view.steps:
         steps.add_row(
             label(s.name, lang),
-            _styled(label(s.status, lang), s.status),
+            _styled(step_status_label(s.name, s.status, lang), s.status),
             _styled(_when(s.due_at), s.status if s.status == "overdue" else ""),
             _when(s.done_at),
         )

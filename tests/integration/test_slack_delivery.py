@@ -79,7 +79,7 @@ def test_later_events_go_into_the_thread_and_the_card_is_updated(
         assert card["reply_count"] == 1
         # A first measure meets the clock, but the damage is not contained yet (no --done).
         shown = card["text"] + str(card["blocks"])
-        assert "被害拡大防止措置: 対応中" in shown
+        assert "被害拡大防止措置: 措置中" in shown
         assert "被害拡大防止措置: 完了" not in shown
     with reading(outbox_world.url) as session:
         from sqlmodel import select
