@@ -27,6 +27,7 @@ from jikoflow.web.ratelimit import SignInLimiter
 from jikoflow.web.routes import (
     account,
     api,
+    api_decisions,
     api_drills,
     api_incidents,
     api_records,
@@ -55,6 +56,7 @@ API_ROUTERS = [
     api_incidents.router,
     api_response.router,
     api_records.router,
+    api_decisions.router,
     api_drills.router,
 ]
 API_PREFIX = "/api/v1"
