@@ -25,6 +25,8 @@ from jikoflow.models.enums import (
 )
 from jikoflow.models.errors import NotFound
 from jikoflow.models.facts.rules import parse_facts
+from jikoflow.models.facts.schemas import ReturnInput
+from jikoflow.models.facts.service import return_record
 from jikoflow.models.facts.store import add_facts_revision
 from jikoflow.models.facts.tables import (
     Instruction,
@@ -290,23 +292,14 @@ def test_a_returned_version_and_the_next_one(db_url: str, incident_id: str) -> N
             fmt=RecordFormat.MD,
         )
         assert acts.submit(session, incident_id, by="suzuki", now=at).sha256 == sha256_of(content)
-        session.add(
-            RecordReview(
-                incident_id=incident_id,
-                version=1,
-                outcome=Outcome.INCIDENT,
-                submitted_at=at,
-                submitted_by="suzuki",
-                answer=ReviewAnswer.RETURNED,
-                answered_at=at + timedelta(days=1),
-                answered_by="tanaka",
-                answer_reason="本人の数の根拠を示すこと",
-            )
+        # 甲 returns it through the service, which keeps the answer on the version's review.
+        return_record(
+            session,
+            actor=person("tanaka"),
+            incident_id=incident_id,
+            data=ReturnInput(reason="本人の数の根拠を示すこと"),
+            now=at + timedelta(days=1),
         )
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
-        incident.state = IncidentState.OPEN
-        session.add(incident)
     with transaction(db_url) as session:
         draft = record_data(session, incident_id, now=at + timedelta(days=2))
     text = render_text(draft, fmt=RecordFormat.MD)
