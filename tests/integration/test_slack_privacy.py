@@ -18,9 +18,22 @@ from datetime import datetime, timedelta
 from faker import Faker
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlmodel import Session
 
+from jikoflow.models.access import person
 from jikoflow.models.db import transaction
+from jikoflow.models.enums import Publication
+from jikoflow.models.facts import service as facts_service
+from jikoflow.models.facts.schemas import (
+    Facts,
+    InstructInput,
+    InstructionDoneInput,
+    PublishInput,
+    ReclassifyInput,
+    ReturnInput,
+)
 from jikoflow.models.outbox.facts import NoticeEvent
+from jikoflow.models.times import tokyo_day
 from jikoflow.models.types import utcnow
 from tests.slack_fixtures import OutboxWorld
 from tests.slack_server import Recorded
@@ -106,6 +119,18 @@ def walk_every_event(
         acts.cause(s, incident, texts[2], by="watanabe", now=at(63))
         acts.measure(s, incident, texts[3], by="watanabe", now=at(64))
     with transaction(world.url) as s:
+        _decisions_before_acceptance(s, incident, texts, at(64))
+    with transaction(world.url) as s:
+        acts.submit(s, incident, by="watanabe", now=at(65))
+    with transaction(world.url) as s:
+        facts_service.return_record(
+            s,
+            actor=person("tanaka"),
+            incident_id=incident,
+            data=ReturnInput(reason=texts[1]),
+            now=at(65),
+        )
+    with transaction(world.url) as s:
         acts.submit(s, incident, by="watanabe", now=at(65))
     with transaction(world.url) as s:
         acts.accept(s, incident, by="tanaka", now=at(66))
@@ -113,7 +138,59 @@ def walk_every_event(
         acts.contact_check(s, now=at(67))
     send(at(120))
     send(at(121))  # thread replies wait for their card; this pass sends them
+    for moment in _decisions_after_acceptance(world, incident, texts, at(122)):
+        send(moment)
+        send(moment + timedelta(minutes=1))
     return incident
+
+
+def _decisions_before_acceptance(
+    session: Session, incident: str, texts: list[str], now: datetime
+) -> None:
+    """Facts and a reclassification, each carrying typed text."""
+    data = Facts(how=texts[0], secondary_damage=texts[1], sensitive=True)
+    facts_service.record_facts(
+        session, actor=person("watanabe"), incident_id=incident, data=data, now=now
+    )
+    change = ReclassifyInput(suspected=True, reason=texts[2])
+    facts_service.reclassify(
+        session, actor=person("watanabe"), incident_id=incident, data=change, now=now
+    )
+
+
+def _decisions_after_acceptance(
+    world: OutboxWorld, incident: str, texts: list[str], now: datetime
+) -> list[datetime]:
+    """甲's instruction, publication decision and the sweeps of their clocks and of 甲's APPI
+    reports; returns the times to deliver at."""
+    from jikoflow.models.facts.store import decisions_view
+    from jikoflow.models.facts.sweep import sweep_decisions
+    from jikoflow.models.incidents.service import get_incident
+
+    due = tokyo_day(now) + timedelta(days=1)
+    with transaction(world.url) as s:
+        given = InstructInput(text=texts[3], due=due)
+        facts_service.instruct(s, actor=person("tanaka"), incident_id=incident, data=given, now=now)
+        decided = PublishInput(decision=Publication.WITHHOLD, reason=texts[0])
+        facts_service.publish(
+            s, actor=person("tanaka"), incident_id=incident, data=decided, now=now
+        )
+        appi = decisions_view(s, get_incident(s, incident), now=now).appi
+        sweep_decisions(s, now, incident_id=incident)  # the instruction is due tomorrow
+    late = now + timedelta(days=3)
+    with transaction(world.url) as s:
+        sweep_decisions(s, late, incident_id=incident)
+        finished = InstructionDoneInput(number=1, note=texts[2])
+        facts_service.complete_instruction(
+            s, actor=person("watanabe"), incident_id=incident, data=finished, now=late
+        )
+    moments = [now, late]
+    for due_at in (appi.preliminary_due_at, appi.final_due_at):
+        assert due_at is not None
+        with transaction(world.url) as s:
+            sweep_decisions(s, due_at - timedelta(hours=1), incident_id=incident)
+        moments.append(due_at - timedelta(hours=1))
+    return sorted(moments)
 
 
 def events_in(requests: list[Recorded]) -> set[str]:
@@ -137,7 +214,10 @@ def test_no_personal_data_reaches_chat(outbox_world: OutboxWorld, data: st.DataO
     seen = len(outbox_world.slack.requests)
     walk_every_event(outbox_world, texts, utcnow())
     requests = outbox_world.slack.requests[seen:]
-    assert events_in(requests) == set(NoticeEvent) - {NoticeEvent.DRILL_INJECT}
+    # A deeper tier with no notice upward is walked in test_decisions_cli (the sample parties
+    # record every notice).
+    unwalked = {NoticeEvent.DRILL_INJECT, NoticeEvent.UPSTREAM_UNNOTIFIED}
+    assert events_in(requests) == set(NoticeEvent) - unwalked
     for request in requests:
         recorded = request.raw + json.dumps(request.body, ensure_ascii=False)
         recorded += json.dumps(request.headers, ensure_ascii=False)
