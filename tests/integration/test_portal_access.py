@@ -132,6 +132,16 @@ ACTS: dict[str, Request] = {
     "prevent": ("POST", lambda i: f"/incidents/{i}/measures", {"measure": "x"}, 201),
     "submit": ("POST", lambda i: f"/incidents/{i}/submit", None, 201),
     "accept": ("POST", lambda i: f"/incidents/{i}/accept", None, 200),
+    "facts": ("POST", lambda i: f"/incidents/{i}/facts", {"people": 7}, 201),
+    "reclassify": (
+        "POST",
+        lambda i: f"/incidents/{i}/reclassify",
+        {"suspected": True, "reason": "r"},
+        200,
+    ),
+    "return": ("POST", lambda i: f"/incidents/{i}/return", {"reason": "r"}, 200),
+    "instruct": ("POST", lambda i: f"/incidents/{i}/instructions", {"text": "t"}, 201),
+    "publish": ("POST", lambda i: f"/incidents/{i}/publication", {"decision": "publish"}, 201),
 }
 CASES = [(act, standing, role) for act in ACTS for standing in PEOPLE for role in ROLES]
 
@@ -149,10 +159,11 @@ def test_every_act_through_the_api(world: World, act: str, standing: str, role: 
     method, path, body, success = ACTS[act]
     expected = EXPECTED[act][standing][ROLES.index(role)]
     who = _person(standing, role)
-    which = "submitted" if act == "accept" else "open"
+    on_submitted = act in ("accept", "return")
+    which = "submitted" if on_submitted else "open"
     if expected == OK:
         incident = (
-            world.shared[which] if method == "GET" else world.incident(submitted=act == "accept")
+            world.shared[which] if method == "GET" else world.incident(submitted=on_submitted)
         )
         answer = world.api(who, method, path(incident), body)
         world.settle()
@@ -282,5 +293,6 @@ def test_a_declaration_form_without_its_token_is_refused(world: World) -> None:
 
 
 def test_every_act_of_the_service_table_is_tried_through_the_api() -> None:
-    # An act added to the service-level table must be added here too.
-    assert set(ACTS) == set(EXPECTED)
+    # An act added to the service-level table must be added here too; the PPC draft is drafted
+    # through the command line only.
+    assert set(ACTS) == set(EXPECTED) - {"ppc"}
