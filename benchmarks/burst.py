@@ -30,7 +30,7 @@ incidents a minute whatever runs them: `--chains` spreads the burst (default 50 
 incidents per channel per minute at 1,000).
 
 Usage: python benchmarks/burst.py [--incidents N] [--window S] [--workers 1,2,4] [--chains C]
-                                  [--declarations N] [--skip-latency] [--skip-burst]
+                                  [--declarations N] [--embedded N] [--skip-latency] [--skip-burst]
 """
 
 from __future__ import annotations
@@ -415,7 +415,9 @@ def summary_line(label: str, values: list[float]) -> str:
     )
 
 
-def latency(pg: Postgres, workdir: Path, slack: SlackServer, api: str, runs: int) -> None:
+def latency(
+    pg: Postgres, workdir: Path, slack: SlackServer, api: str, runs: int, embedded_runs: int | None
+) -> None:
     """Phase 1 and 2: one declaration after another in service mode, the idle worker's memory,
     then the embedded default, and the floor beside each."""
     sample = ROOT / "jikoflow" / "sample" / "parties.yaml"
@@ -458,7 +460,7 @@ def latency(pg: Postgres, workdir: Path, slack: SlackServer, api: str, runs: int
     embedded: list[float] = []
     embedded_exit: list[float] = []
     floor2: list[float] = []
-    for _ in range(runs):
+    for _ in range(runs if embedded_runs is None else embedded_runs):
         floor2.append(floor_once(workdir, slack)[0])
         to_report, to_exit = declare_once(env, slack)
         embedded.append(to_report)
@@ -708,6 +710,13 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--chains", type=int, default=50)
     parser.add_argument("--declarations", type=int, default=50)
+    parser.add_argument(
+        "--embedded",
+        type=int,
+        default=None,
+        help="declarations on the embedded default "
+        "(default: --declarations; each runs its flow in-process afterwards, ~10-40 s)",
+    )
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-burst", action="store_true")
     args = parser.parse_args()
@@ -733,7 +742,7 @@ def main() -> None:
             pg.create_database("prefect_latency", template="prefect_template")
             slack.workspace.rate_limit = None  # one declaration at a time, like the floor
             with prefect_server(pg, "prefect_latency", workdir) as api:
-                latency(pg, workdir, slack, api, args.declarations)
+                latency(pg, workdir, slack, api, args.declarations, args.embedded)
             slack.workspace.rate_limit = RATE_LIMIT
         if not args.skip_burst:
             parties = chains_file(workdir / "chains.yaml", args.chains)
