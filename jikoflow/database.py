@@ -31,9 +31,22 @@ def upgrade(url: str) -> tuple[str | None, str]:
         config = Config()
         config.set_main_option("script_location", str(SCRIPT_LOCATION))
         with get_engine(url).begin() as conn:
+            unsealed = _holds_unsealed_rows(conn)
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+            if unsealed:
+                from jikoflow.models.audit.seal import seal_existing
+
+                seal_existing(conn)
     return before, HEAD
+
+
+def _holds_unsealed_rows(conn: sa.Connection) -> bool:
+    """Whether the trail predates seals: its rows are sealed once, as the column arrives."""
+    inspector = sa.inspect(conn)
+    if not inspector.has_table("auditevent"):
+        return False
+    return "seal" not in {c["name"] for c in inspector.get_columns("auditevent")}
 
 
 def ensure_schema(url: str) -> None:

@@ -64,6 +64,12 @@ def _accounts(app: typer.Typer) -> None:
     app.add_typer(policy.policy_app, name="policy")
 
 
+def _audit(app: typer.Typer) -> None:
+    from jikoflow.cli import audit
+
+    app.add_typer(audit.audit_app, name="audit")
+
+
 def _service(app: typer.Typer) -> None:
     from jikoflow.cli import web
     from jikoflow.demo import demo
@@ -93,6 +99,7 @@ COMMANDS: dict[str, Group] = {
     "drill": _drills,
     "users": _accounts,
     "policy": _accounts,
+    "audit": _audit,
     "web": _service,
     "serve": _service,
     "demo": _service,

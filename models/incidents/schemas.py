@@ -95,6 +95,9 @@ class IncidentStatus(IncidentSummary):
     reports: list[ReportView]
     unreachable_by_chat: list[str]
     notifications: NoticeCounts
+    # The first entry of its audit trail that fails verification (`audit verify`); None when
+    # every event and sealed row verifies.
+    trail_broken: str | None = None
 
 
 class Declared(ReadModel):
