@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from jikoflow.migrations import HEAD, SCRIPT_LOCATION
 from jikoflow.models.db import get_engine
+from jikoflow.models.errors import BadInput
+from jikoflow.models.settings import Settings
 
 
 def current_revision(url: str) -> str | None:
@@ -47,6 +51,30 @@ def _holds_unsealed_rows(conn: sa.Connection) -> bool:
     if not inspector.has_table("auditevent"):
         return False
     return "seal" not in {c["name"] for c in inspector.get_columns("auditevent")}
+
+
+def private_home(settings: Settings) -> None:
+    """The home (0700) and the SQLite database in it (0600) readable by their owner only;
+    a home or database left open by an older version is closed again."""
+    home = settings.home
+    if home.exists() and not home.is_dir():
+        raise BadInput("JIKOFLOW_HOME", f"{home} is not a directory")
+    try:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput("JIKOFLOW_HOME", f"cannot create {home}: {exc.strerror or exc}") from None
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise BadInput("JIKOFLOW_HOME", f"{home} is not writable")
+    paths = [home]
+    url = settings.database_url
+    if url.startswith("sqlite:///"):
+        database = Path(url.removeprefix("sqlite:///"))
+        paths += [database.with_name(database.name + s) for s in ("", "-wal", "-shm")]
+    for path in paths:
+        with contextlib.suppress(OSError):  # not ours, or gone meanwhile: leave it
+            found = path.stat()
+            if found.st_mode & 0o077 and found.st_uid == os.getuid():
+                path.chmod(0o700 if path.is_dir() else 0o600)
 
 
 def ensure_schema(url: str) -> None:

@@ -10,6 +10,7 @@ serve modules); help and anything unknown build them all.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -130,7 +131,13 @@ def build(command: str | None = None) -> typer.Typer:
 def run(argv: list[str]) -> int:
     """Run the CLI with `argv`; returns the exit code instead of exiting."""
     command = argv[0] if argv and not argv[0].startswith("-") else None
-    return run_app(build(command), argv)
+    # What jikoflow creates (database, keys, rendered records, Prefect's files) is the
+    # operator's alone: personal data of incidents must not be readable by other accounts.
+    previous = os.umask(0o077)
+    try:
+        return run_app(build(command), argv)
+    finally:
+        os.umask(previous)
 
 
 def main() -> None:

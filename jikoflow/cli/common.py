@@ -49,6 +49,9 @@ class Context:
     def __init__(self) -> None:
         self.settings: Settings = load_settings()
         self._ready = False
+        from jikoflow.database import private_home
+
+        private_home(self.settings)
 
     @property
     def url(self) -> str:
@@ -88,6 +91,8 @@ def flag(field: str, options: Mapping[str, str] | None = None) -> str:
         return options[field]
     if field in _ARGUMENTS:
         return _ARGUMENTS[field]
+    if field.isupper():
+        return field  # an environment variable, such as JIKOFLOW_HOME
     if field.replace("_", "").isalnum():
         return "--" + field.replace("_", "-")
     return field  # a place in a file, such as `parties.yaml: contracts[0].client`
