@@ -89,6 +89,7 @@ COMMANDS: dict[str, Group] = {
     "status": _incidents,
     "list": _incidents,
     "ack": _incidents,
+    "correct-discovery": _incidents,
     "contain": _response,
     "cause": _response,
     "prevent": _response,

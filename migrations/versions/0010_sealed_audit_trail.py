@@ -1,4 +1,5 @@
-"""audit events and the rows they refer to carry a seal: an HMAC keyed outside the database
+"""audit events and the rows they refer to carry a seal: an HMAC keyed outside the database;
+declarations may carry an idempotency key
 
 Revision ID: 0010
 Revises: 0008
@@ -10,6 +11,9 @@ revision, prevention measure and submitted record version gets a `seal` column: 
 of every other field under the audit key (`JIKOFLOW_AUDIT_KEY`, or `audit_key` in the home).
 The rows already there are sealed right after this revision is applied, in the same
 transaction (`jikoflow.database.upgrade`), with the key of the process that upgrades.
+
+`declarationkey` keeps the idempotency key a declaration was sent with, so a retry returns the
+incident the first one opened instead of a duplicate.
 """
 
 from collections.abc import Sequence
@@ -17,6 +21,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
+
+import jikoflow.models.types
 
 revision: str = "0010"
 down_revision: str | None = "0008"
@@ -27,14 +33,25 @@ SEALED = ("auditevent", "containmentaction", "causerevision", "preventionmeasure
 
 
 def upgrade() -> None:
+    # Plain ALTER TABLE … ADD/DROP COLUMN (SQLite 3.35+): no table is rebuilt under its rows.
     for table in SEALED:
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(
-                sa.Column("seal", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
-            )
+        op.add_column(
+            table, sa.Column("seal", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
+        )
+    op.create_table(
+        "declarationkey",
+        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("incident_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("violations", sa.JSON(), nullable=False),
+        sa.Column("at", jikoflow.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["incident_id"], ["incident.id"]),
+        sa.PrimaryKeyConstraint("actor", "key"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("declarationkey")
     for table in SEALED:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("seal")
+        op.drop_column(table, "seal")

@@ -21,6 +21,9 @@ class DeclareInput(Input):
     summary: Text = Field(max_length=20_000)
     discovered_at: TokyoDatetime | None = None
     improper_purpose: bool = False
+    # A discovery before a tier on the path was approved is refused as a likely mistyped date
+    # unless confirmed (models/incidents/discovery.py).
+    confirm_discovery: bool = False
 
 
 class StepView(ReadModel):
