@@ -353,6 +353,8 @@ def parties_variant(
     def make(edit: Callable[[dict[str, Any]], object]) -> Path:
         data = copy.deepcopy(sample_parties)
         edit(data)
+        # Each value written out in full: a file with aliases is refused as such.
+        data = yaml.safe_load(json.dumps(data, default=str))
         target = tmp_path / f"parties-{next(counter)}.yaml"
         target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
         return target

@@ -131,6 +131,11 @@ def build(command: str | None = None) -> typer.Typer:
 
 def run(argv: list[str]) -> int:
     """Run the CLI with `argv`; returns the exit code instead of exiting."""
+    for position, arg in enumerate(argv, start=1):
+        # Python keeps undecodable bytes as surrogates; they would fail later, on output.
+        if not arg.isascii() and not _utf8(arg):
+            typer.echo(f"error: argument {position} is not valid UTF-8", err=True)
+            return 2
     command = argv[0] if argv and not argv[0].startswith("-") else None
     # What jikoflow creates (database, keys, rendered records, Prefect's files) is the
     # operator's alone: personal data of incidents must not be readable by other accounts.
@@ -139,6 +144,14 @@ def run(argv: list[str]) -> int:
         return run_app(build(command), argv)
     finally:
         os.umask(previous)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def main() -> None:

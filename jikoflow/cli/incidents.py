@@ -13,6 +13,7 @@ from jikoflow.cli.common import (
     IdArg,
     JsonOpt,
     NowOpt,
+    database_named,
     deliver_now,
     emit_json,
     handled,
@@ -205,7 +206,10 @@ def list_(
         return
     from jikoflow.terminal.incidents import incidents_table
 
-    out.print(incidents_table(rows, ctx.settings.lang) if rows else "no incidents")
+    if not rows:
+        typer.echo(f"no incidents in {database_named(ctx)}")
+        return
+    out.print(incidents_table(rows, ctx.settings.lang))
 
 
 @handled()
