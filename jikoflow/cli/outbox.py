@@ -127,7 +127,10 @@ def sweep(now: NowOpt = None, json_out: JsonOpt = False) -> None:
         emit_json(result)
         return
     if not result["preview"]:
+        failed = result.pop("failed_incidents", {})
         out.print(", ".join(f"{k} {v}" for k, v in result.items() if k not in ("now", "preview")))
+        for incident_id, error in failed.items():
+            typer.echo(f"skipped {incident_id}: {error}", err=True)
         return
     _print_preview(result)
 

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from jikoflow.models.enums import OrgKind, Role, Sector
 from jikoflow.models.errors import BadInput
 from jikoflow.models.parties.chain import Chain, Tier
+from jikoflow.models.parties.tables import MAX_MENTIONS
 from jikoflow.models.yamlfile import load_strict
 
 # A parties file of a few thousand organisations is well under this; a bigger one is a mistake
@@ -142,6 +143,16 @@ def check_references(parties: PartiesFile, name: str) -> None:
     _unique([o.id for o in parties.organizations], f"{name}: organizations")
     _unique([p.id for o in parties.organizations for p in o.people], f"{name}: people")
     _unique([c.id for c in parties.contracts], f"{name}: contracts")
+    for oi, org in enumerate(parties.organizations):
+        # Chat mentions an organisation's managers by their Slack ids; more than a message
+        # carries would be cut from every message, so the file is held to the limit.
+        mentioned = [p for p in org.people if p.role is Role.MANAGER and p.slack_user]
+        if len(mentioned) > MAX_MENTIONS:
+            raise BadInput(
+                f"{name}: organizations[{oi}].people",
+                f"{len(mentioned)} managers with slack_user; at most {MAX_MENTIONS} per "
+                "organisation (a chat message mentions no more)",
+            )
     for ci, contract in enumerate(parties.contracts):
         where = f"{name}: contracts[{ci}]"
         for fld in ("client", "contractor"):
