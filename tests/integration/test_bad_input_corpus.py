@@ -168,3 +168,38 @@ def test_arguments_that_are_not_utf8_are_one_line(loaded: Env) -> None:
     assert done.returncode == 2
     assert done.stderr == b"error: argument 2 is not valid UTF-8\n"
     assert _database(loaded) == before
+
+
+SCENARIO = (
+    Path(__file__).resolve().parents[2] / "drills" / "scenarios" / "lost-forms-tier3.yaml"
+).read_text(encoding="utf-8")
+
+HOSTILE_SCENARIOS: list[tuple[str, str, str]] = [
+    (
+        "huge-duration",
+        SCENARIO.replace("duration: 2h", "duration: 99999999999999999999h"),
+        "between",
+    ),
+    ("huge-minutes", SCENARIO.replace("duration: 2h", "duration: 99999999999999999999"), "between"),
+    ("impossible-date", SCENARIO + "\nwhen: 2026-02-30\n", "invalid value"),
+    ("deep-nesting", "id: " + "[" * 20_000 + "]" * 20_000 + "\n", ""),
+    ("alias", "a: &x [1]\nb: *x\n", "aliases are not allowed"),
+    ("oversize", "# " + "x" * (1024 * 1024) + "\n", "larger than"),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [c[1:] for c in HOSTILE_SCENARIOS],
+    ids=[c[0] for c in HOSTILE_SCENARIOS],
+)
+def test_a_hostile_scenario_file_is_one_line(
+    loaded: Env, cli: Callable[..., CliResult], tmp_path: Path, content: str, words: str
+) -> None:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(content, encoding="utf-8")
+    before = _database(loaded)
+    result = cli("drill", "validate", path)
+    _refused(result)
+    assert words in result.err
+    assert _database(loaded) == before
