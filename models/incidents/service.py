@@ -421,10 +421,12 @@ def _enqueue_reports(
 ) -> None:
     reports = session.exec(select(Report).where(Report.incident_id == incident.id)).all()
     orgs = organizations_by_id(session, [org.id, *(r.recipient_id for r in reports)])
+    # The facts are read once and addressed to each recipient: a deep chain has thousands.
+    base = facts_for(session, incident, NoticeEvent.REPORT, now=now)
     for report in reports:
         recipient = orgs[report.recipient_id]
-        facts = facts_for(session, incident, NoticeEvent.REPORT, recipient=recipient, now=now)
-        enqueue(session, facts, recipient, report_id=report.id)
+        addressed = {"recipient_id": recipient.id, "recipient_name": recipient.name}
+        enqueue(session, base.model_copy(update=addressed), recipient, report_id=report.id)
     mentions = [p.slack_user for p in managers_of(session, [org.id])[org.id] if p.slack_user]
     own = facts_for(session, incident, NoticeEvent.DECLARED, mentions=mentions, now=now)
     enqueue(session, own, org)
