@@ -14,7 +14,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -27,24 +26,34 @@ from pydantic import (
 from jikoflow.drills.schemas import ScenarioSummary
 from jikoflow.models.enums import IncidentKind
 from jikoflow.models.errors import BadInput
+from jikoflow.models.yamlfile import load_strict
 
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
+MAX_OFFSET_MINUTES = 7 * 24 * 60
+MAX_FILE_BYTES = 1024 * 1024
 _OFFSET = re.compile(r"^(?:(\d+)h)?\s*(?:(\d+)m)?$")
 
 
 def parse_offset(value: Any) -> Any:
-    """`90`, `"90m"`, `"1h30m"` or `"2h"` as a timedelta (minutes when a bare number)."""
+    """`90`, `"90m"`, `"1h30m"` or `"2h"` as a timedelta (minutes when a bare number), at most
+    a week (an exercise is hours long; a huge number would overflow)."""
     if isinstance(value, bool):
         raise ValueError("expected a time offset such as 15m or 1h30m")
     if isinstance(value, int):
-        return timedelta(minutes=value)
+        return _bounded(value)
     if isinstance(value, str):
         match = _OFFSET.match(value.strip())
         if match and any(match.groups()):
             hours, minutes = (int(g or 0) for g in match.groups())
-            return timedelta(hours=hours, minutes=minutes)
+            return _bounded(hours * 60 + minutes)
         raise ValueError(f"{value!r} is not a time offset such as 15m or 1h30m")
     return value
+
+
+def _bounded(minutes: int) -> timedelta:
+    if not 0 <= minutes <= MAX_OFFSET_MINUTES:
+        raise ValueError(f"must be between 0m and {MAX_OFFSET_MINUTES // 60}h")
+    return timedelta(minutes=minutes)
 
 
 def format_offset(value: timedelta) -> str:
@@ -173,13 +182,14 @@ def check_scenario(scenario: Scenario, name: str) -> None:
 def read_scenario(path: Path) -> Scenario:
     """Read and validate a scenario file."""
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise BadInput(str(path), f"larger than {MAX_FILE_BYTES // 1024} KiB")
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise BadInput(str(path), f"cannot read: {exc.strerror or exc}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        raise BadInput(str(path), f"unreadable YAML{line}") from None
+    except UnicodeDecodeError:
+        raise BadInput(str(path), "not UTF-8 text") from None
+    raw: Any = load_strict(text, str(path), MAX_FILE_BYTES, fast=True)
     return parse_scenario(raw, path.name)
 
 

@@ -47,4 +47,4 @@ def keep_clock(
     queued = queue_due(
         load_settings().database_url, now=now or utcnow(), incident_id=incident_id, step=step
     )
-    return queued["reminders"] + queued["escalations"]
+    return int(queued["reminders"]) + int(queued["escalations"])

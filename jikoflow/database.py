@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from jikoflow.migrations import HEAD, SCRIPT_LOCATION
 from jikoflow.models.db import get_engine
+from jikoflow.models.errors import BadInput
+from jikoflow.models.settings import Settings
+
+_MIGRATION_LOCK = int.from_bytes(hashlib.sha256(b"jikoflow migrate").digest()[:8], "big") >> 1
 
 
 def current_revision(url: str) -> str | None:
@@ -20,20 +29,87 @@ def current_revision(url: str) -> str | None:
 
 
 def upgrade(url: str) -> tuple[str | None, str]:
-    """Create or upgrade the database to the newest schema; returns (before, after)."""
+    """Create or upgrade the database to the newest schema; returns (before, after). Processes
+    starting together take turns (a lock), and the upgrade is one transaction."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    before = current_revision(url)
-    if before != HEAD:
-        from alembic import command
-        from alembic.config import Config
+    with _migration_lock(url):
+        before = current_revision(url)  # read again: the one before may have done it
+        if before != HEAD:
+            from alembic import command
+            from alembic.config import Config
 
-        config = Config()
-        config.set_main_option("script_location", str(SCRIPT_LOCATION))
-        with get_engine(url).begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+            config = Config()
+            config.set_main_option("script_location", str(SCRIPT_LOCATION))
+            with get_engine(url).begin() as conn:
+                unsealed = _holds_unsealed_rows(conn)
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+                if unsealed:
+                    from jikoflow.models.audit.seal import seal_existing
+
+                    seal_existing(conn)
     return before, HEAD
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """One migrating process at a time: a file lock beside a SQLite database, an advisory lock
+    on PostgreSQL (held by its own connection until the upgrade committed)."""
+    if url.startswith("sqlite:///"):
+        import fcntl
+
+        lock_path = Path(url.removeprefix("sqlite:///") + ".migrate-lock")
+        with lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    if not url.startswith("postgresql"):
+        yield
+        return
+    with get_engine(url).connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+            conn.commit()
+
+
+def _holds_unsealed_rows(conn: sa.Connection) -> bool:
+    """Whether the trail predates seals: its rows are sealed once, as the column arrives."""
+    inspector = sa.inspect(conn)
+    if not inspector.has_table("auditevent"):
+        return False
+    return "seal" not in {c["name"] for c in inspector.get_columns("auditevent")}
+
+
+def private_home(settings: Settings) -> None:
+    """The home (0700) and the SQLite database in it (0600) readable by their owner only;
+    a home or database left open by an older version is closed again."""
+    home = settings.home
+    if home.exists() and not home.is_dir():
+        raise BadInput("JIKOFLOW_HOME", f"{home} is not a directory")
+    try:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput("JIKOFLOW_HOME", f"cannot create {home}: {exc.strerror or exc}") from None
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise BadInput("JIKOFLOW_HOME", f"{home} is not writable")
+    paths = [home]
+    url = settings.database_url
+    if url.startswith("sqlite:///"):
+        database = Path(url.removeprefix("sqlite:///"))
+        paths += [database.with_name(database.name + s) for s in ("", "-wal", "-shm")]
+    for path in paths:
+        with contextlib.suppress(OSError):  # not ours, or gone meanwhile: leave it
+            found = path.stat()
+            if found.st_mode & 0o077 and found.st_uid == os.getuid():
+                path.chmod(0o700 if path.is_dir() else 0o600)
 
 
 def ensure_schema(url: str) -> None:

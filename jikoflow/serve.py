@@ -99,7 +99,8 @@ def serve(
         for loop in loops:
             loop.stop()
         for loop in loops:
-            loop.join(timeout=60)
+            if loop.is_alive():  # a portal that could not listen stops us before they start
+                loop.join(timeout=60)
         if buttons is not None:
             buttons.stop()
         if web is not None:

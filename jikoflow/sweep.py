@@ -26,7 +26,7 @@ def queue_due(
     now: datetime,
     incident_id: str | None = None,
     step: StepName | None = None,
-) -> dict[str, int]:
+) -> dict[str, Any]:
     """Queue every reminder and escalation due at `now` (of one incident or step, or all)."""
     from jikoflow.models.db import transaction
     from jikoflow.models.facts.sweep import sweep_decisions
@@ -35,12 +35,14 @@ def queue_due(
     with transaction(url) as session:
         clocks = sweep_clocks(session, now, incident_id=incident_id, step=step)
         decided = sweep_decisions(session, now, incident_id=incident_id) if step is None else None
-    return {
+    counts: dict[str, Any] = {
         "reminders": clocks.reminders,
         "escalations": clocks.escalations,
         "incidents": clocks.incidents,
         "decisions": decided.total if decided else 0,  # instructions and 甲's APPI reports
     }
+    # One incident that cannot be planned is named and skipped; the others went ahead.
+    return counts | ({"failed_incidents": clocks.failed} if clocks.failed else {})
 
 
 def ahead(now: datetime) -> bool:

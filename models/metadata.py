@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 from jikoflow.drills import tables as _drills  # noqa: F401
 from jikoflow.models.accounts import tables as _accounts  # noqa: F401
+from jikoflow.models.audit import seal as _seal  # noqa: F401  (rows are sealed on flush)
 from jikoflow.models.audit import tables as _audit  # noqa: F401
 from jikoflow.models.facts import tables as _facts  # noqa: F401
 from jikoflow.models.handoff import tables as _handoff  # noqa: F401

@@ -7,6 +7,7 @@ the refusal the surfaces word for themselves (the field, then what is wrong).
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -60,9 +61,21 @@ def build_now() -> None:
         model.model_rebuild()
 
 
+# Free text is shown in terminals, chat and records: line breaks and tabs are text, but other
+# control characters (an ANSI escape repaints a terminal) and bidi overrides are refused.
+_ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
+
+
+def _hostile(c: str) -> bool:
+    return (unicodedata.category(c) == "Cc" and c not in _ALLOWED_CONTROLS) or c in _BIDI
+
+
 def _not_blank(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
+    if any(_hostile(c) for c in text):
+        raise ValueError("control characters (terminal escapes) are not allowed")
     return text.strip()
 
 

@@ -14,6 +14,7 @@ from jikoflow.models.errors import BadInput
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 SECRET_KEY_FILE = "secret_key"
+AUDIT_KEY_FILE = "audit_key"
 MIN_SECRET_KEY = 32
 
 
@@ -88,6 +89,26 @@ def secret_key(settings: Settings) -> bytes:
     key = path.read_text(encoding="ascii").strip()
     if len(key) < MIN_SECRET_KEY:
         raise BadInput(str(path), "holds no usable key; remove it to generate a new one")
+    return key.encode()
+
+
+def audit_key(env: dict[str, str] | None = None) -> bytes:
+    """The key that seals the audit trail: `JIKOFLOW_AUDIT_KEY`, or the key generated once
+    into `JIKOFLOW_HOME` (mode 0600) — never in the database it protects."""
+    source = os.environ if env is None else env
+    given = (source.get("JIKOFLOW_AUDIT_KEY") or "").strip()
+    if given:
+        if len(given) < MIN_SECRET_KEY:
+            raise BadInput("JIKOFLOW_AUDIT_KEY", f"must be at least {MIN_SECRET_KEY} characters")
+        return given.encode()
+    home = load_settings(dict(source)).home
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = home / AUDIT_KEY_FILE
+    if not path.exists():
+        _write_new_key(path)
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < MIN_SECRET_KEY:
+        raise BadInput(str(path), "holds no usable key; the audit trail cannot be sealed")
     return key.encode()
 
 

@@ -7,7 +7,7 @@ whose heading names the zone.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from jikoflow.models.enums import Lang
@@ -15,6 +15,9 @@ from jikoflow.models.errors import BadInput
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOTHING = "—"
+
+
+MIN_YEAR = 1900
 
 
 def parse_when(text: str, field: str) -> datetime:
@@ -25,7 +28,15 @@ def parse_when(text: str, field: str) -> datetime:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise BadInput(field, f"not an ISO 8601 time: {text!r}") from None
-    return value.replace(tzinfo=TOKYO) if value.tzinfo is None else value
+    aware = value.replace(tzinfo=TOKYO) if value.tzinfo is None else value
+    try:
+        # Stored as UTC: a time that has no UTC equivalent (0001-01-01 in Tokyo) is refused here.
+        aware.astimezone(UTC)
+    except OverflowError:
+        raise BadInput(field, f"out of range: {text!r}") from None
+    if aware.year < MIN_YEAR:
+        raise BadInput(field, f"out of range: {text!r} (before {MIN_YEAR})")
+    return aware
 
 
 def parse_day(text: str, field: str) -> date:

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from jikoflow.models.access import Principal, require_operator
+from jikoflow.models.errors import NotFound
 from jikoflow.models.outbox.facts import OutboxStatus
 from jikoflow.models.outbox.service import outbox_rows, retry_rows
 from jikoflow.models.outbox.tables import Notification
@@ -77,7 +78,18 @@ def list_messages(
 ) -> list[MessageView]:
     """Outbox messages, newest first (only failed and unreachable ones with `failed_only`)."""
     require_operator(actor)
+    if subject_id is not None:
+        _known_subject(session, subject_id)
     return _views(session, outbox_rows(session, failed_only=failed_only, subject_id=subject_id))
+
+
+def _known_subject(session: Session, subject_id: str) -> None:
+    """An incident or a drill; an unknown id is a mistake, not an empty outbox."""
+    from jikoflow.drills.tables import Drill
+    from jikoflow.models.incidents.tables import Incident
+
+    if session.get(Incident, subject_id) is None and session.get(Drill, subject_id) is None:
+        raise NotFound("incident", f"unknown incident or drill {subject_id!r}")
 
 
 def retry_messages(

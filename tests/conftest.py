@@ -67,6 +67,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.update(_PREFECT_ENV)
     for name in ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILES_PATH", "JIKOFLOW_DEBUG"):
         os.environ.pop(name, None)
+    # Tests with no home of their own seal the audit trail with this key; `env` removes it,
+    # so commands use the key generated into the test's home, as on a fresh machine.
+    os.environ["JIKOFLOW_AUDIT_KEY"] = "test-audit-key-" + "0" * 32
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -209,7 +212,13 @@ def _point_at(request: pytest.FixtureRequest, home: Path, url: str) -> Env:
     monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
     monkeypatch.setenv("JIKOFLOW_HOME", str(home))
     monkeypatch.setenv("JIKOFLOW_DATABASE_URL", url)
-    for name in ("JIKOFLOW_LANG", "JIKOFLOW_DEBUG", "JIKOFLOW_SMTP_URL", "SLACK_APP_TOKEN"):
+    for name in (
+        "JIKOFLOW_LANG",
+        "JIKOFLOW_DEBUG",
+        "JIKOFLOW_SMTP_URL",
+        "SLACK_APP_TOKEN",
+        "JIKOFLOW_AUDIT_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
     # A test that asks for the fake Slack keeps its settings, whichever fixture ran first.
     if "slack_env" not in request.fixturenames:
@@ -344,6 +353,8 @@ def parties_variant(
     def make(edit: Callable[[dict[str, Any]], object]) -> Path:
         data = copy.deepcopy(sample_parties)
         edit(data)
+        # Each value written out in full: a file with aliases is refused as such.
+        data = yaml.safe_load(json.dumps(data, default=str))
         target = tmp_path / f"parties-{next(counter)}.yaml"
         target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
         return target

@@ -10,6 +10,7 @@ serve modules); help and anything unknown build them all.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -70,6 +71,12 @@ def _accounts(app: typer.Typer) -> None:
     app.add_typer(policy.policy_app, name="policy")
 
 
+def _audit(app: typer.Typer) -> None:
+    from jikoflow.cli import audit
+
+    app.add_typer(audit.audit_app, name="audit")
+
+
 def _service(app: typer.Typer) -> None:
     from jikoflow.cli import web
     from jikoflow.demo import demo
@@ -88,6 +95,7 @@ COMMANDS: dict[str, Group] = {
     "status": _incidents,
     "list": _incidents,
     "ack": _incidents,
+    "correct-discovery": _incidents,
     "contain": _response,
     "cause": _response,
     "prevent": _response,
@@ -105,6 +113,7 @@ COMMANDS: dict[str, Group] = {
     "drill": _drills,
     "users": _accounts,
     "policy": _accounts,
+    "audit": _audit,
     "web": _service,
     "serve": _service,
     "demo": _service,
@@ -134,8 +143,27 @@ def build(command: str | None = None) -> typer.Typer:
 
 def run(argv: list[str]) -> int:
     """Run the CLI with `argv`; returns the exit code instead of exiting."""
+    for position, arg in enumerate(argv, start=1):
+        # Python keeps undecodable bytes as surrogates; they would fail later, on output.
+        if not arg.isascii() and not _utf8(arg):
+            typer.echo(f"error: argument {position} is not valid UTF-8", err=True)
+            return 2
     command = argv[0] if argv and not argv[0].startswith("-") else None
-    return run_app(build(command), argv)
+    # What jikoflow creates (database, keys, rendered records, Prefect's files) is the
+    # operator's alone: personal data of incidents must not be readable by other accounts.
+    previous = os.umask(0o077)
+    try:
+        return run_app(build(command), argv)
+    finally:
+        os.umask(previous)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def main() -> None:

@@ -40,7 +40,17 @@ IdArg = Annotated[str, typer.Argument(metavar="ID", help="Incident id.")]
 out = Console(highlight=False, soft_wrap=False)
 
 # Fields whose option is not simply `--` + the field name.
-_ARGUMENTS = {"id": "ID", "drill": "DRILL", "file": "FILE", "person": "PERSON", "input": "input"}
+_ARGUMENTS = {
+    "id": "ID",
+    "ids": "ID",
+    "drill": "DRILL",
+    "file": "FILE",
+    "person": "PERSON",
+    "input": "input",
+}
+
+
+SUPPORTED_DATABASES = ("sqlite:///", "postgresql+psycopg://")
 
 
 class Context:
@@ -49,6 +59,16 @@ class Context:
     def __init__(self) -> None:
         self.settings: Settings = load_settings()
         self._ready = False
+        url = self.settings.database_url
+        if not url.startswith(SUPPORTED_DATABASES):
+            scheme = url.split(":", 1)[0] if ":" in url else url[:20]
+            raise BadInput(
+                "JIKOFLOW_DATABASE_URL",
+                f"unsupported database {scheme!r}: use sqlite:///PATH or postgresql://…",
+            )
+        from jikoflow.database import private_home
+
+        private_home(self.settings)
 
     @property
     def url(self) -> str:
@@ -59,6 +79,13 @@ class Context:
             ensure_schema(self.settings.database_url)
             self._ready = True
         return self.settings.database_url
+
+
+def database_named(ctx: Context) -> str:
+    """The database a command used, as it may be shown: a mistyped home says which it is."""
+    from jikoflow.database import safe_url
+
+    return safe_url(ctx.settings.database_url)
 
 
 def principal(by: str | None) -> Principal:
@@ -88,9 +115,23 @@ def flag(field: str, options: Mapping[str, str] | None = None) -> str:
         return options[field]
     if field in _ARGUMENTS:
         return _ARGUMENTS[field]
+    if field.isupper():
+        return field  # an environment variable, such as JIKOFLOW_HOME
     if field.replace("_", "").isalnum():
         return "--" + field.replace("_", "-")
     return field  # a place in a file, such as `parties.yaml: contracts[0].client`
+
+
+# Databases store 64-bit integers; a larger one would fail deep inside the driver.
+_MAX_INT = 2**63 - 1
+
+
+def _check_integers(kwargs: Mapping[str, Any]) -> None:
+    for name, value in kwargs.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, int) and not isinstance(item, bool) and abs(item) > _MAX_INT:
+                raise BadInput(name, f"{item} is out of range")
 
 
 def handled(options: Mapping[str, str] | None = None) -> Callable[[F], F]:
@@ -100,6 +141,7 @@ def handled(options: Mapping[str, str] | None = None) -> Callable[[F], F]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
+                _check_integers(kwargs)
                 return fn(*args, **kwargs)
             except BadInput as exc:
                 typer.echo(f"error: {flag(exc.field, options)}: {exc.message}", err=True)

@@ -238,10 +238,13 @@ def ppc(
     fmt: Annotated[str, typer.Option("--format", help="md, html or pdf.")] = "md",
     dates: Annotated[str, typer.Option("--dates", help="western or era (令和).")] = "western",
     out_path: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the --out file if it exists.")
+    ] = False,
     by: ByOpt = None,
 ) -> None:
     """Draft 甲's report to the PPC (漏えい等報告) from the facts; what they lack is marked."""
-    from jikoflow.cli.response import write_file
+    from jikoflow.cli.files import checked_out_path, write_out
     from jikoflow.models.choices import parse_choice
     from jikoflow.models.enums import AppiStage
     from jikoflow.models.facts.service import ppc_draft
@@ -253,6 +256,8 @@ def ppc(
     if record_format is RecordFormat.PDF and out_path is None:
         raise BadInput("out", "a PDF needs --out PATH")
     ctx = Context()
+    if out_path is not None:
+        checked_out_path(out_path, ctx.settings, force=force)  # before any work
     body = read(
         ctx.url,
         ppc_draft,
@@ -265,7 +270,7 @@ def ppc(
     if out_path is None:
         typer.echo(body.decode(), nl=False)
         return
-    write_file(out_path, body)
+    write_out(out_path, body, ctx.settings, force=force)
     typer.echo(f"wrote {out_path}", err=True)
 
 

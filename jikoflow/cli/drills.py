@@ -277,11 +277,14 @@ def report(
     lang: Annotated[str | None, typer.Option("--lang", help="ja | en")] = None,
     fmt: Annotated[str, typer.Option("--format", help="md | html | pdf")] = "md",
     out_path: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the --out file if it exists.")
+    ] = False,
     by: ByOpt = None,
     now: NowOpt = None,
 ) -> None:
     """The after-action report: objectives, attendance, timeline, clocks, findings, items."""
-    from jikoflow.cli.response import write_file
+    from jikoflow.cli.files import checked_out_path, write_out
     from jikoflow.drills.report import ReportFormat
     from jikoflow.drills.service import drill_report
     from jikoflow.models.choices import parse_choice
@@ -291,6 +294,8 @@ def report(
     if chosen is ReportFormat.PDF and out_path is None:
         raise BadInput("out", "a PDF report needs --out PATH")
     ctx = Context()
+    if out_path is not None:
+        checked_out_path(out_path, ctx.settings, force=force)  # before any work
     language = ctx.settings.lang if lang is None else parse_choice(Lang, lang, "lang")
     body = read(
         ctx.url,
@@ -304,7 +309,7 @@ def report(
     if out_path is None:
         sys.stdout.write(body.decode())
         return
-    write_file(out_path, body)
+    write_out(out_path, body, ctx.settings, force=force)
     out.print(f"{drill_id}: report written to {out_path}")
 
 

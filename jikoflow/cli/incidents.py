@@ -13,6 +13,7 @@ from jikoflow.cli.common import (
     IdArg,
     JsonOpt,
     NowOpt,
+    database_named,
     deliver_now,
     emit_json,
     handled,
@@ -45,6 +46,17 @@ def declare(
     discovered_at: Annotated[
         str | None, typer.Option("--discovered-at", help="ISO time; Asia/Tokyo without offset.")
     ] = None,
+    confirm_discovery: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-discovery",
+            help="The discovery time is right although before a tier's approval.",
+        ),
+    ] = False,
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="Idempotency key: a retry with it returns the same incident."),
+    ] = None,
     by: ByOpt = None,
     no_flow: Annotated[
         bool, typer.Option("--no-flow", help="Only record it; `sweep` delivers the reports.")
@@ -71,10 +83,11 @@ def declare(
             if discovered_at is None
             else parse_when(discovered_at, "discovered_at"),
             "improper_purpose": improper_purpose,
+            "confirm_discovery": confirm_discovery,
         },
     )
     ctx = Context()
-    declared = act(ctx.url, declare_incident, actor=principal(by), data=data)
+    declared = act(ctx.url, declare_incident, actor=principal(by), data=data, idempotency_key=key)
     ids = [declared.incident.id, *declared.violations]
     if not json_out:
         # Saved: the id is the user's whatever happens next.
@@ -193,7 +206,10 @@ def list_(
         return
     from jikoflow.terminal.incidents import incidents_table
 
-    out.print(incidents_table(rows, ctx.settings.lang) if rows else "no incidents")
+    if not rows:
+        typer.echo(f"no incidents in {database_named(ctx)}")
+        return
+    out.print(incidents_table(rows, ctx.settings.lang))
 
 
 @handled()
@@ -217,9 +233,50 @@ def ack(
         out.print(f"{incident_id}: {result.to} acknowledged the report")
 
 
+@handled()
+def correct_discovery(
+    incident_id: IdArg,
+    discovered_at: Annotated[
+        str, typer.Option("--discovered-at", help="ISO time; Asia/Tokyo without offset.")
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is corrected (audited).")],
+    confirm_discovery: Annotated[
+        bool,
+        typer.Option("--confirm-discovery", help="Right although before a tier's approval."),
+    ] = False,
+    by: ByOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Correct a wrong discovery time until the record is submitted; the clocks follow."""
+    from jikoflow.models.incidents.discovery import CorrectDiscoveryInput
+    from jikoflow.models.incidents.discovery import correct_discovery as correct
+    from jikoflow.models.schemas import parse
+    from jikoflow.models.times import parse_when
+    from jikoflow.models.types import utcnow
+
+    data = parse(
+        CorrectDiscoveryInput,
+        {
+            "discovered_at": parse_when(discovered_at, "discovered_at"),
+            "reason": reason,
+            "confirm_discovery": confirm_discovery,
+        },
+    )
+    ctx = Context()
+    done = act(
+        ctx.url, correct, actor=principal(by), incident_id=incident_id, data=data, now=utcnow()
+    )
+    if json_out:
+        emit_json(done)
+    else:
+        now_, was = done.discovered_at.isoformat(), done.was.isoformat()
+        out.print(f"{done.id}: discovered at {now_} (was {was})")
+
+
 def register(app: typer.Typer) -> None:
     """Add these commands to the CLI."""
     app.command()(declare)
     app.command()(status)
     app.command("list")(list_)
     app.command()(ack)
+    app.command("correct-discovery")(correct_discovery)

@@ -12,6 +12,7 @@ from jikoflow.cli.common import (
     Context,
     JsonOpt,
     NowOpt,
+    database_named,
     emit_json,
     handled,
     now_from,
@@ -30,11 +31,11 @@ app = typer.Typer(
 )
 
 
-def _print_rows(rows: list[MessageView]) -> None:
+def _print_rows(rows: list[MessageView], where: str) -> None:
     from jikoflow.models.times import tokyo_time
 
     if not rows:
-        out.print("no notifications")
+        typer.echo(f"no notifications in {where}")
         return
     for r in rows:
         when = r.sent_at or r.next_attempt_at
@@ -66,8 +67,9 @@ def notifications(
         return
     from jikoflow.notifications.service import list_messages
 
+    context = Context()
     rows = read(
-        Context().url,
+        context.url,
         list_messages,
         actor=principal(by),
         failed_only=failed,
@@ -76,7 +78,7 @@ def notifications(
     if json_out:
         emit_json(rows)
     else:
-        _print_rows(rows)
+        _print_rows(rows, database_named(context))
 
 
 @app.command("retry")
@@ -108,7 +110,7 @@ def retry(
         emit_json({"retried": queued, "sent": stats.sent, "notifications": rows})
         return
     out.print(f"retried {len(queued)}, sent {stats.sent}")
-    _print_rows(rows)
+    _print_rows(rows, database_named(ctx))
 
 
 @handled()
@@ -125,7 +127,10 @@ def sweep(now: NowOpt = None, json_out: JsonOpt = False) -> None:
         emit_json(result)
         return
     if not result["preview"]:
+        failed = result.pop("failed_incidents", {})
         out.print(", ".join(f"{k} {v}" for k, v in result.items() if k not in ("now", "preview")))
+        for incident_id, error in failed.items():
+            typer.echo(f"skipped {incident_id}: {error}", err=True)
         return
     _print_preview(result)
 

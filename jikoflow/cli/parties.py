@@ -67,6 +67,11 @@ def show(
     from jikoflow.terminal.incidents import chain_tree
 
     if not found:
-        out.print("no contracts yet: load a parties file with `jikoflow parties load FILE`")
+        from jikoflow.database import safe_url
+
+        where = safe_url(ctx.settings.database_url)
+        typer.echo(
+            f"no contracts in {where}: load a parties file with `jikoflow parties load FILE`"
+        )
     for tree in found:
         out.print(chain_tree(tree, ctx.settings.lang))

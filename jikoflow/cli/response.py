@@ -123,6 +123,9 @@ def record(
     lang: Annotated[str, typer.Option("--lang", help="ja or en.")] = "ja",
     fmt: Annotated[str, typer.Option("--format", help="md, html or pdf.")] = "md",
     out_path: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the --out file if it exists.")
+    ] = False,
     version: Annotated[
         int | None, typer.Option("--version", help="A submitted version, as frozen.")
     ] = None,
@@ -143,6 +146,10 @@ def record(
     if record_format is RecordFormat.PDF and out_path is None:
         raise BadInput("out", "a PDF needs --out PATH")
     ctx = Context()
+    if out_path is not None:
+        from jikoflow.cli.files import checked_out_path
+
+        checked_out_path(out_path, ctx.settings, force=force)  # before any work
     body = read(
         ctx.url,
         record_document,
@@ -156,19 +163,10 @@ def record(
     if out_path is None:
         typer.echo(body.decode(), nl=False)
         return
-    write_file(out_path, body)
+    from jikoflow.cli.files import write_out
+
+    write_out(out_path, body, ctx.settings, force=force)
     typer.echo(f"wrote {out_path}", err=True)
-
-
-def write_file(path: Path, body: bytes) -> None:
-    """Write `body` to `path` whole or not at all (a partial file is never left behind)."""
-    tmp = path.with_name(path.name + ".part")
-    try:
-        tmp.write_bytes(body)
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise BadInput("out", f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @handled()

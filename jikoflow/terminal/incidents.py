@@ -73,6 +73,15 @@ def incident_panel(view: IncidentStatus, lang: Lang = Lang.JA) -> Panel:
             Text(r.acknowledged_by_name or r.acknowledged_by or "—"),
         )
     parts: list[Any] = [head, steps, reports]
+    if view.trail_broken:
+        parts.insert(
+            0,
+            Text(
+                "改ざんの疑い: 監査証跡の検証に失敗 / tampering suspected: the audit trail fails "
+                f"verification at {view.trail_broken} (`jikoflow audit verify {view.id}`)",
+                style="bold red",
+            ),
+        )
     if view.unreachable_by_chat:
         parts.append(
             Text(

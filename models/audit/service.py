@@ -1,4 +1,5 @@
-"""The audit trail: append-only events, hash-chained per incident so tampering shows."""
+"""The audit trail: append-only events, hash-chained per chain and each sealed with the audit
+key (models/audit/seal.py), so an edit made with database access alone shows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, func, select
 
+from jikoflow.models.audit.seal import seal_matches, seal_of
 from jikoflow.models.audit.tables import AuditEvent
+from jikoflow.models.settings import audit_key
 from jikoflow.models.types import utcnow
 
 GENESIS = "0" * 64
@@ -43,11 +46,13 @@ def _linked(
     actor: str | None,
     action: str,
     detail: dict[str, Any],
+    key: bytes,
 ) -> dict[str, Any]:
-    """The columns of one event linked to `prev`: UTC time, JSON-normalised detail, its hash."""
+    """The columns of one event linked to `prev`: UTC time, JSON-normalised detail, its hash
+    and its seal."""
     when = at.astimezone(UTC)
     payload = json.loads(json.dumps(detail, ensure_ascii=False, default=str))
-    return {
+    row = {
         "chain": chain,
         "seq": seq,
         "at": when,
@@ -57,6 +62,7 @@ def _linked(
         "prev_hash": prev,
         "hash": _digest(prev, chain, seq, when, actor, action, payload),
     }
+    return row | {"seal": seal_of(AuditEvent.__tablename__, row, key)}  # type: ignore[arg-type]
 
 
 def record_event(
@@ -74,7 +80,8 @@ def record_event(
     ).first()
     seq = last.seq + 1 if last else 1
     prev = last.hash if last else GENESIS
-    event = AuditEvent(**_linked(chain, seq, prev, at or utcnow(), actor, action, detail or {}))
+    fields = _linked(chain, seq, prev, at or utcnow(), actor, action, detail or {}, audit_key())
+    event = AuditEvent(**fields)
     session.add(event)
     session.flush()
     return event
@@ -89,17 +96,25 @@ def events_of(session: Session, chain: str) -> list[AuditEvent]:
     )
 
 
-def verify_chain(events: list[AuditEvent]) -> bool:
-    """True when every event's hash matches its content and links to the one before."""
+def verify_chain(events: list[AuditEvent], key: bytes | None = None) -> bool:
+    """True when every event's hash and seal match its content and it links to the one before."""
+    return first_broken(events, key) is None
+
+
+def first_broken(events: list[AuditEvent], key: bytes | None = None) -> AuditEvent | None:
+    """The first event (oldest first) that is out of sequence, does not link to the one before,
+    or whose hash or seal does not match its fields; None when the chain holds."""
+    sealing = key or audit_key()
     prev = GENESIS
-    for event in events:
+    for number, event in enumerate(events, start=1):
         expected = _digest(
             prev, event.chain, event.seq, event.at, event.actor, event.action, event.detail
         )
-        if event.prev_hash != prev or event.hash != expected:
-            return False
+        intact = event.seq == number and event.prev_hash == prev and event.hash == expected
+        if not intact or not seal_matches(event, sealing):
+            return event
         prev = event.hash
-    return True
+    return None
 
 
 def record_events(
@@ -126,9 +141,10 @@ def record_events(
         )
         tips.update({chain: (seq, digest) for chain, seq, digest in found})
     rows: list[dict[str, Any]] = []
+    key = audit_key() if events else b""
     for chain, action, detail, at in events:
         seq, prev = tips.get(chain, (0, GENESIS))
-        rows.append(_linked(chain, seq + 1, prev, at, actor, action, detail))
+        rows.append(_linked(chain, seq + 1, prev, at, actor, action, detail, key))
         tips[chain] = (seq + 1, rows[-1]["hash"])
     if rows:
         session.execute(sa.insert(SQLModel.metadata.tables["auditevent"]), rows)

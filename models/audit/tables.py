@@ -25,3 +25,5 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=json_type())
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # HMAC of every other field under the audit key (models/audit/seal.py).
+    seal: str | None = Field(default=None, max_length=64)

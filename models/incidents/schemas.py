@@ -36,6 +36,9 @@ class DeclareInput(Input):
     summary: Text = Field(max_length=20_000)
     discovered_at: TokyoDatetime | None = None
     improper_purpose: bool = False
+    # A discovery before a tier on the path was approved is refused as a likely mistyped date
+    # unless confirmed (models/incidents/discovery.py).
+    confirm_discovery: bool = False
 
 
 class StepView(ReadModel):
@@ -123,6 +126,9 @@ class IncidentStatus(IncidentSummary):
     publication: PublicationView | None = None
     reclassifications: list[ReclassificationView] = Field(default_factory=list)
     reviews: list[ReviewView] = Field(default_factory=list)
+    # The first entry of its audit trail that fails verification (`audit verify`); None when
+    # every event and sealed row verifies.
+    trail_broken: str | None = None
 
 
 class Declared(ReadModel):

@@ -20,7 +20,9 @@ from jikoflow.models.errors import BadInput, Forbidden, NotFound
 from jikoflow.models.guard import Subject, acting_person, authorize, visible_orgs
 from jikoflow.models.handoff.service import request_flow
 from jikoflow.models.handoff.tables import FlowName
+from jikoflow.models.incidents import keys
 from jikoflow.models.incidents.clocks import policy_deadlines
+from jikoflow.models.incidents.discovery import check_discovery
 from jikoflow.models.incidents.lifecycle import (
     Action,
     ReportEvent,
@@ -68,15 +70,33 @@ def new_incident_id(at: datetime) -> str:
 
 
 def declare(
-    session: Session, *, actor: Principal, data: DeclareInput, now: datetime | None = None
+    session: Session,
+    *,
+    actor: Principal,
+    data: DeclareInput,
+    now: datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> Declared:
     """Open an incident with its five steps, one report per recipient and the messages that
-    report it; an unapproved tier on its path (Art. 15) opens a linked violation too."""
+    report it; an unapproved tier on its path (Art. 15) opens a linked violation too. With an
+    idempotency key, a retry with the same input returns the incident the first one opened."""
     moment = now or utcnow()
+    key = None if idempotency_key is None else keys.checked_key(idempotency_key)
     contract = get_contract(session, data.contract)
     org = get_organization(session, data.org)
     chain = chain_for(session, contract)
     _authorize_declaration(session, actor, chain, org.id)
+    if data.discovered_at is not None:
+        check_discovery(chain, org.id, data.discovered_at, moment, confirmed=data.confirm_discovery)
+    if key is not None:
+        keys.lock_key(session, actor, key)
+        found = keys.earlier(session, actor, key, data)
+        if found is not None:
+            incident = session.get_one(Incident, found.incident_id)
+            return Declared(
+                incident=incident_status_of(session, incident, moment),
+                violations=list(found.violations),
+            )
     opened = open_incident(
         session,
         chain=chain,
@@ -89,10 +109,14 @@ def declare(
         actor=actor.actor,
         now=moment,
     )
+    violations = [v.id for v in opened[1:]]
+    if key is not None:
+        keys.remember(
+            session, actor, key, data, incident_id=opened[0].id, violations=violations, at=moment
+        )
     appi = shows_appi(session, actor, chain.contract_id)
     return Declared(
-        incident=incident_status_of(session, opened[0], moment, appi=appi),
-        violations=[v.id for v in opened[1:]],
+        incident=incident_status_of(session, opened[0], moment, appi=appi), violations=violations
     )
 
 
@@ -435,10 +459,12 @@ def _enqueue_reports(
 ) -> None:
     reports = session.exec(select(Report).where(Report.incident_id == incident.id)).all()
     orgs = organizations_by_id(session, [org.id, *(r.recipient_id for r in reports)])
+    # The facts are read once and addressed to each recipient: a deep chain has thousands.
+    base = facts_for(session, incident, NoticeEvent.REPORT, now=now)
     for report in reports:
         recipient = orgs[report.recipient_id]
-        facts = facts_for(session, incident, NoticeEvent.REPORT, recipient=recipient, now=now)
-        enqueue(session, facts, recipient, report_id=report.id)
+        addressed = {"recipient_id": recipient.id, "recipient_name": recipient.name}
+        enqueue(session, base.model_copy(update=addressed), recipient, report_id=report.id)
     mentions = [p.slack_user for p in managers_of(session, [org.id])[org.id] if p.slack_user]
     own = facts_for(session, incident, NoticeEvent.DECLARED, mentions=mentions, now=now)
     enqueue(session, own, org)

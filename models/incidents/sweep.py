@@ -20,7 +20,9 @@ sweep that ran late sends the newest occurrence, not every one it missed.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +50,7 @@ from jikoflow.models.parties.tables import Contract, Organization
 from jikoflow.models.policy.schemas import ContractPolicy, Repeat
 from jikoflow.models.policy.service import contract_policy
 
+_log = logging.getLogger(__name__)
 _UNDELIVERED = (ReportStatus.PENDING, ReportStatus.FAILED)
 DEFAULT_ACK_DUE = timedelta(hours=1)  # DESIGN.md §6, when a policy sets no due time
 Item = tuple[NoticeFacts, Variant, Organization, str]
@@ -62,6 +65,8 @@ class ClockResult:
     incidents: int = 0
     messages: int = 0
     items: list[Item] = field(default_factory=list)
+    # Incidents whose planning failed (id → the error), skipped this pass.
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,6 +91,7 @@ class _Loaded:
     policies: dict[str, ContractPolicy] = field(default_factory=dict)
     mentions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     base: dict[str, NoticeFacts] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def due_steps(
@@ -177,21 +183,24 @@ def _load(session: Session, incidents: dict[str, Incident], now: datetime) -> _L
         org: tuple(p.slack_user for p in people if p.slack_user)
         for org, people in managers_of(session, sorted(loaded.orgs)).items()
     }
-    names = person_names(
+    loaded.names = person_names(
         session, [r.acknowledged_by for rows in loaded.reports.values() for r, _ in rows]
     )
-    for incident in incidents.values():
-        loaded.base[incident.id] = build_facts(
-            incident,
-            loaded.contracts[incident.contract_id],
-            loaded.orgs[incident.org_id],
-            loaded.steps[incident.id],
-            loaded.reports[incident.id],
-            NoticeEvent.REMINDER,
-            now=now,
-            names=names,
-        )
     return loaded
+
+
+def _base_facts(loaded: _Loaded, incident: Incident, now: datetime) -> None:
+    """The facts every message of one incident starts from."""
+    loaded.base[incident.id] = build_facts(
+        incident,
+        loaded.contracts[incident.contract_id],
+        loaded.orgs[incident.org_id],
+        loaded.steps[incident.id],
+        loaded.reports[incident.id],
+        NoticeEvent.REMINDER,
+        now=now,
+        names=loaded.names,
+    )
 
 
 def plan_clocks(
@@ -209,12 +218,30 @@ def plan_clocks(
     if not incidents:
         return plan
     loaded = _load(session, incidents, now)
+    for incident in incidents.values():
+        _isolated(plan, incident, lambda: _base_facts(loaded, incident, now))  # noqa: B023
     for row, incident in steps:
-        _plan_step(plan, loaded, row, incident, now)
+        _isolated(plan, incident, lambda: _plan_step(plan, loaded, row, incident, now))  # noqa: B023
     for report, incident in reports:
-        _plan_report(plan, loaded, report, incident, now)
+        _isolated(plan, incident, lambda: _plan_report(plan, loaded, report, incident, now))  # noqa: B023
     plan.result.incidents = len({i for _, i, _, _ in plan.events})
     return plan
+
+
+def _isolated(plan: _Plan, incident: Incident, planning: Callable[[], None]) -> None:
+    """Plan one row; if it fails, undo what it planned and record the incident as failed, so one
+    incident never stops the reminders and escalations of the others."""
+    if incident.id in plan.result.failed:
+        return
+    marks = (len(plan.events), len(plan.changes), len(plan.result.items))
+    counts = (plan.result.reminders, plan.result.escalations)
+    try:
+        planning()
+    except Exception as exc:
+        del plan.events[marks[0] :], plan.changes[marks[1] :], plan.result.items[marks[2] :]
+        plan.result.reminders, plan.result.escalations = counts
+        plan.result.failed[incident.id] = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+        _log.warning("sweep skipped %s: %s", incident.id, plan.result.failed[incident.id])
 
 
 def sweep_clocks(

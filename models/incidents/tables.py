@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
-from jikoflow.models.types import UTCDateTime, enum_type
+from jikoflow.models.types import UTCDateTime, enum_type, json_type
 
 
 class Incident(SQLModel, table=True):
@@ -80,3 +80,16 @@ class Report(SQLModel, table=True):
     reminders: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     escalations: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     next_alert_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class DeclarationKey(SQLModel, table=True):
+    """An idempotency key a declaration was sent with: a retry with the same key and the same
+    input returns the incident it opened; keys are the caller's own (scoped by actor)."""
+
+    actor: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=200)
+    # SHA-256 of the declaration's input as parsed: the same key with other input is refused.
+    digest: str = Field(max_length=64)
+    incident_id: str = Field(foreign_key="incident.id", max_length=40)
+    violations: list[str] = Field(default_factory=list, sa_type=json_type())
+    at: datetime = Field(sa_type=UTCDateTime)

@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from jikoflow.models.audit.verify import check_incident
 from jikoflow.models.enums import StepName, StepStatus
 from jikoflow.models.incidents.clocks import shown_status
 from jikoflow.models.incidents.schemas import (
@@ -125,6 +126,7 @@ def incident_status_of(
             for r in reports
         ],
         unreachable_by_chat=sorted({o.id for o in orgs.values() if not o.slack_channel}),
+        trail_broken=check_incident(session, incident.id).broken,
         notifications=NoticeCounts(
             pending=sum(status in _WAITING for *_, status, _ in notes),
             sent=sum(status == OutboxStatus.SENT for *_, status, _ in notes),

@@ -21,7 +21,7 @@ from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, Ste
 from jikoflow.models.incidents.clocks import shown_status
 from jikoflow.models.incidents.tables import Incident, Report, Step
 from jikoflow.models.outbox.tables import Notification, Transport
-from jikoflow.models.parties.tables import Contract, Organization, Person
+from jikoflow.models.parties.tables import MAX_MENTIONS, Contract, Organization, Person
 from jikoflow.models.settings import mail_configured
 from jikoflow.models.types import utcnow
 
@@ -119,7 +119,7 @@ class NoticeFacts(_Facts):
     step: StepName | None = None
     step_status: StepStatus | None = None
     due_at: datetime | None = None
-    mentions: tuple[str, ...] = Field(default=(), max_length=50)
+    mentions: tuple[str, ...] = Field(default=(), max_length=MAX_MENTIONS)
     record_version: int | None = None
     inject: int | None = None  # the number of a tabletop inject, never its text
     # Another organisation the event is about (the recipient that acknowledged, or has not).
@@ -240,7 +240,7 @@ def build_facts(
         step=step,
         step_status=chosen.status if chosen else None,
         due_at=chosen.due_at if chosen else None,
-        mentions=tuple(m for m in mentions if m),
+        mentions=tuple(m for m in mentions if m)[:MAX_MENTIONS],
         record_version=record_version,
     )
 
@@ -310,7 +310,7 @@ class Variant(_Facts):
     due_at: datetime | None = None
     recipient_id: str | None = None
     recipient_name: str | None = None
-    mentions: tuple[str, ...] = Field(default=(), max_length=50)
+    mentions: tuple[str, ...] = Field(default=(), max_length=MAX_MENTIONS)
     party_id: str | None = None
     party_name: str | None = None
 

@@ -6,20 +6,38 @@ in the file.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from jikoflow.models.enums import OrgKind, Role, Sector
 from jikoflow.models.errors import BadInput
 from jikoflow.models.parties.chain import Chain, Tier
+from jikoflow.models.parties.tables import MAX_MENTIONS
+from jikoflow.models.yamlfile import load_strict
 
-# libyaml parses a large parties file ten times faster than the pure-Python loader.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A parties file of a few thousand organisations is well under this; a bigger one is a mistake
+# or an attack, refused before it is parsed.
+MAX_FILE_BYTES = 8 * 1024 * 1024
+# Bidirectional overrides make a name display as another (U+202E "right-to-left override").
+_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
+
+
+def _printable(value: str) -> str:
+    # A name is shown in terminals, chat and records: control characters (an ANSI escape
+    # sequence repaints the terminal) and bidi overrides are refused, not passed on.
+    if any(unicodedata.category(c) == "Cc" or c in _BIDI for c in value):
+        raise ValueError("control characters (terminal escapes, line breaks) are not allowed")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_printable)]
+# Slack member ids: U… or W… and capital letters and digits.
+SLACK_USER = r"^[UW][A-Z0-9]{2,20}$"
 
 Slug = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 # One mailbox, as it may stand in a To: header: no display name, list separator or line break.
@@ -34,9 +52,9 @@ class PersonIn(_Strict):
     """A person as written in the parties file."""
 
     id: str = Slug
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     role: Role
-    slack_user: str | None = Field(default=None, max_length=64)
+    slack_user: str | None = Field(default=None, max_length=64, pattern=SLACK_USER)
     email: str | None = Field(default=None, max_length=200, pattern=MAILBOX)
 
 
@@ -44,12 +62,12 @@ class OrganizationIn(_Strict):
     """An organisation as written in the parties file."""
 
     id: str = Slug
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     kind: OrgKind
     slack_channel: str | None = Field(default=None, max_length=64)
     email: str | None = Field(default=None, max_length=200, pattern=MAILBOX)
-    addressee: str | None = Field(default=None, min_length=1, max_length=200)
-    representative: str | None = Field(default=None, min_length=1, max_length=200)
+    addressee: Name | None = Field(default=None, min_length=1, max_length=200)
+    representative: Name | None = Field(default=None, min_length=1, max_length=200)
     sector: Sector = Sector.PUBLIC
     people: list[PersonIn] = Field(default_factory=list)
 
@@ -69,7 +87,7 @@ class ContractIn(_Strict):
     """A contract as written in the parties file."""
 
     id: str = Slug
-    title: str = Field(min_length=1, max_length=300)
+    title: Name = Field(min_length=1, max_length=300)
     client: str
     contractor: str
     delegations: list[DelegationIn] = Field(default_factory=list)
@@ -92,15 +110,14 @@ def _place(loc: Sequence[int | str]) -> str:
 def read_parties(path: Path) -> PartiesFile:
     """Read and validate a parties file; every refusal names the place in the file."""
     try:
-        raw: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise BadInput(str(path), f"larger than {MAX_FILE_BYTES // 1024} KiB")
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise BadInput(str(path), f"cannot read: {exc.strerror or exc}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 1})" if where is not None else ""
-        raise BadInput(str(path), f"unreadable YAML{line}") from None
-    except ValueError as exc:  # a date YAML recognises that the calendar does not: 2026-02-30
-        raise BadInput(str(path), f"invalid value: {exc}") from None
+    except UnicodeDecodeError:
+        raise BadInput(str(path), "not UTF-8 text") from None
+    raw: Any = load_strict(text, str(path), MAX_FILE_BYTES, fast=True)
     if not isinstance(raw, dict):
         raise BadInput(str(path), "expected a mapping with organizations and contracts")
     try:
@@ -126,6 +143,16 @@ def check_references(parties: PartiesFile, name: str) -> None:
     _unique([o.id for o in parties.organizations], f"{name}: organizations")
     _unique([p.id for o in parties.organizations for p in o.people], f"{name}: people")
     _unique([c.id for c in parties.contracts], f"{name}: contracts")
+    for oi, org in enumerate(parties.organizations):
+        # Chat mentions an organisation's managers by their Slack ids; more than a message
+        # carries would be cut from every message, so the file is held to the limit.
+        mentioned = [p for p in org.people if p.role is Role.MANAGER and p.slack_user]
+        if len(mentioned) > MAX_MENTIONS:
+            raise BadInput(
+                f"{name}: organizations[{oi}].people",
+                f"{len(mentioned)} managers with slack_user; at most {MAX_MENTIONS} per "
+                "organisation (a chat message mentions no more)",
+            )
     for ci, contract in enumerate(parties.contracts):
         where = f"{name}: contracts[{ci}]"
         for fld in ("client", "contractor"):

@@ -6,9 +6,11 @@ changing nothing when the database already matches (operator only, DESIGN.md §8
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from jikoflow.models.access import Principal, require_operator
@@ -19,6 +21,8 @@ from jikoflow.models.parties.file import ContractIn, PartiesFile
 from jikoflow.models.parties.schemas import ContractTree, PartiesLoaded
 from jikoflow.models.parties.tables import Contract, Delegation, Organization, Person
 from jikoflow.models.parties.views import contract_tree
+
+_LOAD_LOCK = int.from_bytes(hashlib.sha256(b"jikoflow parties load").digest()[:8], "big") >> 1
 
 
 def load(
@@ -31,6 +35,10 @@ def load(
 ) -> PartiesLoaded:
     """Load a parties file (all or nothing; a second identical load changes nothing)."""
     require_operator(actor)
+    if session.get_bind().dialect.name == "postgresql":
+        # Loads started together take turns: each compares with what the one before wrote,
+        # instead of both inserting the same rows (SQLite's writer lock does this already).
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOAD_LOCK})
     loaded = PartiesLoaded(**load_parties(session, parties))
     if loaded.changed:
         detail = {"file": source, **loaded.model_dump()}

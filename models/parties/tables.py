@@ -10,6 +10,10 @@ from sqlmodel import Field, SQLModel
 from jikoflow.models.enums import OrgKind, Role, Sector
 from jikoflow.models.types import enum_type
 
+# A chat message mentions at most this many managers of an organisation: longer lists are cut
+# (one organisation's size never stops its reports), and the parties file is held to it.
+MAX_MENTIONS = 50
+
 
 class Organization(SQLModel, table=True):
     """A party: the ward (甲), the prime contractor (乙) or a subcontractor."""

@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from jikoflow.models.errors import BadInput
 from jikoflow.models.policy.rules import contract_checks, place_of
 from jikoflow.models.policy.schemas import ClosedDayRule, TimeOfDay
 from jikoflow.models.policy.span import Span
+from jikoflow.models.yamlfile import load_strict
 
 MAX_FILE_BYTES = 256 * 1024
 Slug = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -118,39 +118,9 @@ def _written(model: BaseModel, exclude: set[str]) -> dict[str, Any]:
     return data
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """Safe YAML without aliases (no expansion bombs) and with duplicate keys refused."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            raise yaml.MarkedYAMLError(problem="aliases are not allowed", problem_mark=mark)
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _value in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.MarkedYAMLError(
-                    problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def parse_policy(text: str, name: str) -> PolicyFile:
     """Validate the text of a policy file named `name`; every refusal names the place."""
-    if len(text.encode()) > MAX_FILE_BYTES:
-        raise BadInput(name, f"larger than {MAX_FILE_BYTES // 1024} KiB")
-    try:
-        raw: Any = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        raise BadInput(name, f"{exc.problem or 'unreadable YAML'}{line}") from None
-    except (yaml.YAMLError, ValueError, RecursionError):
-        raise BadInput(name, "unreadable YAML") from None
+    raw: Any = load_strict(text, name, MAX_FILE_BYTES)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

@@ -19,6 +19,8 @@ class ContainmentAction(SQLModel, table=True):
     by: str | None = Field(default=None, max_length=64)
     text: str = Field(sa_type=sa.Text)
     contained: bool = False
+    # HMAC of every other field under the audit key (models/audit/seal.py), set on flush.
+    seal: str | None = Field(default=None, max_length=64)
 
 
 class CauseRevision(SQLModel, table=True):
@@ -32,6 +34,8 @@ class CauseRevision(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
     by: str | None = Field(default=None, max_length=64)
     text: str = Field(sa_type=sa.Text)
+    # HMAC of every other field under the audit key (models/audit/seal.py), set on flush.
+    seal: str | None = Field(default=None, max_length=64)
 
 
 class PreventionMeasure(SQLModel, table=True):
@@ -50,6 +54,8 @@ class PreventionMeasure(SQLModel, table=True):
     implemented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     implemented_by: str | None = Field(default=None, max_length=64)
     evidence: str | None = Field(default=None, sa_type=sa.Text)  # how implementation is shown
+    # HMAC of every other field under the audit key (models/audit/seal.py), set on flush.
+    seal: str | None = Field(default=None, max_length=64)
 
 
 class RecordVersion(SQLModel, table=True):
@@ -67,3 +73,5 @@ class RecordVersion(SQLModel, table=True):
     submitted_by: str | None = Field(default=None, max_length=64)
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     accepted_by: str | None = Field(default=None, max_length=64)
+    # HMAC of every other field under the audit key (models/audit/seal.py), set on flush.
+    seal: str | None = Field(default=None, max_length=64)

@@ -37,14 +37,17 @@ def service_mode(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def report_cells(cli: Cli, incident: str) -> dict[str, tuple[str, str]]:
-    """The written record's report table: recipient id → (status, send time)."""
+    """The written record's report table: recipient → (status, send time)."""
     record = cli("record", incident, "--format", "md")
     assert record.code == 0, record.err
-    rows = {}
-    for line in record.out.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 6 and cells[0].endswith(")") and "(" in cells[0]:
-            rows[cells[0].rsplit("(", 1)[1].rstrip(")")] = (cells[1], cells[2])
+    table = [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for line in record.out.splitlines()
+        if line.startswith("|") and line.count("|") == 8
+    ]
+    # Header, separator, then one row per recipient: name, tier, status, sent, …
+    rows = {cells[0]: (cells[2], cells[3]) for cells in table[2:]}
+    assert len(rows) == len(RECIPIENTS), table
     return rows
 
 

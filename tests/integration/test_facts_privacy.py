@@ -240,7 +240,7 @@ def test_every_message_builder_takes_notice_facts_only() -> None:
         parameters = list(inspect.signature(builder).parameters.values())
         assert parameters[0].name == "facts"
         assert parameters[0].annotation in ("NoticeFacts", NoticeFacts), builder.__name__
-        # Nothing else it takes could carry text typed about the incident: the language, a
-        # key, a mention, the plain-text flag and the portal's configured address.
+        # Nothing else it takes could carry text typed about the incident: the language, the
+        # outbox key, a mention, plain text or not, and the operator's portal address.
         others = {p.name for p in parameters[1:]}
         assert others <= {"lang", "key", "mention", "plain", "portal"}, builder.__name__

@@ -173,7 +173,9 @@ def test_every_form_of_every_page_router_checks_its_token(portal: Portal) -> Non
 
 def test_error_pages_reveal_nothing(portal: Portal, caplog: pytest.LogCaptureFixture) -> None:
     _add_failing_routes(portal)
+    portal.set_password("tanaka")
     browser = portal.browser()
+    sign_in(browser, "tanaka")  # incident pages ask for sign-in first
 
     unknown = browser.get("/incidents/INC-20261201-SECRET")
     hidden = browser.get("/hidden")

@@ -157,7 +157,7 @@ class Served:
 
     def __init__(self, tick: str = "1") -> None:
         self.process = subprocess.Popen(
-            [str(CONSOLE_SCRIPT), "serve", "--worker", "--tick", tick],
+            [str(CONSOLE_SCRIPT), "serve", "--worker", "--no-web", "--tick", tick],
             env=subprocess_environ(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

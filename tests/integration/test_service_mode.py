@@ -106,7 +106,7 @@ class Serve:
     def __init__(self, api_url: str) -> None:
         environ = subprocess_environ() | {"PREFECT_API_URL": api_url}
         self.process = subprocess.Popen(
-            [str(CONSOLE_SCRIPT), "serve", "--worker"],
+            [str(CONSOLE_SCRIPT), "serve", "--worker", "--no-web"],
             env=environ,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -1,0 +1,132 @@
+"""Verifying the trail: each chain's events, and the sealed rows an incident's events refer to.
+
+The first broken entry is named, oldest first: an event whose hash, link or seal does not
+match; then a sealed row (containment action, cause revision, measure, record version) whose
+seal or SHA-256 does not match; then a row the trail records that is gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+
+from sqlmodel import Session, SQLModel, col, select
+
+from jikoflow.models.access import Principal
+from jikoflow.models.audit.seal import seal_matches
+from jikoflow.models.audit.service import events_of, first_broken
+from jikoflow.models.audit.tables import AuditEvent
+from jikoflow.models.errors import Forbidden
+from jikoflow.models.response.tables import (
+    CauseRevision,
+    ContainmentAction,
+    PreventionMeasure,
+    RecordVersion,
+)
+from jikoflow.models.schemas import ReadModel
+from jikoflow.models.settings import audit_key
+
+
+class TrailCheck(ReadModel):
+    """One chain verified: how many events, and the first broken entry (None: intact)."""
+
+    chain: str
+    events: int
+    broken: str | None
+
+
+def _label_event(event: AuditEvent) -> str:
+    return f"audit event {event.seq} ({event.action})"
+
+
+def _sealed_rows(session: Session, incident_id: str) -> Iterable[tuple[str, SQLModel]]:
+    tables: list[tuple[type[SQLModel], Callable[[SQLModel], str]]] = [
+        (ContainmentAction, lambda r: f"containment action {r.id}"),  # type: ignore[attr-defined]
+        (CauseRevision, lambda r: f"cause revision {r.revision}"),  # type: ignore[attr-defined]
+        (PreventionMeasure, lambda r: f"measure {r.number}"),  # type: ignore[attr-defined]
+        (RecordVersion, lambda r: f"record version {r.version}"),  # type: ignore[attr-defined]
+    ]
+    for model, label in tables:
+        query = select(model).where(model.incident_id == incident_id)  # type: ignore[attr-defined]
+        for row in session.exec(query.order_by(col(model.id))):  # type: ignore[attr-defined]
+            yield label(row), row
+
+
+def _broken_row(session: Session, incident_id: str, key: bytes) -> str | None:
+    """The first sealed row whose content no longer matches its SHA-256 or its seal."""
+    for label, row in _sealed_rows(session, incident_id):
+        if isinstance(row, RecordVersion) and (
+            hashlib.sha256(row.content.encode()).hexdigest() != row.sha256
+        ):
+            return f"{label}: its SHA-256 does not match its content"
+        if not seal_matches(row, key):
+            return label
+    return None
+
+
+def _missing_row(session: Session, incident_id: str, events: list[AuditEvent]) -> str | None:
+    """An event whose row is gone: a deleted revision, measure or record version."""
+
+    def numbers(column: object, model: type[SQLModel]) -> set[int]:
+        query = select(column).where(model.incident_id == incident_id)  # type: ignore[attr-defined,call-overload]
+        return set(session.exec(query))
+
+    revisions = numbers(CauseRevision.revision, CauseRevision)
+    measures = numbers(PreventionMeasure.number, PreventionMeasure)
+    versions = numbers(RecordVersion.version, RecordVersion)
+    wanted = {"cause_recorded": ("revision", revisions), "measure_added": ("number", measures)}
+    wanted["record_submitted"] = ("version", versions)
+    for event in events:
+        if event.action in wanted:
+            name, present = wanted[event.action]
+            if event.detail.get(name) not in present:
+                return f"{_label_event(event)}: its row is missing"
+    return None
+
+
+def check_incident(session: Session, incident_id: str, key: bytes | None = None) -> TrailCheck:
+    """Verify one incident's chain and the rows sealed beside it."""
+    sealing = key or audit_key()
+    events = events_of(session, incident_id)
+    bad = first_broken(events, sealing)
+    broken = None if bad is None else _label_event(bad)
+    if broken is None:
+        broken = _broken_row(session, incident_id, sealing)
+    if broken is None:
+        broken = _missing_row(session, incident_id, events)
+    if not events:
+        broken = "its audit trail is empty"
+    return TrailCheck(chain=incident_id, events=len(events), broken=broken)
+
+
+def check_all(session: Session, key: bytes | None = None) -> list[TrailCheck]:
+    """Verify every chain in the database (incidents, parties, accounts), in chain order."""
+    from jikoflow.models.incidents.tables import Incident
+
+    sealing = key or audit_key()
+    chains = set(session.exec(select(AuditEvent.chain).distinct()))
+    incidents = set(session.exec(select(Incident.id)))
+    checks = []
+    for chain in sorted(chains | incidents):
+        if chain in incidents:
+            checks.append(check_incident(session, chain, sealing))
+            continue
+        events = events_of(session, chain)
+        bad = first_broken(events, sealing)
+        label = None if bad is None else _label_event(bad)
+        checks.append(TrailCheck(chain=chain, events=len(events), broken=label))
+    return checks
+
+
+def verify_trail(
+    session: Session, *, actor: Principal, incident_id: str | None = None
+) -> list[TrailCheck]:
+    """`audit verify`: one incident the actor may see, or (the operator only) every chain."""
+    if incident_id is None:
+        if actor.is_person:
+            raise Forbidden("by", "only the operator verifies every chain; name an incident")
+        return check_all(session)
+    from jikoflow.models.incidents.service import visible_incident
+
+    incident = visible_incident(session, actor, incident_id)
+    return [check_incident(session, incident.id)]
