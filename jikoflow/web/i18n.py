@@ -174,6 +174,14 @@ _WORDS: dict[str, tuple[str, str]] = {
         "提出された記録を受理し、この事故等の対応を完了します。",
         "Accepts the submitted record and closes the incident.",
     ),
+    "return_record": ("差戻し", "Return"),
+    "return_reason": ("差戻しの理由", "Why the record is returned"),
+    "return_note": (
+        "提出された記録を理由を付けて差し戻します。事故等は対応中に戻り、"
+        "記録の提出期限が改めて設定されます。",
+        "Returns the submitted record with the reason; the incident is open again "
+        "and the record is due again.",
+    ),
     # 訓練
     "drills_title": ("訓練", "Drills"),
     "drills_lead": (
@@ -227,6 +235,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "field_id": ("この事故等", "this incident"),
     "field_by": ("権限", "who may do this"),
     "field_number": ("番号", "the number"),
+    "field_reason": ("理由", "the reason"),
     "back_home": ("ホームへ戻る", "Back to the home page"),
     "language_other": ("English", "日本語"),
     "skip": ("本文へ移動", "Skip to content"),

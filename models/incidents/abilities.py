@@ -88,4 +88,5 @@ def acts_on(session: Session, actor: Principal, incident: Incident) -> IncidentA
         prevent=may(Act.PREVENT),
         submit=may(Act.SUBMIT) and incident.state is IncidentState.OPEN,
         accept=may(Act.ACCEPT) and incident.state is IncidentState.SUBMITTED,
+        return_record=may(Act.RETURN) and incident.state is IncidentState.SUBMITTED,
     )

@@ -174,6 +174,7 @@ class IncidentActs(ReadModel):
     prevent: bool = False
     submit: bool = False
     accept: bool = False
+    return_record: bool = False  # 差戻し, beside 受理
 
 
 class AcknowledgeInput(Input):

@@ -210,6 +210,7 @@ CONTROLS = {
     "prevent": ("open", 'action="/incidents/{id}/measures"'),
     "submit": ("open", 'action="/incidents/{id}/submit"'),
     "accept": ("submitted", 'action="/incidents/{id}/accept"'),
+    "return": ("submitted", 'action="/incidents/{id}/return"'),
 }
 
 
@@ -240,6 +241,7 @@ FORMS = {
     "prevent": ("/measures", {"measure": "x"}),
     "submit": ("/submit", {"lang": "ja"}),
     "accept": ("/accept", {}),
+    "return": ("/return", {"reason": "x"}),
 }
 
 
@@ -260,7 +262,7 @@ def test_a_forged_form_is_refused_and_changes_nothing(
     expected = EXPECTED[act][standing][ROLES.index(role)]
     browser = world.browsers[_person(standing, role)]
     token = csrf_of(browser.get("/account").text)
-    incident = world.shared["submitted" if act == "accept" else "open"]
+    incident = world.shared["submitted" if act in ("accept", "return") else "open"]
     suffix, form = FORMS[act]
     answer = _refused_changes_nothing(
         world,
@@ -275,7 +277,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
     world: World, act: str
 ) -> None:
     browser = world.browsers[_person("client", "manager")]  # 甲's manager may do most acts
-    incident = world.shared["submitted" if act == "accept" else "open"]
+    incident = world.shared["submitted" if act in ("accept", "return") else "open"]
     suffix, form = FORMS[act]
     for token in ({}, {"csrf_token": "0" * 64}):
         answer = _refused_changes_nothing(

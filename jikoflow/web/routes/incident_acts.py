@@ -1,7 +1,7 @@
-"""The forms of an incident's page: 受領確認, containment, cause, prevention measures, 提出 and
-受理. Each calls its service as the signed-in person and returns to the page; input the service
-refused is shown beside its form, and an act the person may not do is refused (403) even when
-the form was forged, changing nothing."""
+"""The forms of an incident's page: 受領確認, containment, cause, prevention measures, 提出,
+受理 and 差戻し. Each calls its service as the signed-in person and returns to the page; input
+the service refused is shown beside its form, and an act the person may not do is refused (403)
+even when the form was forged, changing nothing."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from jikoflow.models.facts.schemas import ReturnInput
+from jikoflow.models.facts.service import return_record
 from jikoflow.models.incidents.service import acknowledge
 from jikoflow.models.response.schemas import CauseInput, ContainInput, MeasureInput, SubmitInput
 from jikoflow.models.response.service import (
@@ -194,3 +196,25 @@ def accept_record(
         return accept(db, actor=who.principal, incident_id=incident_id, now=config.clock())
 
     return _done(request, db, who, config, deliveries, incident_id, "record", act)
+
+
+@router.post("/incidents/{incident_id}/return")
+def return_submitted(
+    incident_id: str,
+    request: Request,
+    db: Db,
+    who: SignedIn,
+    config: Config,
+    deliveries: AfterCommit,
+    reason: Text = "",
+) -> Response:
+    """差戻し: a manager of 甲 returns the submitted record, saying why; it is open again."""
+    values = {"reason": reason}
+
+    def act() -> object:
+        data = parse(ReturnInput, values)
+        return return_record(
+            db, actor=who.principal, incident_id=incident_id, data=data, now=config.clock()
+        )
+
+    return _done(request, db, who, config, deliveries, incident_id, "record", act, values)
