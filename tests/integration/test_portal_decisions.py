@@ -5,9 +5,15 @@ use it; a refused form is shown again with what was typed, and nothing is writte
 
 from __future__ import annotations
 
-import httpx
+from datetime import date
 
-from jikoflow.models.db import transaction
+import httpx
+import sqlalchemy as sa
+
+from jikoflow.models.db import get_engine, transaction
+from jikoflow.models.enums import Publication
+from jikoflow.models.facts import service as facts
+from jikoflow.models.facts.schemas import Facts, InstructInput, PublishInput
 from jikoflow.models.facts.tables import RecordReview
 from jikoflow.models.incidents.tables import Incident
 from tests import acts
@@ -90,3 +96,68 @@ def test_return_is_offered_to_none_but_client_managers_and_refused_when_forged(
     assert forged.status_code == 403
     assert table_rows(portal.db_url) == before
     assert _state(portal, incident) == "submitted"
+
+
+def test_the_page_shows_the_outcome_instructions_publication_and_appi(portal: Portal) -> None:
+    incident = _declared(portal)
+    with transaction(portal.db_url) as session:
+        tanaka = acts.person("tanaka")
+        facts.record_facts(
+            session,
+            actor=tanaka,
+            incident_id=incident,
+            data=Facts(people=150, sensitive=True),
+            now=portal.clock(),
+        )
+        facts.instruct(
+            session,
+            actor=tanaka,
+            incident_id=incident,
+            data=InstructInput(text="本人への連絡状況を報告すること", due=date(2026, 12, 4)),
+            now=portal.clock(),
+        )
+        facts.publish(
+            session,
+            actor=tanaka,
+            incident_id=incident,
+            data=PublishInput(decision=Publication.PUBLISH, on=date(2026, 12, 3)),
+            now=portal.clock(),
+        )
+
+    client = _signed_in(portal, "tanaka").get(f"/incidents/{incident}")
+    own = _signed_in(portal, "watanabe").get(f"/incidents/{incident}")
+
+    for page in (client, own):
+        assert page.status_code == 200
+        assert "事故等" in page.text.split('class="outcome">', 1)[1]
+        row = page.text.split('data-instruction="1">', 1)[1].split("</tr>", 1)[0]
+        assert "本人への連絡状況を報告すること" in row
+        assert "2026年12月4日" in row
+        assert "対応中" in row
+        assert "公表する" in page.text.split('class="publication">', 1)[1]
+        assert "監査証跡の検証に失敗" not in page.text
+    panel = client.text.split('<section id="appi"', 1)[1].split("</section>", 1)[0]
+    assert "報告対象" in panel
+    assert "要配慮個人情報を含む" in panel
+    assert "本人の数が100人を超える" in panel
+    assert "速報の期限" in panel
+    assert "確報の期限" in panel
+    assert '<section id="appi"' not in own.text  # 甲's duty: shown to 甲's people only
+
+
+def test_the_page_warns_when_the_trail_fails_verification(portal: Portal) -> None:
+    incident = _declared(portal)
+    with transaction(portal.db_url) as session:
+        acts.cause(session, incident, "確認漏れ", now=portal.clock())
+    browser = _signed_in(portal, "watanabe")
+    assert "監査証跡の検証に失敗" not in browser.get(f"/incidents/{incident}").text
+    with get_engine(portal.db_url).begin() as conn:
+        conn.execute(
+            sa.text("UPDATE causerevision SET text = '不明' WHERE incident_id = :i"),
+            {"i": incident},
+        )
+
+    page = browser.get(f"/incidents/{incident}")
+
+    warning = page.text.split('class="error trail-broken" role="alert">', 1)[1]
+    assert "監査証跡の検証に失敗" in warning.split("</p>", 1)[0]
