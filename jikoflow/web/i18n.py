@@ -204,6 +204,17 @@ _WORDS: dict[str, tuple[str, str]] = {
     "no_instructions": ("指示はありません。", "No instructions."),
     "publication": ("公表の判断", "Publication"),
     "no_publication": ("公表の判断はまだありません。", "No decision on publication yet."),
+    "instruct": ("指示する", "Instruct"),
+    "instruction_done": ("完了", "Done"),
+    "publication_on": (
+        "公表日（公表しない場合は判断した日。空欄なら今日）",
+        "Day of publication (or of the decision to withhold; today if left blank)",
+    ),
+    "publication_reason": (
+        "理由（公表しない場合は必須）",
+        "Reason (required to withhold)",
+    ),
+    "decide": ("判断を記録する", "Record the decision"),
     # 訓練
     "drills_title": ("訓練", "Drills"),
     "drills_lead": (
@@ -258,6 +269,9 @@ _WORDS: dict[str, tuple[str, str]] = {
     "field_by": ("権限", "who may do this"),
     "field_number": ("番号", "the number"),
     "field_reason": ("理由", "the reason"),
+    "field_instruction": ("指示の内容", "the instruction"),
+    "field_decision": ("公表の判断", "the decision"),
+    "field_on": ("日付", "the day"),
     "field_occurred_at": ("発生日時", "when it happened"),
     "field_discovered_by": ("発見者", "who discovered it"),
     "field_how": ("発見の経緯", "how it was discovered"),

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from jikoflow.models.enums import StepName
+from jikoflow.models.enums import Publication, StepName
 from jikoflow.models.incidents.overview import incident_overview
 from jikoflow.web.config import WebConfig
 from jikoflow.web.deps import Db, Refused, Visitor
@@ -39,6 +39,7 @@ def render_incident(
         record=overview.record,
         acts=overview.acts,
         steps={step.value: step for step in StepName},
+        publications=list(Publication),
         refused=refused,
         form=form,
         values=values or {},

@@ -51,16 +51,17 @@ def declare_places(session: Session, *, actor: Principal) -> list[PlaceChoice]:
 
 def incident_acts(session: Session, *, actor: Principal, incident_id: str) -> IncidentActs:
     """The acts open to the actor on an incident now (its existence is not revealed to one who
-    may not see it); a closed incident takes none."""
+    may not see it); a closed incident takes only 甲's decisions and answers to them."""
     return acts_on(session, actor, visible_incident(session, actor, incident_id))
 
 
 def acts_on(session: Session, actor: Principal, incident: Incident) -> IncidentActs:
     """The acts open to the actor on an incident they were found to see."""
-    if incident.state is IncidentState.CLOSED:
-        return IncidentActs(id=incident.id)
+    closed = incident.state is IncidentState.CLOSED
     person = acting_person(session, actor)
     if person is None:  # the operator
+        if closed:
+            return IncidentActs(id=incident.id)
         return IncidentActs(
             id=incident.id,
             contain=True,
@@ -68,6 +69,7 @@ def acts_on(session: Session, actor: Principal, incident: Incident) -> IncidentA
             prevent=True,
             submit=incident.state is IncidentState.OPEN,
             accept=False,  # 甲 accepts as a named manager
+            complete_instruction=True,
         )
     chain = chain_for(session, session.get_one(Contract, incident.contract_id))
     found = standings(chain, incident.org_id, person.org_id, recipient=person.org_id)
@@ -75,18 +77,30 @@ def acts_on(session: Session, actor: Principal, incident: Incident) -> IncidentA
     def may(act: Act) -> bool:
         return allows(act, found, person.role)
 
+    # 甲's decisions and the answers to its instructions outlive the record (lifecycle.py).
+    later = IncidentActs(
+        id=incident.id,
+        instruct=may(Act.INSTRUCT),
+        publish=may(Act.PUBLISH),
+        # Answering an instruction is responding to the incident (facts/service.py).
+        complete_instruction=may(Act.FACTS),
+    )
+    if closed:
+        return later
     own_report = select(Report).where(
         Report.incident_id == incident.id, Report.recipient_id == person.org_id
     )
     report = session.exec(own_report).first()
     waiting = report is not None and report.status is not ReportStatus.ACKNOWLEDGED
-    return IncidentActs(
-        id=incident.id,
-        acknowledge=person.org_id if waiting and may(Act.ACKNOWLEDGE) else None,
-        contain=may(Act.CONTAIN),
-        cause=may(Act.CAUSE),
-        prevent=may(Act.PREVENT),
-        submit=may(Act.SUBMIT) and incident.state is IncidentState.OPEN,
-        accept=may(Act.ACCEPT) and incident.state is IncidentState.SUBMITTED,
-        return_record=may(Act.RETURN) and incident.state is IncidentState.SUBMITTED,
+    submitted = incident.state is IncidentState.SUBMITTED
+    return later.model_copy(
+        update={
+            "acknowledge": person.org_id if waiting and may(Act.ACKNOWLEDGE) else None,
+            "contain": may(Act.CONTAIN),
+            "cause": may(Act.CAUSE),
+            "prevent": may(Act.PREVENT),
+            "submit": may(Act.SUBMIT) and incident.state is IncidentState.OPEN,
+            "accept": may(Act.ACCEPT) and submitted,
+            "return_record": may(Act.RETURN) and submitted,
+        }
     )

@@ -165,7 +165,8 @@ class PlaceChoice(ReadModel):
 
 class IncidentActs(ReadModel):
     """The acts open to a person on one incident now; `acknowledge` names the recipient
-    organisation whose report they may acknowledge."""
+    organisation whose report they may acknowledge. 甲's instructions and publication decision,
+    and marking an instruction done, stay open after the incident is closed."""
 
     id: str
     acknowledge: str | None = None
@@ -175,6 +176,9 @@ class IncidentActs(ReadModel):
     submit: bool = False
     accept: bool = False
     return_record: bool = False  # 差戻し, beside 受理
+    instruct: bool = False
+    publish: bool = False
+    complete_instruction: bool = False
 
 
 class AcknowledgeInput(Input):

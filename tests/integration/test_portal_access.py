@@ -211,6 +211,8 @@ CONTROLS = {
     "submit": ("open", 'action="/incidents/{id}/submit"'),
     "accept": ("submitted", 'action="/incidents/{id}/accept"'),
     "return": ("submitted", 'action="/incidents/{id}/return"'),
+    "instruct": ("open", 'action="/incidents/{id}/instructions"'),
+    "publish": ("open", 'action="/incidents/{id}/publication"'),
 }
 
 
@@ -242,6 +244,8 @@ FORMS = {
     "submit": ("/submit", {"lang": "ja"}),
     "accept": ("/accept", {}),
     "return": ("/return", {"reason": "x"}),
+    "instruct": ("/instructions", {"text": "x"}),
+    "publish": ("/publication", {"decision": "publish"}),
 }
 
 

@@ -14,7 +14,7 @@ from jikoflow.models.db import get_engine, transaction
 from jikoflow.models.enums import Publication
 from jikoflow.models.facts import service as facts
 from jikoflow.models.facts.schemas import Facts, InstructInput, PublishInput
-from jikoflow.models.facts.tables import RecordReview
+from jikoflow.models.facts.tables import Instruction, PublicationDecision, RecordReview
 from jikoflow.models.incidents.tables import Incident
 from tests import acts
 from tests.integration.conftest import table_rows
@@ -161,3 +161,152 @@ def test_the_page_warns_when_the_trail_fails_verification(portal: Portal) -> Non
 
     warning = page.text.split('class="error trail-broken" role="alert">', 1)[1]
     assert "監査証跡の検証に失敗" in warning.split("</p>", 1)[0]
+
+
+def test_client_manager_instructs_and_a_past_due_date_is_refused(portal: Portal) -> None:
+    incident = _declared(portal)
+    browser = _signed_in(portal, "tanaka")
+    page = browser.get(f"/incidents/{incident}")
+    assert f'action="/incidents/{incident}/instructions"' in page.text
+    token = csrf_of(page.text)
+    before = table_rows(portal.db_url)
+
+    past = browser.post(
+        f"/incidents/{incident}/instructions",
+        data={"csrf_token": token, "text": "経緯を報告すること", "due": "2026-11-30"},
+    )
+    empty = browser.post(
+        f"/incidents/{incident}/instructions", data={"csrf_token": token, "text": " "}
+    )
+
+    assert past.status_code == empty.status_code == 422
+    assert "期限を確認してください" in past.text
+    assert "経緯を報告すること" in past.text
+    assert 'value="2026-11-30"' in past.text
+    assert "指示の内容を確認してください" in empty.text
+    assert table_rows(portal.db_url) == before
+    done = browser.post(
+        f"/incidents/{incident}/instructions",
+        data={"csrf_token": token, "text": "経緯を報告すること", "due": "2026-12-04"},
+    )
+    assert (done.status_code, done.headers["location"]) == (
+        303,
+        f"/incidents/{incident}#instructions",
+    )
+    [row] = portal.rows(Instruction)
+    assert (row.number, row.text, row.due_date, row.given_by) == (
+        1,
+        "経緯を報告すること",
+        date(2026, 12, 4),
+        "tanaka",
+    )
+
+
+def test_instructions_and_publication_are_not_offered_to_others_and_forged_are_refused(
+    portal: Portal,
+) -> None:
+    incident = _declared(portal)
+    browser = _signed_in(portal, "watanabe")  # the incident's own manager, not 甲's
+    page = browser.get(f"/incidents/{incident}")
+    assert f'action="/incidents/{incident}/instructions"' not in page.text
+    assert f'action="/incidents/{incident}/publication"' not in page.text
+    token = csrf_of(page.text)
+    before = table_rows(portal.db_url)
+
+    instructed = browser.post(
+        f"/incidents/{incident}/instructions", data={"csrf_token": token, "text": "報告せよ"}
+    )
+    published = browser.post(
+        f"/incidents/{incident}/publication", data={"csrf_token": token, "decision": "publish"}
+    )
+
+    assert instructed.status_code == published.status_code == 403
+    assert table_rows(portal.db_url) == before
+
+
+def test_an_open_instruction_is_marked_done_by_those_who_respond(portal: Portal) -> None:
+    incident = _declared(portal)
+    with transaction(portal.db_url) as session:
+        facts.instruct(
+            session,
+            actor=acts.person("tanaka"),
+            incident_id=incident,
+            data=InstructInput(text="経緯を報告すること"),
+            now=portal.clock(),
+        )
+    done_form = f'action="/incidents/{incident}/instructions/1/done"'
+    outsider = _signed_in(portal, "sato")  # a worker of 乙: sees the incident, does not respond
+    seen = outsider.get(f"/incidents/{incident}")
+    assert seen.status_code == 200
+    assert done_form not in seen.text
+    browser = _signed_in(portal, "watanabe")
+    page = browser.get(f"/incidents/{incident}")
+    assert done_form in page.text
+    token = csrf_of(page.text)
+    before = table_rows(portal.db_url)
+
+    forged = outsider.post(
+        f"/incidents/{incident}/instructions/1/done", data={"csrf_token": csrf_of(seen.text)}
+    )
+    unknown = browser.post(f"/incidents/{incident}/instructions/9/done", data={"csrf_token": token})
+
+    assert forged.status_code == 403
+    assert unknown.status_code == 422
+    assert "番号を確認してください" in unknown.text
+    assert table_rows(portal.db_url) == before
+    done = browser.post(f"/incidents/{incident}/instructions/1/done", data={"csrf_token": token})
+    assert (done.status_code, done.headers["location"]) == (
+        303,
+        f"/incidents/{incident}#instructions",
+    )
+    [row] = portal.rows(Instruction)
+    assert row.done_by == "watanabe"
+    after = browser.get(f"/incidents/{incident}")
+    assert done_form not in after.text
+    assert "完了" in after.text.split('data-instruction="1">', 1)[1].split("</tr>", 1)[0]
+
+
+def test_client_manager_decides_on_publication_and_withholding_needs_a_reason(
+    portal: Portal,
+) -> None:
+    incident = _submitted(portal)
+    with transaction(portal.db_url) as session:
+        acts.accept(session, incident, by="tanaka", now=portal.clock())
+    browser = _signed_in(portal, "tanaka")
+    page = browser.get(f"/incidents/{incident}")
+    assert f'action="/incidents/{incident}/publication"' in page.text  # closed, still decided
+    token = csrf_of(page.text)
+    before = table_rows(portal.db_url)
+
+    unreasoned = browser.post(
+        f"/incidents/{incident}/publication",
+        data={"csrf_token": token, "decision": "withhold", "on": "2026-12-01"},
+    )
+    undecided = browser.post(
+        f"/incidents/{incident}/publication", data={"csrf_token": token, "reason": "影響軽微"}
+    )
+
+    assert unreasoned.status_code == undecided.status_code == 422
+    assert "理由を確認してください" in unreasoned.text
+    assert 'value="withhold" required checked' in unreasoned.text
+    assert 'value="2026-12-01"' in unreasoned.text
+    assert "公表の判断を確認してください" in undecided.text
+    assert "影響軽微" in undecided.text
+    assert table_rows(portal.db_url) == before
+    done = browser.post(
+        f"/incidents/{incident}/publication",
+        data={"csrf_token": token, "decision": "withhold", "reason": "本人が特定されるおそれ"},
+    )
+    assert (done.status_code, done.headers["location"]) == (
+        303,
+        f"/incidents/{incident}#publication",
+    )
+    [row] = portal.rows(PublicationDecision)
+    assert (str(row.decision), row.reason, row.on_date) == (
+        "withhold",
+        "本人が特定されるおそれ",
+        date(2026, 12, 1),
+    )
+    shown = browser.get(f"/incidents/{incident}").text.split('class="publication">', 1)[1]
+    assert "公表しない" in shown
+    assert "本人が特定されるおそれ" in shown

@@ -1,18 +1,25 @@
 """The forms of an incident's page: 受領確認, containment, cause, prevention measures, 提出,
-受理 and 差戻し. Each calls its service as the signed-in person and returns to the page; input
-the service refused is shown beside its form, and an act the person may not do is refused (403)
-even when the form was forged, changing nothing."""
+受理 and 差戻し, 甲's instructions (指示, 完了) and publication decision. Each calls its service
+as the signed-in person and returns to the page; input the service refused is shown beside its
+form, and an act the person may not do is refused (403) even when the form was forged,
+changing nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from jikoflow.models.facts.schemas import ReturnInput
-from jikoflow.models.facts.service import return_record
+from jikoflow.models.facts.schemas import (
+    InstructInput,
+    InstructionDoneInput,
+    PublishInput,
+    ReturnInput,
+)
+from jikoflow.models.facts.service import complete_instruction, instruct, publish, return_record
 from jikoflow.models.incidents.service import acknowledge
 from jikoflow.models.response.schemas import CauseInput, ContainInput, MeasureInput, SubmitInput
 from jikoflow.models.response.service import (
@@ -42,10 +49,13 @@ def _done(
     form: str,
     act: Callable[[], object],
     values: dict[str, Any] | None = None,
+    fields: dict[str, str] | None = None,
 ) -> Response:
-    """Run `act`; back to the page at `form`'s section, or the page again with the refusal."""
+    """Run `act`; back to the page at `form`'s section, or the page again with the refusal
+    (its field in the form's words: `fields` maps the service's name to the page's)."""
     outcome = attempt(db, act)
     if isinstance(outcome, Refused):
+        outcome = replace(outcome, field=(fields or {}).get(outcome.field, outcome.field))
         return render_incident(
             request, db, who, config, incident_id, refused=outcome, form=form, values=values
         )
@@ -218,3 +228,76 @@ def return_submitted(
         )
 
     return _done(request, db, who, config, deliveries, incident_id, "record", act, values)
+
+
+@router.post("/incidents/{incident_id}/instructions")
+def instruction(
+    incident_id: str,
+    request: Request,
+    db: Db,
+    who: SignedIn,
+    config: Config,
+    deliveries: AfterCommit,
+    text: Text = "",
+    due: Text = "",
+) -> Response:
+    """指示: a manager of 甲 instructs or asks for a report (Art. 22), with a due date if any."""
+    values = {"text": text, "due": due.strip() or None}
+
+    def act() -> object:
+        day = parse_day(values["due"], "due") if values["due"] else None
+        data = parse(InstructInput, values | {"due": day})
+        return instruct(
+            db, actor=who.principal, incident_id=incident_id, data=data, now=config.clock()
+        )
+
+    fields = {"text": "instruction"}
+    return _done(
+        request, db, who, config, deliveries, incident_id, "instructions", act, values, fields
+    )
+
+
+@router.post("/incidents/{incident_id}/instructions/{number}/done")
+def instruction_done(
+    incident_id: str,
+    number: int,
+    request: Request,
+    db: Db,
+    who: SignedIn,
+    config: Config,
+    deliveries: AfterCommit,
+) -> Response:
+    """完了: mark instruction `number` done."""
+
+    def act() -> object:
+        data = parse(InstructionDoneInput, {"number": number})
+        return complete_instruction(
+            db, actor=who.principal, incident_id=incident_id, data=data, now=config.clock()
+        )
+
+    return _done(request, db, who, config, deliveries, incident_id, "instructions", act)
+
+
+@router.post("/incidents/{incident_id}/publication")
+def publication(
+    incident_id: str,
+    request: Request,
+    db: Db,
+    who: SignedIn,
+    config: Config,
+    deliveries: AfterCommit,
+    decision: Text = "",
+    on: Text = "",
+    reason: Text = "",
+) -> Response:
+    """公表の判断: a manager of 甲 decides to publish the incident or to withhold it (Art. 25)."""
+    values = {"decision": decision, "on": on.strip() or None, "reason": reason.strip() or None}
+
+    def act() -> object:
+        day = parse_day(values["on"], "on") if values["on"] else None
+        data = parse(PublishInput, values | {"on": day})
+        return publish(
+            db, actor=who.principal, incident_id=incident_id, data=data, now=config.clock()
+        )
+
+    return _done(request, db, who, config, deliveries, incident_id, "publication", act, values)
