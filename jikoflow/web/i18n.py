@@ -204,6 +204,15 @@ _WORDS: dict[str, tuple[str, str]] = {
     "no_instructions": ("指示はありません。", "No instructions."),
     "publication": ("公表の判断", "Publication"),
     "no_publication": ("公表の判断はまだありません。", "No decision on publication yet."),
+    "known_facts": ("事実関係", "What is known"),
+    "facts_note": (
+        "分かっている事項だけを記入し、分からない事項は空欄（不明）のままにしてください。",
+        "Fill in only what is known; leave the rest blank (unknown).",
+    ),
+    "unknown": ("不明", "unknown"),
+    "fact_yes": ("あり", "yes"),
+    "fact_no": ("なし", "no"),
+    "items_hint": ("読点またはカンマで区切る", "separated by commas"),
     "instruct": ("指示する", "Instruct"),
     "instruction_done": ("完了", "Done"),
     "publication_on": (
@@ -272,6 +281,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "field_instruction": ("指示の内容", "the instruction"),
     "field_decision": ("公表の判断", "the decision"),
     "field_on": ("日付", "the day"),
+    "field_known_facts": ("事実関係", "the facts"),
     "field_occurred_at": ("発生日時", "when it happened"),
     "field_discovered_by": ("発見者", "who discovered it"),
     "field_how": ("発見の経緯", "how it was discovered"),

@@ -69,6 +69,7 @@ def acts_on(session: Session, actor: Principal, incident: Incident) -> IncidentA
             prevent=True,
             submit=incident.state is IncidentState.OPEN,
             accept=False,  # 甲 accepts as a named manager
+            facts=True,
             complete_instruction=True,
         )
     chain = chain_for(session, session.get_one(Contract, incident.contract_id))
@@ -99,6 +100,7 @@ def acts_on(session: Session, actor: Principal, incident: Incident) -> IncidentA
             "contain": may(Act.CONTAIN),
             "cause": may(Act.CAUSE),
             "prevent": may(Act.PREVENT),
+            "facts": may(Act.FACTS),
             "submit": may(Act.SUBMIT) and incident.state is IncidentState.OPEN,
             "accept": may(Act.ACCEPT) and submitted,
             "return_record": may(Act.RETURN) and submitted,

@@ -176,6 +176,7 @@ class IncidentActs(ReadModel):
     submit: bool = False
     accept: bool = False
     return_record: bool = False  # 差戻し, beside 受理
+    facts: bool = False
     instruct: bool = False
     publish: bool = False
     complete_instruction: bool = False

@@ -211,6 +211,7 @@ CONTROLS = {
     "submit": ("open", 'action="/incidents/{id}/submit"'),
     "accept": ("submitted", 'action="/incidents/{id}/accept"'),
     "return": ("submitted", 'action="/incidents/{id}/return"'),
+    "facts": ("open", 'action="/incidents/{id}/facts"'),
     "instruct": ("open", 'action="/incidents/{id}/instructions"'),
     "publish": ("open", 'action="/incidents/{id}/publication"'),
 }
@@ -244,6 +245,7 @@ FORMS = {
     "submit": ("/submit", {"lang": "ja"}),
     "accept": ("/accept", {}),
     "return": ("/return", {"reason": "x"}),
+    "facts": ("/facts", {"people": "7"}),
     "instruct": ("/instructions", {"text": "x"}),
     "publish": ("/publication", {"decision": "publish"}),
 }

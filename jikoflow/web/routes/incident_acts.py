@@ -1,8 +1,8 @@
 """The forms of an incident's page: 受領確認, containment, cause, prevention measures, 提出,
-受理 and 差戻し, 甲's instructions (指示, 完了) and publication decision. Each calls its service
-as the signed-in person and returns to the page; input the service refused is shown beside its
-form, and an act the person may not do is refused (403) even when the form was forged,
-changing nothing."""
+受理 and 差戻し, the structured facts, 甲's instructions (指示, 完了) and publication decision.
+Each calls its service as the signed-in person and returns to the page; input the service
+refused is shown beside its form, and an act the person may not do is refused (403) even when
+the form was forged, changing nothing."""
 
 from __future__ import annotations
 
@@ -14,12 +14,20 @@ from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from jikoflow.models.facts.schemas import (
+    FACT_FIELDS,
+    Facts,
     InstructInput,
     InstructionDoneInput,
     PublishInput,
     ReturnInput,
 )
-from jikoflow.models.facts.service import complete_instruction, instruct, publish, return_record
+from jikoflow.models.facts.service import (
+    complete_instruction,
+    instruct,
+    publish,
+    record_facts,
+    return_record,
+)
 from jikoflow.models.incidents.service import acknowledge
 from jikoflow.models.response.schemas import CauseInput, ContainInput, MeasureInput, SubmitInput
 from jikoflow.models.response.service import (
@@ -301,3 +309,52 @@ def publication(
         )
 
     return _done(request, db, who, config, deliveries, incident_id, "publication", act, values)
+
+
+@router.post("/incidents/{incident_id}/facts")
+def facts(
+    incident_id: str,
+    request: Request,
+    db: Db,
+    who: SignedIn,
+    config: Config,
+    deliveries: AfterCommit,
+    occurred_at: Text = "",
+    discovered_by: Text = "",
+    how: Text = "",
+    items: Text = "",
+    records: Text = "",
+    people: Text = "",
+    sensitive: Text = "",
+    my_number: Text = "",
+    financial: Text = "",
+    improper_purpose: Text = "",
+    secondary_damage: Text = "",
+    subject_notice: Text = "",
+) -> Response:
+    """Record the structured facts as the form shows them: a field left blank is not known."""
+    typed = {
+        "occurred_at": occurred_at,
+        "discovered_by": discovered_by,
+        "how": how,
+        "items": items,
+        "records": records,
+        "people": people,
+        "sensitive": sensitive,
+        "my_number": my_number,
+        "financial": financial,
+        "improper_purpose": improper_purpose,
+        "secondary_damage": secondary_damage,
+        "subject_notice": subject_notice,
+    }
+    values = {name: typed[name].strip() for name in FACT_FIELDS}
+
+    def act() -> object:
+        # The form shows every field, so every field is set: blank clears what was known.
+        data = parse(Facts, {name: value or None for name, value in values.items()})
+        return record_facts(
+            db, actor=who.principal, incident_id=incident_id, data=data, now=config.clock()
+        )
+
+    fields = {"facts": "known_facts"}
+    return _done(request, db, who, config, deliveries, incident_id, "facts", act, values, fields)
