@@ -148,6 +148,14 @@ def test_the_page_shows_the_outcome_instructions_publication_and_appi(portal: Po
     assert "速報の期限" in panel
     assert "確報の期限" in panel
     assert '<section id="appi"' not in own.text  # 甲's duty: shown to 甲's people only
+    english = _signed_in(portal, "tanaka")
+    english.get(f"/lang/en?next=/incidents/{incident}")
+    page = english.get(f"/incidents/{incident}").text
+    assert "Report to the PPC (client)" in page
+    assert "Preliminary report due" in page
+    assert "Instructions and requests for reports" in page
+    assert "2026-12-04" in page
+    assert "What is known" in page
 
 
 def test_the_page_warns_when_the_trail_fails_verification(portal: Portal) -> None:
