@@ -29,7 +29,7 @@ from jikoflow.models.audit.service import record_event
 from jikoflow.models.db import get_engine, reading, transaction
 from jikoflow.models.enums import ReportStatus, StepName, StepStatus
 from jikoflow.models.errors import BadInput
-from jikoflow.models.incidents.tables import Report, Step
+from jikoflow.models.incidents.tables import Incident, Report, Step
 from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, OutboxStatus, ReportState
 from jikoflow.models.outbox.tables import Notification, Transport
 from jikoflow.models.parties.tables import Person
@@ -283,6 +283,12 @@ def settle(
                 written.append((_settled(row, settlement, now), settlement))
         if not written:
             return []
+        # An incident's rows are written after its row is locked, as every act on it does: a
+        # delivery settling beside an act waits its turn instead of deadlocking with it.
+        reported = {w["row_id"] for w, s in written if w["report_id"] is not None}
+        if reported:
+            incidents = sa.select(table.c.incident_id).where(table.c.id.in_(reported)).distinct()
+            _lock_incidents(session, [i for (i,) in connection.execute(incidents) if i])
         connection.execute(
             sa.update(table).where(
                 table.c.id == sa.bindparam("row_id"), table.c.status == OutboxStatus.SENDING
@@ -316,6 +322,12 @@ def _settled(row: dict[str, Any], settlement: Settlement, now: datetime) -> dict
     if settlement.status is OutboxStatus.SENT:
         values["sent_at"] = now
     return values
+
+
+def _lock_incidents(session: Session, incident_ids: Collection[str]) -> None:
+    """Lock the incidents' rows in id order (on SQLite the write lock is already held)."""
+    query = select(Incident.id).where(col(Incident.id).in_(sorted(incident_ids)))
+    session.exec(query.order_by(col(Incident.id)).with_for_update()).all()
 
 
 def _settle_report(
