@@ -12,10 +12,9 @@ from alembic import command
 from alembic.config import Config
 
 from jikoflow.migrations import SCRIPT_LOCATION
-from jikoflow.models.db import get_engine, transaction
-from tests import acts
+from jikoflow.models.db import get_engine
 from tests.integration.conftest import table_rows
-from tests.web_fixtures import load_sample_parties
+from tests.old_rows import INCIDENT, write_old_rows
 
 
 def _migrate(url: str, how: str, revision: str) -> None:
@@ -34,16 +33,14 @@ def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     else:
         url = f"sqlite:///{tmp_path / 'old.db'}"
     _migrate(url, "upgrade", "0008")
-    load_sample_parties(url)
-    with transaction(url) as session:
-        incident = acts.declare(session, summary="封筒1通の所在不明").incident.id
+    write_old_rows(url)  # as an older schema holds them (today's models know more columns)
     with get_engine(url).begin() as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO preventionmeasure (incident_id, number, text, created_at,"
                 " implemented_at, implemented_by) VALUES (:i, 1, '二重確認', :t, :t, 'ito')"
             ),
-            {"i": incident, "t": "2026-11-27 01:00:00+00:00"},
+            {"i": INCIDENT, "t": "2026-11-27 01:00:00+00:00"},
         )
     yield url
     if request.param == "sqlite":

@@ -77,7 +77,8 @@ def test_upgrading_keeps_every_row_and_clears_only_unsent_send_times(old_url: st
     before = table_rows(old_url)
     assert NEW_TABLES.isdisjoint(before)
 
-    assert upgrade(old_url) == ("0007", HEAD)
+    _migrate(old_url, "upgrade", "0008")  # the revision under test, not what came after
+    assert current_revision(old_url) == "0008"
 
     after = table_rows(old_url)
     unchanged = set(before) - {"report", "notification"}
@@ -92,6 +93,7 @@ def test_upgrading_keeps_every_row_and_clears_only_unsent_send_times(old_url: st
     }
     assert {name: after[name] for name in NEW_TABLES} == {name: [] for name in NEW_TABLES}
     assert waiting_requests(old_url) == 0  # the old incident's clocks stay with `sweep`
+    assert upgrade(old_url) == ("0008", HEAD)  # today's models write what came after
     with transaction(old_url) as session:
         declared = acts.declare(session, org="beta", summary="誤送信")
     assert waiting_requests(old_url, [declared.incident.id]) == 1
