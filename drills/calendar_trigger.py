@@ -39,7 +39,7 @@ class BusinessDayTrigger(BaseTrigger):  # type: ignore[misc]
             if fire is None:
                 return None
             day = fire.astimezone(TOKYO).date()
-            if is_business_day(day):
+            if is_business_day(day) or self.rule is ClosedDayRule.KEEP:
                 return fire
             if self.rule is ClosedDayRule.NEXT_BUSINESS_DAY:
                 local = fire.astimezone(TOKYO)

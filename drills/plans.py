@@ -89,7 +89,9 @@ def plan_trigger(
     """A plan's schedule: the cron expression, and with a `closed_days` rule its fire times on
     closed days moved to the next business day or skipped."""
     cron = parse_cron(expr, tz)
-    return cron if closed_days is None else BusinessDayTrigger(cron, closed_days)
+    if closed_days is None or closed_days is ClosedDayRule.KEEP:
+        return cron
+    return BusinessDayTrigger(cron, closed_days)
 
 
 def parse_cron(expr: str, tz: str = "Asia/Tokyo") -> CronTrigger:

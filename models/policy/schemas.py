@@ -48,6 +48,7 @@ class ClosedDayRule(StrEnum):
 
     NEXT_BUSINESS_DAY = "next_business_day"
     SKIP = "skip"
+    KEEP = "keep"  # runs on its date all the same (a team that rehearses at weekends)
 
 
 class _Frozen(BaseModel):

@@ -43,6 +43,10 @@ def served(sqlite_env: Env, cli: Cli, parties_file: Path) -> Iterator[Served]:
     """A plan whose run came due a minute ago (as if the service was down), a plan far ahead,
     a contact check whose window ended an hour ago and was never delivered, and `serve`."""
     assert cli("parties", "load", parties_file).code == 0
+    # Drills run whatever the day is: the test must not depend on a weekend or holiday today.
+    keep = parties_file.with_name("policy.yaml")
+    keep.write_text("defaults:\n  drills:\n    closed_days: keep\n", encoding="utf-8")
+    assert cli("policy", "load", keep).code == 0
     # A daily plan whose run came due a minute ago: it fires once and not again for a day,
     # however long the test takes (an every-minute plan would fire again at the next minute).
     missed = (utcnow() - timedelta(minutes=1)).astimezone(TOKYO)

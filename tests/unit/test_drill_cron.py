@@ -88,6 +88,8 @@ def test_a_plan_date_on_a_closed_day_moves_or_is_skipped_by_the_policy() -> None
     assert local(plain) == ["Fri 2027-01-01 10:00", "Thu 2027-04-01 10:00"]
     assert local(moved) == ["Mon 2027-01-04 10:00", "Thu 2027-04-01 10:00"]
     assert local(skipped) == ["Thu 2027-04-01 10:00", "Thu 2027-07-01 10:00"]
+    kept = next_runs("0 10 1 */3 *", "Asia/Tokyo", after, 2, ClosedDayRule.KEEP)
+    assert local(kept) == local(plain)  # keep: the plan's own dates, closed or not
 
 
 def test_moved_runs_do_not_fire_twice_on_the_business_day() -> None:
