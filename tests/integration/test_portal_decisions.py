@@ -416,3 +416,13 @@ def test_the_facts_form_is_not_offered_to_others_and_a_forged_one_is_refused(
 
     assert forged.status_code == 403
     assert table_rows(portal.db_url) == before
+
+
+def test_a_first_measure_without_done_reads_as_measures_under_way(portal: Portal) -> None:
+    incident = _declared(portal)
+    with transaction(portal.db_url) as session:
+        acts.contain(session, incident, "回収中", done=False, now=portal.clock())
+    browser = _signed_in(portal, "watanabe")
+    steps = browser.get(f"/incidents/{incident}").text.split('id="steps"', 1)[1]
+    steps = steps.split("</section>", 1)[0]
+    assert "措置中" in steps  # the clock was met; the damage is not contained yet
