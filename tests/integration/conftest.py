@@ -16,7 +16,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 
+from jikoflow.migrations import SCRIPT_LOCATION
+from jikoflow.models.db import get_engine
 from tests.conftest import CliResult, Env
 
 SAMPLE_CONTRACT = "C-2026-001"
@@ -80,3 +84,12 @@ def table_rows(url: str, *, reflect: bool = True) -> Snapshot:
 def snapshot() -> Callable[[], Snapshot]:
     """A function returning the current contents of the test's database."""
     return lambda: table_rows(os.environ["JIKOFLOW_DATABASE_URL"])
+
+
+def migrate(url: str, how: str, revision: str) -> None:
+    """Alembic's `upgrade` or `downgrade` of the database to `revision`, in one transaction."""
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    with get_engine(url).begin() as conn:
+        config.attributes["connection"] = conn
+        getattr(command, how)(config, revision)

@@ -10,26 +10,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from jikoflow.database import current_revision
-from jikoflow.migrations import SCRIPT_LOCATION
 from jikoflow.models.db import get_engine, reading
 from jikoflow.models.incidents.tables import Step
 from jikoflow.sweep import queue_due
-from tests.integration.conftest import table_rows
+from tests.integration.conftest import migrate, table_rows
 from tests.old_rows import T0, write_old_rows
 
 NEW_TABLES = {"mail_message", "mail_thread"}
-
-
-def _migrate(url: str, how: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(SCRIPT_LOCATION))
-    with get_engine(url).begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, how)(config, revision)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -39,7 +28,7 @@ def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         url: str = request.getfixturevalue("empty_postgres_url")
     else:
         url = f"sqlite:///{tmp_path / 'old.db'}"
-    _migrate(url, "upgrade", "0004")
+    migrate(url, "upgrade", "0004")
     write_old_rows(url)
     yield url
     if request.param == "sqlite":
@@ -72,12 +61,12 @@ def _as_of(url: str, columns: dict[str, list[str]]) -> dict[str, list[tuple[str,
 def test_upgrading_keeps_every_row_and_counts_what_was_sent(old_url: str) -> None:
     old = _columns(old_url)
     before = _as_of(old_url, old)
-    _migrate(old_url, "upgrade", "0007")
+    migrate(old_url, "upgrade", "0007")
     assert current_revision(old_url) == "0007"
     assert _as_of(old_url, old) == before
     after = table_rows(old_url)
     assert {name: after[name] for name in NEW_TABLES} == {name: [] for name in NEW_TABLES}
-    _migrate(old_url, "upgrade", "head")  # today's models read and write what came after
+    migrate(old_url, "upgrade", "head")  # today's models read and write what came after
     with reading(old_url) as session:
         steps = {s.id: s for s in session.exec(sa.select(Step)).scalars()}
     state = {i: (s.escalations, s.next_alert_at) for i, s in steps.items()}
@@ -97,7 +86,7 @@ def test_upgrading_keeps_every_row_and_counts_what_was_sent(old_url: str) -> Non
 
 def test_downgrading_gives_back_the_database_it_was(old_url: str) -> None:
     before = table_rows(old_url)
-    _migrate(old_url, "upgrade", "0007")
-    _migrate(old_url, "downgrade", "0004")
+    migrate(old_url, "upgrade", "0007")
+    migrate(old_url, "downgrade", "0004")
     assert current_revision(old_url) == "0004"
     assert table_rows(old_url) == before

@@ -8,21 +8,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
-from jikoflow.migrations import SCRIPT_LOCATION
 from jikoflow.models.db import get_engine
-from tests.integration.conftest import table_rows
+from tests.integration.conftest import migrate, table_rows
 from tests.old_rows import INCIDENT, write_old_rows
-
-
-def _migrate(url: str, how: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(SCRIPT_LOCATION))
-    with get_engine(url).begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, how)(config, revision)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -32,7 +21,7 @@ def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         url: str = request.getfixturevalue("empty_postgres_url")
     else:
         url = f"sqlite:///{tmp_path / 'old.db'}"
-    _migrate(url, "upgrade", "0008")
+    migrate(url, "upgrade", "0008")
     write_old_rows(url)  # as an older schema holds them (today's models know more columns)
     with get_engine(url).begin() as conn:
         conn.execute(
@@ -52,11 +41,11 @@ def test_upgrading_keeps_every_measure_without_evidence_and_downgrading_restores
     old_url: str,
 ) -> None:
     before = table_rows(old_url)
-    _migrate(old_url, "upgrade", "0009")
+    migrate(old_url, "upgrade", "0009")
     with get_engine(old_url).connect() as conn:
         rows = conn.execute(
             sa.text("SELECT number, text, implemented_by, evidence FROM preventionmeasure")
         ).all()
     assert [tuple(r) for r in rows] == [(1, "二重確認", "ito", None)]
-    _migrate(old_url, "downgrade", "0008")
+    migrate(old_url, "downgrade", "0008")
     assert table_rows(old_url) == before

@@ -8,32 +8,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from jikoflow.database import current_revision
-from jikoflow.migrations import SCRIPT_LOCATION
 from jikoflow.models.accounts.passwords import hash_password
 from jikoflow.models.accounts.tables import Credential
 from jikoflow.models.db import get_engine, transaction
 from jikoflow.models.policy.service import contract_policy
-from tests.integration.conftest import table_rows
+from tests.integration.conftest import migrate, table_rows
 from tests.old_rows import write_old_rows
 
 NEW_TABLES = {"credential", "websession", "apitoken", "policyentry"}
-
-
-def _config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(SCRIPT_LOCATION))
-    return config
-
-
-def _migrate(url: str, how: str, revision: str) -> None:
-    config = _config()
-    with get_engine(url).begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, how)(config, revision)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -44,7 +28,7 @@ def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         url: str = request.getfixturevalue("empty_postgres_url")
     else:
         url = f"sqlite:///{tmp_path / 'old.db'}"
-    _migrate(url, "upgrade", "0003")
+    migrate(url, "upgrade", "0003")
     write_old_rows(url)  # as the 0003 schema holds them (today's models know more columns)
     yield url
     if request.param == "sqlite":
@@ -56,7 +40,7 @@ def test_upgrading_keeps_every_row_and_the_new_tables_work(old_url: str) -> None
     before = table_rows(old_url)
     assert NEW_TABLES.isdisjoint(before)
 
-    _migrate(old_url, "upgrade", "0004")  # the revision under test, not what came after
+    migrate(old_url, "upgrade", "0004")  # the revision under test, not what came after
     assert current_revision(old_url) == "0004"
 
     after = table_rows(old_url)
@@ -70,9 +54,9 @@ def test_upgrading_keeps_every_row_and_the_new_tables_work(old_url: str) -> None
 
 def test_downgrading_removes_only_what_it_added(old_url: str) -> None:
     before = table_rows(old_url)
-    _migrate(old_url, "upgrade", "0004")
+    migrate(old_url, "upgrade", "0004")
 
-    _migrate(old_url, "downgrade", "0003")
+    migrate(old_url, "downgrade", "0003")
 
     assert current_revision(old_url) == "0003"
     tables = set(sa.inspect(get_engine(old_url)).get_table_names())

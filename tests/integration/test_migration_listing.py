@@ -8,31 +8,20 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from jikoflow.database import current_revision, upgrade
-from jikoflow.migrations import SCRIPT_LOCATION
 from jikoflow.models.access import person
 from jikoflow.models.db import get_engine, transaction
 from jikoflow.models.incidents.service import list_incidents
-from tests.integration.conftest import table_rows
+from tests.integration.conftest import migrate, table_rows
 from tests.old_rows import INCIDENT, write_old_rows
 
 NEW = {"ix_incident_listing", "ix_incident_linked_incident_id"}
 
 
-def _migrate(url: str, how: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(SCRIPT_LOCATION))
-    with get_engine(url).begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, how)(config, revision)
-
-
 def _migrate_to_listing(url: str) -> str | None:
     """Upgrade to the revision under test, not what came after it."""
-    _migrate(url, "upgrade", "0006")
+    migrate(url, "upgrade", "0006")
     return current_revision(url)
 
 
@@ -48,7 +37,7 @@ def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         url: str = request.getfixturevalue("empty_postgres_url")
     else:
         url = f"sqlite:///{tmp_path / 'old.db'}"
-    _migrate(url, "upgrade", "0005")
+    migrate(url, "upgrade", "0005")
     write_old_rows(url)
     yield url
     if request.param == "sqlite":
@@ -73,7 +62,7 @@ def test_downgrading_removes_only_the_indexes(old_url: str) -> None:
     before = table_rows(old_url)
     _migrate_to_listing(old_url)
 
-    _migrate(old_url, "downgrade", "0005")
+    migrate(old_url, "downgrade", "0005")
 
     assert current_revision(old_url) == "0005"
     assert NEW.isdisjoint(_indexes(old_url))

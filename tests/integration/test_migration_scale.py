@@ -10,27 +10,17 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from jikoflow.database import current_revision, upgrade
-from jikoflow.migrations import HEAD, SCRIPT_LOCATION
+from jikoflow.migrations import HEAD
 from jikoflow.models.db import get_engine, transaction
 from jikoflow.models.handoff.service import waiting_requests
 from tests import acts
-from tests.integration.conftest import table_rows
+from tests.integration.conftest import migrate, table_rows
 from tests.web_fixtures import load_sample_parties
 
 NEW_TABLES = {"flowrequest", "channelpace"}
 SENT = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
-
-
-def _migrate(url: str, how: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(SCRIPT_LOCATION))
-    with get_engine(url).begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, how)(config, revision)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -47,7 +37,7 @@ def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     load_sample_parties(url)
     with transaction(url) as session:
         acts.declare(session, org="gamma", summary="封筒1通の所在不明", suspected=True)
-    _migrate(url, "downgrade", "0007")
+    migrate(url, "downgrade", "0007")
     with get_engine(url).begin() as conn:
         for recipient, status, delivered in [
             ("nerima", "delivered", SENT),
@@ -77,7 +67,7 @@ def test_upgrading_keeps_every_row_and_clears_only_unsent_send_times(old_url: st
     before = table_rows(old_url)
     assert NEW_TABLES.isdisjoint(before)
 
-    _migrate(old_url, "upgrade", "0008")  # the revision under test, not what came after
+    migrate(old_url, "upgrade", "0008")  # the revision under test, not what came after
     assert current_revision(old_url) == "0008"
 
     after = table_rows(old_url)
@@ -101,7 +91,7 @@ def test_upgrading_keeps_every_row_and_clears_only_unsent_send_times(old_url: st
 
 def test_downgrading_removes_only_what_it_added(old_url: str) -> None:
     upgrade(old_url)
-    _migrate(old_url, "downgrade", "0007")
+    migrate(old_url, "downgrade", "0007")
     assert current_revision(old_url) == "0007"
     inspector = sa.inspect(get_engine(old_url))
     assert NEW_TABLES.isdisjoint(inspector.get_table_names())

@@ -10,24 +10,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from jikoflow.database import upgrade
-from jikoflow.migrations import SCRIPT_LOCATION
 from jikoflow.models.audit.service import GENESIS, _digest
 from jikoflow.models.audit.verify import check_incident
 from jikoflow.models.db import get_engine, reading
-from tests.integration.conftest import table_rows
+from tests.integration.conftest import migrate, table_rows
 from tests.old_rows import INCIDENT, T0, write_old_rows
-
-
-def _migrate(url: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(SCRIPT_LOCATION))
-    with get_engine(url).begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -38,7 +27,7 @@ def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         url: str = request.getfixturevalue("empty_postgres_url")
     else:
         url = f"sqlite:///{tmp_path / 'old.db'}"
-    _migrate(url, "0008")
+    migrate(url, "upgrade", "0008")
     write_old_rows(url)
     first = _digest(GENESIS, INCIDENT, 1, T0, "@operator", "declared", {"org": "delta"})
     at = T0 + timedelta(hours=1)
