@@ -1,6 +1,6 @@
 """Foundation benchmarks: cold CLI start-up, declare on the embedded default, parties load.
 
-Usage: python benchmarks/foundation.py [--runs N] [--database-url URL]
+Usage: python benchmarks/foundation.py [--runs N] [--database-url URL] [--reads-only]
 
 Every number is wall time of a fresh `jikoflow` process, as a user sees it. Targets: read
 commands ≤ 0.5 s, or ≤ 1.2 × a bare `python -c "import sqlmodel, typer, rich"` measured in the
@@ -10,13 +10,16 @@ same run (the floor any such command pays); loading 2,000 organisations and 20 c
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ SAMPLE = ROOT / "jikoflow" / "sample" / "parties.yaml"
 READ_TARGET = 0.5
 RATIO_TARGET = 1.2
 LOAD_TARGET = 5.0
+BARE = "bare `import sqlmodel, typer, rich`"
 
 
 def environ(home: Path, url: str | None) -> dict[str, str]:
@@ -52,36 +56,65 @@ def timed(env: dict[str, str], *argv: str) -> tuple[float, subprocess.CompletedP
     return elapsed, done
 
 
-def median_of(runs: int, env: dict[str, str], *argv: str) -> float:
-    """Median wall time of `runs` fresh processes."""
-    return statistics.median(timed(env, *argv)[0] for _ in range(runs))
+def bare_imports() -> float:
+    """Wall time of a fresh interpreter importing what every read command needs."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import sqlmodel, typer, rich"], check=True)
+    return time.perf_counter() - started
 
 
-def bare_imports(runs: int) -> float:
-    """Median wall time of a fresh interpreter importing what every read command needs."""
-    argv = [sys.executable, "-c", "import sqlmodel, typer, rich"]
-
-    def once() -> float:
-        started = time.perf_counter()
-        subprocess.run(argv, check=True)
-        return time.perf_counter() - started
-
-    return statistics.median(once() for _ in range(runs))
+def wall_of(env: dict[str, str], argv: list[str]) -> float:
+    """Wall time of one `jikoflow ARGV…` process."""
+    return timed(env, *argv)[0]
 
 
-def read_commands(runs: int, url: str | None) -> dict[str, float]:
-    """`status ID`, `list` and `parties show` on a database with one incident."""
+def children_cpu() -> float:
+    """CPU seconds used so far by finished child processes (steadier than wall time when
+    the machine is busy with other work)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def with_cpu(run: Callable[[], float]) -> tuple[float, float]:
+    """Wall and CPU seconds of one child process started by `run`."""
+    before = children_cpu()
+    wall = run()
+    return wall, children_cpu() - before
+
+
+def compile_bytecode() -> None:
+    """Compile the project's modules once, as installing a package does: an editable install
+    with PYTHONDONTWRITEBYTECODE set would otherwise compile every module on every start."""
+    folders = ["jikoflow", "models", "flows", "notifications", "records", "drills", "migrations"]
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", *(str(ROOT / f) for f in folders)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def read_commands(runs: int, url: str | None) -> tuple[dict[str, float], dict[str, float]]:
+    """Median wall and CPU times of `status ID`, `list` and `parties show` on a database with
+    one incident, and of the bare imports; interleaved, so a change of load hits all alike."""
     with tempfile.TemporaryDirectory(prefix="jf-bench-") as tmp:
         env = environ(Path(tmp), url)
         timed(env, "parties", "load", str(SAMPLE))
         _, done = timed(env, *_declare("delta"), "--no-flow", "--json")
         incident = json.loads(done.stdout)["id"]
-        return {
-            "status ID": median_of(runs, env, "status", incident),
-            "status ID --json": median_of(runs, env, "status", incident, "--json"),
-            "list": median_of(runs, env, "list"),
-            "parties show": median_of(runs, env, "parties", "show"),
+        commands = {
+            "status ID": ["status", incident],
+            "status ID --json": ["status", incident, "--json"],
+            "list": ["list"],
+            "parties show": ["parties", "show"],
         }
+        samples: dict[str, list[tuple[float, float]]] = {n: [] for n in [BARE, *commands]}
+        for _ in range(runs):
+            samples[BARE].append(with_cpu(bare_imports))
+            for name, argv in commands.items():
+                samples[name].append(with_cpu(functools.partial(wall_of, env, argv)))
+        wall = {n: statistics.median(w for w, _ in times) for n, times in samples.items()}
+        cpu = {n: statistics.median(c for _, c in times) for n, times in samples.items()}
+        return wall, cpu
 
 
 def _declare(org: str) -> list[str]:
@@ -217,17 +250,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp home")
+    parser.add_argument("--reads-only", action="store_true", help="only the cold read commands")
     args = parser.parse_args()
     where = args.database_url or "SQLite (embedded default)"
     print(f"jikoflow foundation benchmarks — {where}, Python {sys.version.split()[0]}")
-    floor = bare_imports(args.runs)
-    reads = read_commands(args.runs, args.database_url)
+    compile_bytecode()
+    reads, cpu = read_commands(args.runs, args.database_url)
+    floor, cpu_floor = reads.pop(BARE), cpu.pop(BARE)
     report(f"cold read commands (median of {args.runs} processes)", reads, READ_TARGET)
-    print(f"\n  bare `import sqlmodel, typer, rich` (same run){'':<14} {floor:6.2f} s")
+    print(f"\n  {BARE} (interleaved){'':<5} {floor:6.2f} s   CPU {cpu_floor:5.2f} s")
+    print(f"  {'ratio to the bare imports':<52} {'wall':>6}   CPU")
     for name, seconds in reads.items():
         ratio = seconds / floor
         mark = "  ok" if ratio <= RATIO_TARGET else f"  > {RATIO_TARGET}"
-        print(f"  {name + ' / bare imports':<52} {ratio:6.2f} ×{mark}")
+        print(f"  {name:<52} {ratio:6.2f} × {cpu[name] / cpu_floor:5.2f} ×{mark}")
+    if args.reads_only:
+        return
     report(
         "declare at the third tier until all 4 reports are delivered (fresh processes)",
         declare_times(None),
