@@ -42,13 +42,17 @@ def upgrade(url: str) -> tuple[str | None, str]:
             config = Config()
             config.set_main_option("script_location", str(SCRIPT_LOCATION))
             with get_engine(url).begin() as conn:
-                unsealed = _holds_unsealed_rows(conn)
+                unsealed, headless = _trail_predates(conn)
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
                 if unsealed:
                     from jikoflow.models.audit.seal import seal_existing
 
                     seal_existing(conn)
+                if headless:
+                    from jikoflow.models.audit.service import advance_heads, tips_of
+
+                    advance_heads(conn, tips_of(conn))
     return before, HEAD
 
 
@@ -80,12 +84,14 @@ def _migration_lock(url: str) -> Iterator[None]:
             conn.commit()
 
 
-def _holds_unsealed_rows(conn: sa.Connection) -> bool:
-    """Whether the trail predates seals: its rows are sealed once, as the column arrives."""
+def _trail_predates(conn: sa.Connection) -> tuple[bool, bool]:
+    """Whether the trail predates seals, and sealed heads: its rows are sealed, and its chains
+    given heads, once, as the upgrade brings them."""
     inspector = sa.inspect(conn)
     if not inspector.has_table("auditevent"):
-        return False
-    return "seal" not in {c["name"] for c in inspector.get_columns("auditevent")}
+        return False, False
+    unsealed = "seal" not in {c["name"] for c in inspector.get_columns("auditevent")}
+    return unsealed, not inspector.has_table("audithead")
 
 
 def private_home(settings: Settings) -> None:

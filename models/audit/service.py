@@ -1,5 +1,6 @@
 """The audit trail: append-only events, hash-chained per chain and each sealed with the audit
-key (models/audit/seal.py), so an edit made with database access alone shows."""
+key (models/audit/seal.py), so an edit made with database access alone shows. Each chain's
+sealed head names its newest event, so deleting the newest events shows too."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, func, select
 
 from jikoflow.models.audit.seal import seal_matches, seal_of
-from jikoflow.models.audit.tables import AuditEvent
+from jikoflow.models.audit.tables import AuditEvent, AuditHead
 from jikoflow.models.settings import audit_key
 from jikoflow.models.types import utcnow
 
@@ -84,7 +85,65 @@ def record_event(
     event = AuditEvent(**fields)
     session.add(event)
     session.flush()
+    advance_heads(session.connection(), {chain: (seq, fields["hash"])})
     return event
+
+
+def head_seal(chain: str, seq: int, digest: str, key: bytes | None = None) -> str:
+    """What the seal of a chain's head must be."""
+    return seal_of(AuditHead.__tablename__, {"chain": chain, "seq": seq, "hash": digest}, key)  # type: ignore[arg-type]
+
+
+def advance_heads(conn: sa.Connection, tips: dict[str, tuple[int, str]]) -> None:
+    """Move each chain's sealed head to its newest event (seq, hash), in the caller's
+    transaction; a head is only ever moved forward."""
+    if not tips:
+        return
+    key = audit_key()
+    rows = [
+        {"chain": chain, "seq": seq, "hash": digest, "seal": head_seal(chain, seq, digest, key)}
+        for chain, (seq, digest) in sorted(tips.items())
+    ]
+    table = AuditHead.__table__  # type: ignore[attr-defined]
+    insert: Any
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table)
+    newer = statement.excluded
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.chain],
+            set_={"seq": newer.seq, "hash": newer.hash, "seal": newer.seal},
+            where=table.c.seq < newer.seq,
+        ),
+        rows,
+    )
+
+
+def tips_of(conn: sa.Connection, chains: list[str] | None = None) -> dict[str, tuple[int, str]]:
+    """The newest event (seq, hash) of each of `chains` (None: of every chain), read from the
+    events themselves."""
+    if chains is None:
+        return _tips(conn, None)
+    tips: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(chains), 500):
+        tips.update(_tips(conn, chains[start : start + 500]))
+    return tips
+
+
+def _tips(conn: sa.Connection, chains: list[str] | None) -> dict[str, tuple[int, str]]:
+    newest = sa.select(col(AuditEvent.chain), func.max(AuditEvent.seq).label("seq"))
+    if chains is not None:
+        newest = newest.where(col(AuditEvent.chain).in_(chains))
+    last = newest.group_by(col(AuditEvent.chain)).subquery()
+    found = conn.execute(
+        sa.select(col(AuditEvent.chain), col(AuditEvent.seq), col(AuditEvent.hash)).join(
+            last, (col(AuditEvent.chain) == last.c.chain) & (col(AuditEvent.seq) == last.c.seq)
+        )
+    )
+    return {chain: (seq, digest) for chain, seq, digest in found}
 
 
 def events_of(session: Session, chain: str) -> list[AuditEvent]:
@@ -125,21 +184,7 @@ def record_events(
 ) -> None:
     """Append many events (chain, action, detail, at) at once, loading each chain's tip once."""
     chains = sorted({chain for chain, *_ in events})
-    tips: dict[str, tuple[int, str]] = {}
-    for start in range(0, len(chains), 500):
-        chunk = chains[start : start + 500]
-        last = (
-            select(AuditEvent.chain, func.max(AuditEvent.seq).label("seq"))
-            .where(col(AuditEvent.chain).in_(chunk))
-            .group_by(col(AuditEvent.chain))
-            .subquery()
-        )
-        found = session.exec(
-            select(AuditEvent.chain, AuditEvent.seq, AuditEvent.hash).join(
-                last, (col(AuditEvent.chain) == last.c.chain) & (col(AuditEvent.seq) == last.c.seq)
-            )
-        )
-        tips.update({chain: (seq, digest) for chain, seq, digest in found})
+    tips = tips_of(session.connection(), chains)
     rows: list[dict[str, Any]] = []
     key = audit_key() if events else b""
     for chain, action, detail, at in events:
@@ -148,3 +193,4 @@ def record_events(
         tips[chain] = (seq + 1, rows[-1]["hash"])
     if rows:
         session.execute(sa.insert(SQLModel.metadata.tables["auditevent"]), rows)
+        advance_heads(session.connection(), {chain: tips[chain] for chain in chains})

@@ -1,4 +1,4 @@
-"""The audit trail table."""
+"""The audit trail: its events, and each chain's sealed head."""
 
 from __future__ import annotations
 
@@ -27,3 +27,14 @@ class AuditEvent(SQLModel, table=True):
     hash: str = Field(max_length=64)
     # HMAC of every other field under the audit key (models/audit/seal.py).
     seal: str | None = Field(default=None, max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The newest event of one chain, sealed: deleting the newest events (which leaves an
+    intact but shorter chain) shows as a head that names an event no longer there, and the
+    head cannot be moved back without the audit key."""
+
+    chain: str = Field(primary_key=True, max_length=64)
+    seq: int
+    hash: str = Field(max_length=64)
+    seal: str = Field(max_length=64)

@@ -2,20 +2,22 @@
 
 The first broken entry is named, oldest first: an event whose hash, link or seal does not
 match; then a sealed row (containment action, cause revision, measure, record version) whose
-seal or SHA-256 does not match; then a row the trail records that is gone.
+seal or SHA-256 does not match; then a row the trail records that is gone; then a chain whose
+sealed head names newer events than are there (the newest ones deleted) or does not match.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable, Iterable
 
 from sqlmodel import Session, SQLModel, col, select
 
 from jikoflow.models.access import Principal
 from jikoflow.models.audit.seal import seal_matches
-from jikoflow.models.audit.service import events_of, first_broken
-from jikoflow.models.audit.tables import AuditEvent
+from jikoflow.models.audit.service import events_of, first_broken, head_seal
+from jikoflow.models.audit.tables import AuditEvent, AuditHead
 from jikoflow.models.errors import Forbidden
 from jikoflow.models.response.tables import (
     CauseRevision,
@@ -84,6 +86,31 @@ def _missing_row(session: Session, incident_id: str, events: list[AuditEvent]) -
     return None
 
 
+def _head_broken(session: Session, chain: str, events: list[AuditEvent], key: bytes) -> str | None:
+    """Whether the chain's sealed head disagrees with its newest event: events deleted from
+    the end, a head moved without the key, or a head gone."""
+    head = session.get(AuditHead, chain)
+    if head is None:
+        return "its head is missing" if events else None
+    if not hmac.compare_digest(head.seal, head_seal(chain, head.seq, head.hash, key)):
+        return "its head (its seal does not match)"
+    if head.seq > len(events):
+        gone = str(head.seq) if head.seq == len(events) + 1 else f"{len(events) + 1}–{head.seq}"
+        return f"audit event {gone}: missing (the chain's head names it)"
+    newest = events[-1]
+    if head.seq != newest.seq or head.hash != newest.hash:
+        return f"{_label_event(newest)}: not the event the chain's head names"
+    return None
+
+
+def _chain_broken(session: Session, chain: str, events: list[AuditEvent], key: bytes) -> str | None:
+    """The first broken event of a chain, else what its head says is wrong."""
+    bad = first_broken(events, key)
+    if bad is not None:
+        return _label_event(bad)
+    return _head_broken(session, chain, events, key)
+
+
 def check_incident(session: Session, incident_id: str, key: bytes | None = None) -> TrailCheck:
     """Verify one incident's chain and the rows sealed beside it."""
     sealing = key or audit_key()
@@ -94,7 +121,9 @@ def check_incident(session: Session, incident_id: str, key: bytes | None = None)
         broken = _broken_row(session, incident_id, sealing)
     if broken is None:
         broken = _missing_row(session, incident_id, events)
-    if not events:
+    if broken is None:
+        broken = _head_broken(session, incident_id, events, sealing)
+    if not events and broken is None:
         broken = "its audit trail is empty"
     return TrailCheck(chain=incident_id, events=len(events), broken=broken)
 
@@ -105,6 +134,7 @@ def check_all(session: Session, key: bytes | None = None) -> list[TrailCheck]:
 
     sealing = key or audit_key()
     chains = set(session.exec(select(AuditEvent.chain).distinct()))
+    chains |= set(session.exec(select(AuditHead.chain)))
     incidents = set(session.exec(select(Incident.id)))
     checks = []
     for chain in sorted(chains | incidents):
@@ -112,9 +142,8 @@ def check_all(session: Session, key: bytes | None = None) -> list[TrailCheck]:
             checks.append(check_incident(session, chain, sealing))
             continue
         events = events_of(session, chain)
-        bad = first_broken(events, sealing)
-        label = None if bad is None else _label_event(bad)
-        checks.append(TrailCheck(chain=chain, events=len(events), broken=label))
+        broken = _chain_broken(session, chain, events, sealing)
+        checks.append(TrailCheck(chain=chain, events=len(events), broken=broken))
     return checks
 
 

@@ -1,6 +1,6 @@
-"""Revision 0010 on a database in use: every row kept, the rows already there sealed in the
-upgrade with the home's key, so the trail verifies after it and an edit made later shows
-(SQLite and PostgreSQL)."""
+"""Revisions 0010 and 0011 on a database in use: every row kept, the rows already there sealed
+and each chain given its sealed head in the upgrade with the home's key, so the trail verifies
+after it and an edit or a deletion made later shows (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -72,3 +72,19 @@ def test_upgrading_seals_the_rows_there_and_keeps_every_row(old_url: str) -> Non
         conn.execute(sa.text("UPDATE causerevision SET text = '不明'"))
     with reading(old_url) as session:
         assert check_incident(session, INCIDENT).broken == "cause revision 1"
+
+
+def test_upgrading_gives_each_chain_its_head(old_url: str) -> None:
+    upgrade(old_url)
+    with get_engine(old_url).connect() as conn:
+        heads = conn.execute(sa.text("SELECT chain, seq FROM audithead ORDER BY chain")).all()
+        chains = conn.execute(
+            sa.text("SELECT chain, max(seq) FROM auditevent GROUP BY chain ORDER BY chain")
+        ).all()
+    assert heads == chains
+    assert (INCIDENT, 2) in heads
+    with get_engine(old_url).begin() as conn:
+        conn.execute(sa.text("DELETE FROM auditevent WHERE seq = 2"))
+    with reading(old_url) as session:
+        broken = check_incident(session, INCIDENT).broken
+    assert broken == "audit event 2: missing (the chain's head names it)"

@@ -220,3 +220,84 @@ def test_verify_refuses_unknown_incidents_and_people_verifying_everything(
     everyone = cli("audit", "verify", "--by", "tanaka")
     assert everyone.code == 2
     assert "--by" in everyone.err
+
+
+def _newest_seq(env: Env, chain: str) -> int:
+    with get_engine(env.url).connect() as conn:
+        found = conn.execute(
+            sa.text("SELECT max(seq) FROM auditevent WHERE chain = :c"), {"c": chain}
+        ).scalar_one()
+    assert isinstance(found, int)
+    return found
+
+
+@pytest.mark.parametrize("deleted", [1, 3])
+def test_deleting_the_newest_events_is_named_by_the_chains_head(
+    submitted: str, loaded_env: Env, cli: Callable[..., CliResult], deleted: int
+) -> None:
+    # What is left is an intact, shorter chain: every hash and seal still matches.
+    newest = _newest_seq(loaded_env, submitted)
+    _sql(
+        loaded_env,
+        "DELETE FROM auditevent WHERE chain = :c AND seq > :s",
+        c=submitted,
+        s=newest - deleted,
+    )
+    gone = str(newest) if deleted == 1 else f"{newest - deleted + 1}–{newest}"
+    verify, broken = _broken(cli, submitted)
+    assert verify.code == 1
+    assert broken == f"audit event {gone}: missing (the chain's head names it)"
+    assert f"{submitted}: BROKEN at audit event {gone}" in cli("audit", "verify").out
+
+
+def test_a_head_moved_back_without_the_key_or_deleted_is_named(
+    submitted: str, loaded_env: Env, cli: Callable[..., CliResult]
+) -> None:
+    newest = _newest_seq(loaded_env, submitted)
+    _sql(loaded_env, "DELETE FROM auditevent WHERE chain = :c AND seq = :s", c=submitted, s=newest)
+    # The intruder points the head at the event now newest; its seal needs the key.
+    _sql(
+        loaded_env,
+        "UPDATE audithead SET seq = :s, hash = (SELECT hash FROM auditevent "
+        "WHERE chain = :c AND seq = :s) WHERE chain = :c",
+        c=submitted,
+        s=newest - 1,
+    )
+    verify, broken = _broken(cli, submitted)
+    assert verify.code == 1
+    assert broken == "its head (its seal does not match)"
+    _sql(loaded_env, "DELETE FROM audithead WHERE chain = :c", c=submitted)
+    _verify, broken = _broken(cli, submitted)
+    assert broken == "its head is missing"
+
+
+def test_a_chain_whose_events_are_all_deleted_is_named_by_its_head(
+    loaded_env: Env, cli: Callable[..., CliResult]
+) -> None:
+    # The parties chain: no incident row points at it, only its head remains.
+    assert cli("audit", "verify").code == 0
+    newest = _newest_seq(loaded_env, "parties")
+    _sql(loaded_env, "DELETE FROM auditevent WHERE chain = 'parties'")
+    every = cli("audit", "verify")
+    assert every.code == 1
+    gone = "1" if newest == 1 else f"1–{newest}"
+    assert f"parties: BROKEN at audit event {gone}: missing" in every.out
+
+
+def test_acts_after_the_head_keep_the_trail_verifying(
+    submitted: str, loaded_env: Env, cli: Callable[..., CliResult]
+) -> None:
+    before = _newest_seq(loaded_env, submitted)
+    accepted = cli("accept", submitted, "--by", "tanaka")
+    assert accepted.code == 0, accepted.err
+    with get_engine(loaded_env.url).connect() as conn:
+        head = conn.execute(
+            sa.text("SELECT seq, hash FROM audithead WHERE chain = :c"), {"c": submitted}
+        ).one()
+        newest = conn.execute(
+            sa.text("SELECT seq, hash FROM auditevent WHERE chain = :c ORDER BY seq DESC"),
+            {"c": submitted},
+        ).first()
+    assert head == newest
+    assert head[0] > before
+    assert cli("audit", "verify").code == 0
