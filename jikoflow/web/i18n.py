@@ -134,6 +134,10 @@ _WORDS: dict[str, tuple[str, str]] = {
     "yes": ("あり", "yes"),
     "steps": ("対応の流れと期限", "Steps and their clocks"),
     "reports": ("報告先への報告", "Reports to each recipient"),
+    "upstream_missing": (
+        "元の委託者への通知の記録なし（第15条第3項）",
+        "no record of notice to the delegator (Art. 15 (3))",
+    ),
     "acknowledge": ("受領確認", "Acknowledge receipt"),
     "acknowledge_note": (
         "所属組織あての報告を受け取ったことを確認します。",

@@ -157,7 +157,8 @@ def test_merged_replaces_values_and_merges_mappings() -> None:
         ),
         (
             "defaults: {drills: {closed_days: never}}",
-            "p.yaml: defaults.drills.closed_days: Input should be 'next_business_day', 'skip' or 'keep'",
+            "p.yaml: defaults.drills.closed_days: "
+            "Input should be 'next_business_day', 'skip' or 'keep'",
         ),
         ("defaults: {bogus: 1}", "p.yaml: defaults.bogus: Extra inputs are not permitted"),
         (
