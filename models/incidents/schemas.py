@@ -183,6 +183,7 @@ class IncidentActs(ReadModel):
     instruct: bool = False
     publish: bool = False
     complete_instruction: bool = False
+    ppc: bool = False  # draft 甲's report to the PPC (not for a drill)
 
 
 class AcknowledgeInput(Input):
