@@ -9,7 +9,7 @@ content-free notices (names, states and times only) — all in the caller's tran
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
@@ -49,6 +49,7 @@ from jikoflow.models.facts.tables import (
     RecordReview,
 )
 from jikoflow.models.guard import Subject, authorize
+from jikoflow.models.incidents.clocks import warn_time
 from jikoflow.models.incidents.lifecycle import Action, StepEvent
 from jikoflow.models.incidents.service import get_incident, get_step, move_step, shows_appi
 from jikoflow.models.incidents.tables import Incident
@@ -193,11 +194,10 @@ def _reopen_record_step(session: Session, incident: Incident, now: datetime) -> 
         )
     else:
         due_at = now + clock.due.as_timedelta()
-    warn = clock.warn.as_timedelta() if clock.warn is not None else timedelta(0)
     step = get_step(session, incident.id, StepName.RECORD)
     move_step(session, step, StepEvent.REOPEN, now)
     step.due_at = due_at
-    step.warn_at = max(now, due_at - warn)
+    step.warn_at = warn_time(now, due_at, clock, business_days=policy.business_days)
     step.reminded_at = step.escalated_at = step.next_alert_at = None
     step.escalations = 0
     session.add(step)
