@@ -52,6 +52,24 @@ def add_business_days(day: date, count: int) -> date:
     return day
 
 
+def previous_business_day(day: date) -> date:
+    """The last business day strictly before `day`."""
+    earlier = day - timedelta(days=1)
+    while not is_business_day(earlier):
+        earlier -= timedelta(days=1)
+    return earlier
+
+
+def subtract_business_days(day: date, count: int) -> date:
+    """The `count`-th business day before `day` (`day` itself not counted); `count` ≥ 0. For
+    a positive `count` the answer is always a business day, whatever `day` is."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    for _ in range(count):
+        day = previous_business_day(day)
+    return day
+
+
 def opening_on(day: date) -> datetime:
     """09:00 Asia/Tokyo on `day`."""
     return datetime.combine(day, OFFICE_OPENS, tzinfo=TOKYO)

@@ -30,7 +30,7 @@ from jikoflow.models.facts.store import (
 from jikoflow.models.facts.tables import Instruction, RecordReview
 from jikoflow.models.incidents.service import get_incident
 from jikoflow.models.incidents.tables import Incident, Report
-from jikoflow.models.parties.chain import Chain
+from jikoflow.models.parties.chain import Chain, upstream_notice_missing
 from jikoflow.models.parties.queries import chain_for, get_contract, organizations_by_id
 from jikoflow.models.parties.tables import Person
 from jikoflow.models.response.tables import (
@@ -216,6 +216,7 @@ def _tier(chain: Chain, org: Org, depth: int) -> PathTier:
         delegated=edge is not None,
         approved_at=edge.approved_at if edge else None,
         upstream_notified_at=edge.upstream_notified_at if edge else None,
+        upstream_notice_missing=upstream_notice_missing(edge, depth),
     )
 
 

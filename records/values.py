@@ -65,11 +65,9 @@ class PathTier(_Frozen):
     delegated: bool = False
     approved_at: date | None = None
     upstream_notified_at: date | None = None
-
-    @property
-    def upstream_notice_missing(self) -> bool:
-        """A deeper tier (再々委託等) with no record of notice to its delegator (Art. 15 (3))."""
-        return self.depth >= 3 and self.upstream_notified_at is None
+    # A deeper tier (再々委託等) with no record of notice to its delegator (Art. 15 (3)), as
+    # `jikoflow.models.parties.chain.upstream_notice_missing` decides.
+    upstream_notice_missing: bool = False
 
 
 class Containment(_Frozen):

@@ -134,6 +134,10 @@ _WORDS: dict[str, tuple[str, str]] = {
     "yes": ("あり", "yes"),
     "steps": ("対応の流れと期限", "Steps and their clocks"),
     "reports": ("報告先への報告", "Reports to each recipient"),
+    "upstream_missing": (
+        "元の委託者への通知の記録なし（第15条第3項）",
+        "no record of notice to the delegator (Art. 15 (3))",
+    ),
     "acknowledge": ("受領確認", "Acknowledge receipt"),
     "acknowledge_note": (
         "所属組織あての報告を受け取ったことを確認します。",
@@ -197,6 +201,9 @@ _WORDS: dict[str, tuple[str, str]] = {
     "appi_preliminary_due": ("速報の期限", "Preliminary report due"),
     "appi_final_due": ("確報の期限", "Final report due"),
     "appi_unknown": ("未確認の事項", "Still unknown"),
+    "ppc_draft": ("漏えい等報告書（案）", "Draft report to the PPC (in Japanese)"),
+    "ppc_preliminary": ("速報", "preliminary"),
+    "ppc_final": ("確報", "final"),
     "client_decisions": ("甲の指示・判断", "The client's instructions and decisions"),
     "instructions": ("指示・報告の求め", "Instructions and requests for reports"),
     "instruction": ("指示の内容", "Instruction"),

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from jikoflow.models.enums import (
     AppiReason,
+    AppiStage,
     IncidentKind,
     IncidentState,
     InstructionStatus,
@@ -281,3 +282,13 @@ class PublicationResult(ReadModel):
     decision: Publication
     on: date
     reason: str | None
+
+
+class PpcDraftFile(ReadModel):
+    """The draft of 甲's report to the PPC as a file: its stage, format, name and bytes."""
+
+    id: str
+    stage: AppiStage
+    format: str
+    filename: str
+    body: bytes

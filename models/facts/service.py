@@ -9,7 +9,7 @@ content-free notices (names, states and times only) — all in the caller's tran
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
@@ -17,7 +17,7 @@ from jikoflow.models.access import Act, Principal
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.calendar import end_of_day
 from jikoflow.models.enums import AppiStage, ReviewAnswer, StepName
-from jikoflow.models.errors import BadInput, Conflict
+from jikoflow.models.errors import BadInput, Conflict, NotFound
 from jikoflow.models.facts.rules import (
     check_facts,
     check_instruction,
@@ -33,6 +33,7 @@ from jikoflow.models.facts.schemas import (
     InstructInput,
     InstructionDoneInput,
     InstructionResult,
+    PpcDraftFile,
     PublicationResult,
     PublishInput,
     ReclassifiedResult,
@@ -48,8 +49,9 @@ from jikoflow.models.facts.tables import (
     RecordReview,
 )
 from jikoflow.models.guard import Subject, authorize
+from jikoflow.models.incidents.clocks import warn_time
 from jikoflow.models.incidents.lifecycle import Action, StepEvent
-from jikoflow.models.incidents.service import get_incident, get_step, move_step
+from jikoflow.models.incidents.service import get_incident, get_step, move_step, shows_appi
 from jikoflow.models.incidents.tables import Incident
 from jikoflow.models.outbox.facts import NoticeEvent
 from jikoflow.models.policy.service import contract_policy
@@ -192,11 +194,10 @@ def _reopen_record_step(session: Session, incident: Incident, now: datetime) -> 
         )
     else:
         due_at = now + clock.due.as_timedelta()
-    warn = clock.warn.as_timedelta() if clock.warn is not None else timedelta(0)
     step = get_step(session, incident.id, StepName.RECORD)
     move_step(session, step, StepEvent.REOPEN, now)
     step.due_at = due_at
-    step.warn_at = max(now, due_at - warn)
+    step.warn_at = warn_time(now, due_at, clock, business_days=policy.business_days)
     step.reminded_at = step.escalated_at = step.next_alert_at = None
     step.escalations = 0
     session.add(step)
@@ -333,13 +334,42 @@ def ppc_draft(
 
     moment = now or utcnow()
     incident = get_incident(session, incident_id)
+    subject = Subject(incident.id, incident.contract_id, incident.org_id)
     # A draft changes nothing, so it takes no lock.
-    authorize(session, actor, Act.PPC, Subject(incident.id, incident.contract_id, incident.org_id))
+    authorize(session, actor, Act.SEE, subject)
+    if not shows_appi(session, actor, incident.contract_id):
+        # 甲's APPI duties are not shown to the other tiers (`status` leaves `appi` out), so
+        # to them the draft is as unknown as an incident off their path.
+        raise NotFound("id", f"no report to the PPC of {incident.id}: it is 甲's, shown to 甲")
+    authorize(session, actor, Act.PPC, subject)
     if incident.is_drill:
         raise Conflict("id", f"{incident.id} is a drill's incident: nothing is reported to the PPC")
     record = record_data(session, incident.id, now=moment)
     dates = DateStyle.ERA if era else DateStyle.WESTERN
     return render_ppc(record, stage=stage, fmt=RecordFormat(fmt), now=moment, dates=dates)
+
+
+def ppc_draft_file(
+    session: Session,
+    *,
+    actor: Principal,
+    incident_id: str,
+    stage: AppiStage = AppiStage.PRELIMINARY,
+    fmt: str = "md",
+    era: bool = False,
+    now: datetime | None = None,
+) -> PpcDraftFile:
+    """`ppc_draft` as a file to download, named after the incident and the stage."""
+    body = ppc_draft(
+        session, actor=actor, incident_id=incident_id, stage=stage, fmt=fmt, era=era, now=now
+    )
+    return PpcDraftFile(
+        id=incident_id,
+        stage=stage,
+        format=fmt,
+        filename=f"{incident_id}-ppc-{stage.value}.{fmt}",
+        body=body,
+    )
 
 
 def _due_at(day: date | None) -> datetime | None:

@@ -83,6 +83,7 @@ def acts_on(session: Session, actor: Principal, incident: Incident) -> IncidentA
         id=incident.id,
         instruct=may(Act.INSTRUCT),
         publish=may(Act.PUBLISH),
+        ppc=may(Act.PPC) and not incident.is_drill,
         # Answering an instruction is responding to the incident (facts/service.py).
         complete_instruction=may(Act.FACTS),
     )

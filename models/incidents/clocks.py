@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from jikoflow.models.calendar import add_business_days
+from jikoflow.models.calendar import add_business_days, subtract_business_days
 from jikoflow.models.enums import StepName, StepStatus
-from jikoflow.models.policy.schemas import ContractPolicy
+from jikoflow.models.policy.schemas import ContractPolicy, StepClock
+from jikoflow.models.policy.span import Span
 from jikoflow.models.times import TOKYO
 
 
@@ -61,15 +62,42 @@ def policy_deadlines(
     for name in DEFAULT_CLOCKS:
         clock = policy.clocks.for_step(name, improper_purpose=improper_purpose)
         assert clock.due is not None  # every Article 24 step has a due of its own
-        if clock.due.day_scale and policy.business_days:
-            local = start.astimezone(TOKYO)
-            day = add_business_days(local.date(), clock.due.amount)
-            due = local.replace(year=day.year, month=day.month, day=day.day)
-        else:
-            due = start + clock.due.as_timedelta()
-        warn = clock.warn.as_timedelta() if clock.warn is not None else timedelta(0)
-        found[name] = Deadline(max(start, due - warn), due)
+        due = due_time(start, clock.due, business_days=policy.business_days)
+        found[name] = Deadline(
+            warn_time(start, due, clock, business_days=policy.business_days), due
+        )
     return found
+
+
+def due_time(start: datetime, due: Span, *, business_days: bool) -> datetime:
+    """`due` after `start`: a day-scale span counts business days where `business_days`, at
+    the time of day of `start` (Asia/Tokyo); anything else is clock time."""
+    if due.day_scale and business_days:
+        local = start.astimezone(TOKYO)
+        day = add_business_days(local.date(), due.amount)
+        return local.replace(year=day.year, month=day.month, day=day.day)
+    return start + due.as_timedelta()
+
+
+def warn_time(
+    start: datetime, due_at: datetime, clock: StepClock, *, business_days: bool
+) -> datetime:
+    """When to warn of a step started at `start` and due at `due_at`: `clock.warn` before the
+    due time, never before the start. A day-scale warning of a day-scale clock counts business
+    days back where `business_days`, as its due time counts them forward: 3 days before a due
+    time on Tuesday 5 January is Friday 25 December at the same time of day, never a closed
+    day in between."""
+    warn = clock.warn
+    if warn is None:
+        return max(start, due_at)
+    day_clock = clock.due is None or clock.due.day_scale
+    if business_days and warn.day_scale and day_clock:
+        local = due_at.astimezone(TOKYO)
+        day = subtract_business_days(local.date(), warn.amount)
+        at = local.replace(year=day.year, month=day.month, day=day.day)
+    else:
+        at = due_at - warn.as_timedelta()
+    return max(start, at)
 
 
 def effective_status(

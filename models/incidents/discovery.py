@@ -17,9 +17,10 @@ from jikoflow.models.access import Act, Principal
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.errors import BadInput, Conflict
 from jikoflow.models.guard import Subject, authorize
-from jikoflow.models.incidents.clocks import deadlines
+from jikoflow.models.incidents.clocks import policy_deadlines
 from jikoflow.models.incidents.tables import Step
 from jikoflow.models.parties.chain import Chain
+from jikoflow.models.policy.service import contract_policy
 from jikoflow.models.schemas import Input, ReadModel, Text, TokyoDatetime
 from jikoflow.models.times import tokyo_day
 
@@ -95,7 +96,11 @@ def correct_discovery(
     was = incident.discovered_at
     incident.discovered_at = data.discovered_at
     session.add(incident)
-    clocks = deadlines(incident.discovered_at, improper_purpose=incident.improper_purpose)
+    clocks = policy_deadlines(
+        incident.discovered_at,
+        contract_policy(session, incident.contract_id),
+        improper_purpose=incident.improper_purpose,
+    )
     for step in session.exec(select(Step).where(Step.incident_id == incident.id)):
         if step.done_at is None:
             step.started_at = incident.discovered_at

@@ -115,6 +115,9 @@ class IncidentStatus(IncidentSummary):
     reports: list[ReportView]
     unreachable_by_chat: list[str]
     notifications: NoticeCounts
+    # The organisations on its path (itself and its delegators) that are deeper tiers with no
+    # record of notice to their delegator's delegator (Art. 15 (3)), nearest to 乙 first.
+    upstream_notice_missing: list[str] = Field(default_factory=list)
     # DESIGN.md §7 and §9: how it ended (or will, once 甲 accepts), the structured facts, 甲's
     # APPI clocks (for 甲's people and the operator; None for the others), 甲's decisions.
     outcome: Outcome = Outcome.INCIDENT
@@ -180,6 +183,7 @@ class IncidentActs(ReadModel):
     instruct: bool = False
     publish: bool = False
     complete_instruction: bool = False
+    ppc: bool = False  # draft 甲's report to the PPC (not for a drill)
 
 
 class AcknowledgeInput(Input):

@@ -22,7 +22,7 @@ from jikoflow.models.incidents.schemas import (
 from jikoflow.models.incidents.tables import Incident, Report, Step
 from jikoflow.models.outbox.facts import OutboxStatus, person_names
 from jikoflow.models.outbox.tables import Notification, Transport
-from jikoflow.models.parties.queries import organizations_by_id
+from jikoflow.models.parties.queries import chain_for, organizations_by_id
 from jikoflow.models.parties.tables import Contract
 
 _WAITING = (OutboxStatus.PENDING, OutboxStatus.SENDING)
@@ -126,6 +126,9 @@ def incident_status_of(
             for r in reports
         ],
         unreachable_by_chat=sorted({o.id for o in orgs.values() if not o.slack_channel}),
+        upstream_notice_missing=[
+            t.child for t in chain_for(session, contract).unnotified_tiers(incident.org_id)
+        ],
         trail_broken=check_incident(session, incident.id).broken,
         notifications=NoticeCounts(
             pending=sum(status in _WAITING for *_, status, _ in notes),

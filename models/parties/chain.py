@@ -27,6 +27,17 @@ class Tier:
         return self.approved_at is not None and self.approved_at <= day
 
 
+# Depth of the first 再々委託先 (甲 0, 乙 1, 再委託先 2): from here down, 甲's approval of a tier
+# comes with notice to the delegator's own delegator (Art. 15 (3)).
+DEEPER_TIER = 3
+
+
+def upstream_notice_missing(tier: Tier | None, depth: int) -> bool:
+    """Whether a tier at `depth` is a deeper one (再々委託 and below) with no record that the
+    delegator above its delegator was notified (Art. 15 (3)): the one rule every surface shows."""
+    return tier is not None and depth >= DEEPER_TIER and tier.upstream_notified_at is None
+
+
 @dataclass(frozen=True)
 class Chain:
     """One contract's delegation tree: 甲 → 乙 → subcontractors at any depth."""
@@ -88,8 +99,12 @@ class Chain:
         """Deeper tiers (再々委託 and below) on the path of `org` with no record that the
         delegator above their delegator was notified (Art. 15 (3)), nearest to 乙 first."""
         path = self.path_to_client(org)  # org, …, 乙, 甲: depth = len(path) - 1 - index
-        deep = [o for i, o in enumerate(path) if len(path) - 1 - i >= 3]
-        return [self.tiers[o] for o in reversed(deep) if self.tiers[o].upstream_notified_at is None]
+        flagged = [
+            self.tiers[o]
+            for i, o in enumerate(path)
+            if upstream_notice_missing(self.tiers.get(o), len(path) - 1 - i)
+        ]
+        return list(reversed(flagged))
 
     def unapproved_tiers(self, org: str, on: date) -> list[Tier]:
         """Tiers on the path of `org` that 甲 had not approved on `on` (Art. 15 violations)."""

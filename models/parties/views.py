@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from jikoflow.models.enums import Role
+from jikoflow.models.parties.chain import upstream_notice_missing
 from jikoflow.models.parties.queries import chain_for, organizations_by_id
 from jikoflow.models.parties.schemas import ContractTree, OrgNode
 from jikoflow.models.parties.tables import Contract, Person
@@ -40,10 +41,7 @@ def contract_tree(session: Session, contract: Contract) -> ContractTree:
                 approved_at=tier.approved_at if tier else None,
                 upstream_notified_at=tier.upstream_notified_at if tier else None,
                 unapproved=tier is not None and tier.approved_at is None,
-                # Depth 3 is the first 再々委託先 (甲 0, 乙 1, 再委託先 2).
-                upstream_notice_missing=(
-                    depth >= 3 and tier is not None and tier.upstream_notified_at is None
-                ),
+                upstream_notice_missing=upstream_notice_missing(tier, depth),
             )
         )
         stack.extend((c, org_id, depth + 1) for c in reversed(chain.children_of(org_id)))

@@ -175,8 +175,15 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
         contractor=(OK, FORBIDDEN),
         client=(FORBIDDEN, FORBIDDEN),
     ),
+    # 甲's APPI duties are not shown to the other tiers: its PPC draft is unknown to them.
+    "ppc": _table(
+        own=(UNKNOWN, UNKNOWN),
+        above=(UNKNOWN, UNKNOWN),
+        contractor=(UNKNOWN, UNKNOWN),
+        client=(OK, FORBIDDEN),
+    ),
     **dict.fromkeys(
-        ("accept", "return", "instruct", "publish", "ppc"),
+        ("accept", "return", "instruct", "publish"),
         _table(
             own=(FORBIDDEN, FORBIDDEN),
             above=(FORBIDDEN, FORBIDDEN),

@@ -159,7 +159,7 @@ BAD: list[tuple[list[str], str]] = [
     (["ppc", "{id}", "--stage", "interim", "--by", "tanaka"], "--stage"),
     (["ppc", "{id}", "--format", "pdf", "--by", "tanaka"], "--out"),
     (["ppc", "{id}", "--format", "doc", "--by", "tanaka"], "--format"),
-    (["ppc", "{id}", "--by", "suzuki"], "--by"),
+    (["ppc", "{id}", "--by", "suzuki"], "ID"),
     (["submit", "{id}", "--not-an-incident"], "--reason"),
     (["submit", "{id}", "--reason", "x"], "--reason"),
     (["submit", "{id}"], "ID"),

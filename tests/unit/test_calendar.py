@@ -16,6 +16,8 @@ from jikoflow.models.calendar import (
     is_business_day,
     next_business_day,
     next_business_morning,
+    previous_business_day,
+    subtract_business_days,
 )
 
 
@@ -84,6 +86,32 @@ def test_adding_business_days(day: date, count: int, result: date) -> None:
 def test_a_negative_count_is_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
         add_business_days(date(2026, 5, 1), -1)
+    with pytest.raises(ValueError, match="negative"):
+        subtract_business_days(date(2026, 5, 1), -1)
+
+
+@pytest.mark.parametrize(
+    ("day", "count", "result"),
+    [
+        (date(2027, 1, 5), 0, date(2027, 1, 5)),
+        (date(2027, 1, 5), 1, date(2027, 1, 4)),
+        (date(2027, 1, 5), 3, date(2026, 12, 25)),  # over 12/29–1/3 and two weekends
+        (date(2027, 1, 2), 1, date(2026, 12, 28)),  # from a closed day
+        (date(2027, 1, 13), 3, date(2027, 1, 7)),  # over 成人の日's three-day weekend
+        (date(2026, 11, 25), 3, date(2026, 11, 19)),  # over 勤労感謝の日's
+        (date(2026, 5, 7), 1, date(2026, 5, 1)),  # over Golden Week
+    ],
+)
+def test_subtracting_business_days(day: date, count: int, result: date) -> None:
+    assert subtract_business_days(day, count) == result
+    if count:
+        assert is_business_day(result)
+        assert add_business_days(result, count) == business_day_on_or_after(day)
+
+
+def test_the_previous_business_day_is_strictly_before() -> None:
+    assert previous_business_day(date(2027, 1, 4)) == date(2026, 12, 28)
+    assert previous_business_day(date(2026, 12, 28)) == date(2026, 12, 25)
 
 
 @pytest.mark.parametrize(

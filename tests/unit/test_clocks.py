@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -157,3 +157,94 @@ def test_day_scale_clocks_count_business_days_where_the_policy_says_so() -> None
     assert clocks[StepName.REPORT].due_at == start + timedelta(hours=1)
     calendar = policy_deadlines(start, ContractPolicy())
     assert calendar[StepName.ROOT_CAUSE].due_at == start + timedelta(days=14)
+
+
+# Thursday 10 December 2026, 10:00 in Tokyo: the 14-day root cause falls after the year end
+# (12/29–1/3), the 20-day prevention plan after 成人の日's three-day weekend (9–11 January).
+BEFORE_YEAR_END = datetime(2026, 12, 10, 10, 0, tzinfo=TOKYO)
+
+
+@pytest.mark.parametrize(
+    ("start", "step", "warn", "due", "calendar_warn"),
+    [
+        (
+            BEFORE_YEAR_END,
+            StepName.ROOT_CAUSE,
+            datetime(2026, 12, 25, 10, 0, tzinfo=TOKYO),  # Friday, the last week's
+            datetime(2027, 1, 5, 10, 0, tzinfo=TOKYO),
+            datetime(2027, 1, 2, 10, 0, tzinfo=TOKYO),  # a Saturday in the closure
+        ),
+        (
+            BEFORE_YEAR_END,
+            StepName.PREVENTION,
+            datetime(2027, 1, 8, 10, 0, tzinfo=TOKYO),  # Friday before the long weekend
+            datetime(2027, 1, 14, 10, 0, tzinfo=TOKYO),
+            datetime(2027, 1, 11, 10, 0, tzinfo=TOKYO),  # 成人の日
+        ),
+        (
+            # Wednesday 4 November 2026 (the day after 文化の日): due the Wednesday after
+            # 勤労感謝の日's three-day weekend.
+            datetime(2026, 11, 4, 10, 0, tzinfo=TOKYO),
+            StepName.ROOT_CAUSE,
+            datetime(2026, 11, 19, 10, 0, tzinfo=TOKYO),
+            datetime(2026, 11, 25, 10, 0, tzinfo=TOKYO),
+            datetime(2026, 11, 22, 10, 0, tzinfo=TOKYO),  # a Sunday
+        ),
+    ],
+)
+def test_day_scale_warnings_count_business_days_back_where_the_due_counts_them(
+    start: datetime, step: StepName, warn: datetime, due: datetime, calendar_warn: datetime
+) -> None:
+    from jikoflow.models.calendar import is_business_day
+    from jikoflow.models.incidents.clocks import policy_deadlines
+    from jikoflow.models.policy.schemas import ContractPolicy
+
+    clocks = policy_deadlines(start.astimezone(UTC), ContractPolicy(business_days=True))
+
+    assert (clocks[step].warn_at, clocks[step].due_at) == (warn, due)
+    assert is_business_day(clocks[step].warn_at.astimezone(TOKYO).date())
+    # Counted in calendar time, the warning would fall on a closed day.
+    assert clocks[step].due_at - timedelta(days=3) == calendar_warn
+    assert not is_business_day(calendar_warn.date())
+    # Hour-scale clocks keep their 30 minutes.
+    assert clocks[StepName.REPORT].warn_at == start + timedelta(minutes=30)
+
+
+def test_a_warning_is_never_before_the_start_and_calendar_policies_keep_calendar_time() -> None:
+    from jikoflow.models.incidents.clocks import due_time, warn_time
+    from jikoflow.models.policy.schemas import StepClock
+    from jikoflow.models.policy.span import Span
+
+    clock = StepClock(due=Span.parse("2d"), warn=Span.parse("1d"))
+    # Friday 25 December: 2 business days on is Monday 4 January, 1 back is 28 December.
+    start = datetime(2026, 12, 25, 17, 0, tzinfo=TOKYO)
+    due = due_time(start, Span.parse("2d"), business_days=True)
+    assert due == datetime(2027, 1, 4, 17, 0, tzinfo=TOKYO)
+    assert warn_time(start, due, clock, business_days=True) == datetime(
+        2026, 12, 28, 17, 0, tzinfo=TOKYO
+    )
+    assert warn_time(start, start + timedelta(days=2), clock, business_days=False) == (
+        start + timedelta(days=1)
+    )
+    # A warning as long as the clock itself starts at the start.
+    long_warn = StepClock(due=Span.parse("1d"), warn=Span.parse("23h"))
+    assert warn_time(start, due, long_warn, business_days=True) == due - timedelta(hours=23)
+    early = StepClock(due=Span.parse("3d"), warn=Span.parse("2d"))
+    near = datetime(2026, 12, 28, 9, 0, tzinfo=TOKYO)
+    assert warn_time(near, near + timedelta(hours=1), early, business_days=True) == near
+
+
+def test_a_returned_record_is_warned_business_days_before_the_end_of_its_due_day() -> None:
+    from jikoflow.models.calendar import end_of_day
+    from jikoflow.models.facts.rules import record_due_after_return
+    from jikoflow.models.incidents.clocks import warn_time
+    from jikoflow.models.policy.schemas import Clocks
+
+    returned = datetime(2026, 12, 21, 15, 0, tzinfo=TOKYO)  # Monday
+    due = record_due_after_return(returned, days=7, business_days=True)
+    assert due == end_of_day(date(2027, 1, 5))
+    warned = warn_time(returned, due, Clocks().record_returned, business_days=True)
+    assert warned == end_of_day(date(2026, 12, 25))  # not Saturday 2 January
+    assert warn_time(returned, due, Clocks().record_returned, business_days=False) == (
+        end_of_day(date(2027, 1, 2))
+    )

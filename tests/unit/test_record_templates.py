@@ -115,7 +115,9 @@ def make_record(**changes: Any) -> RecordData:
             PathTier(org=NERIMA, depth=0),
             PathTier(org=ACME, depth=1),
             PathTier(org=BETA, depth=2, delegated=True, approved_at=date(2026, 4, 1)),
-            PathTier(org=GAMMA, depth=3, delegated=True, approved_at=None),
+            PathTier(
+                org=GAMMA, depth=3, delegated=True, approved_at=None, upstream_notice_missing=True
+            ),
         ],
         "kind": IncidentKind.LEAK,
         "suspected": True,

@@ -1,5 +1,6 @@
 """The incident pages: 事故等一覧, 事故等の報告 (the declaration form), one incident's page, its
-reports' delivery for the page to follow live, and its written record.
+reports' delivery for the page to follow live, its written record, and for 甲's managers the
+draft of 甲's report to the PPC.
 
 Every route is a few lines over the services; what a person may see and do is decided there.
 Addresses carry ids only, never incident content (DESIGN.md §5).
@@ -13,7 +14,8 @@ from urllib.parse import urlencode
 from fastapi import Form, Query, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from jikoflow.models.enums import IncidentKind, Lang, ReportStatus
+from jikoflow.models.enums import AppiStage, IncidentKind, Lang, ReportStatus
+from jikoflow.models.facts.service import ppc_draft_file
 from jikoflow.models.incidents.abilities import declare_places
 from jikoflow.models.incidents.schemas import DeclareInput
 from jikoflow.models.incidents.service import declare, list_incidents
@@ -22,7 +24,7 @@ from jikoflow.models.response.documents import record_file, record_view
 from jikoflow.models.schemas import parse
 from jikoflow.models.terms import label
 from jikoflow.models.times import TOKYO, tokyo_time
-from jikoflow.records.render import RecordFormat
+from jikoflow.records.render import DateStyle, RecordFormat
 from jikoflow.web.config import WebConfig
 from jikoflow.web.deps import (
     AfterCommit,
@@ -36,7 +38,7 @@ from jikoflow.web.deps import (
     browser_lang,
     page_router,
 )
-from jikoflow.web.documents import record_response
+from jikoflow.web.documents import document_response, record_response
 from jikoflow.web.incident_page import render_incident
 from jikoflow.web.templating import person_name, render
 
@@ -205,3 +207,26 @@ def record_document(
         now=config.clock(),
     )
     return record_response(document)
+
+
+@router.get("/incidents/{incident_id}/ppc")
+def ppc_document(
+    incident_id: str,
+    db: Db,
+    who: SignedIn,
+    config: Config,
+    stage: Annotated[AppiStage, Query()] = AppiStage.PRELIMINARY,
+    fmt: Annotated[RecordFormat, Query(alias="format")] = RecordFormat.HTML,
+    dates: Annotated[DateStyle, Query()] = DateStyle.WESTERN,
+) -> Response:
+    """The draft of 甲's report to the PPC (漏えい等報告), in Japanese as the form is."""
+    draft = ppc_draft_file(
+        db,
+        actor=who.principal,
+        incident_id=incident_id,
+        stage=stage,
+        fmt=fmt.value,
+        era=dates is DateStyle.ERA,
+        now=config.clock(),
+    )
+    return document_response(draft.body, draft.format, draft.filename, Lang.JA)
