@@ -78,6 +78,10 @@ def prepare_prefect(settings: Settings) -> None:
     # takes longer than Prefect's default wait.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     logging.getLogger("prefect").setLevel(logging.WARNING)
+    if not service_mode():
+        from jikoflow.embedded import tie_to_this_process
+
+        tie_to_this_process(Path(os.environ["PREFECT_HOME"]))
 
 
 def service_mode() -> bool:
