@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 from collections.abc import Iterator
@@ -125,6 +126,39 @@ def ensure_schema(url: str) -> None:
         return
     if current_revision(url) != HEAD:
         upgrade(url)
+
+
+# What the operating system or SQLite says when the home or the database cannot be written:
+# nothing the command could do about it, and nothing was written (the transaction rolled back).
+_UNWRITABLE_ERRNOS = {
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+}
+_UNWRITABLE_SQLITE = (
+    "disk I/O error",
+    "database or disk is full",
+    "attempt to write a readonly database",
+    "unable to open database file",
+)
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """One line saying why the home or the database cannot be written, when that is what
+    `exc` is (a read-only home, a full disk, a file size limit); None otherwise."""
+    if isinstance(exc, OSError) and exc.errno in _UNWRITABLE_ERRNOS:
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"cannot write{where}: {exc.strerror or exc}; nothing was changed"
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, OperationalError):
+        said = str(exc.orig)
+        if any(said.startswith(text) for text in _UNWRITABLE_SQLITE):
+            return f"the database cannot be written ({said}); nothing was changed"
+    return None
 
 
 def safe_url(url: str) -> str:

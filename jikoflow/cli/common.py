@@ -135,7 +135,8 @@ def _check_integers(kwargs: Mapping[str, Any]) -> None:
 
 
 def handled(options: Mapping[str, str] | None = None) -> Callable[[F], F]:
-    """Refusals → exit 2 with one line naming the option; unexpected failures → exit 1."""
+    """Refusals, and storage that cannot be written (a read-only home, a full disk) → exit 2
+    with one line; unexpected failures → exit 1."""
 
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
@@ -151,6 +152,11 @@ def handled(options: Mapping[str, str] | None = None) -> Callable[[F], F]:
             except Exception as exc:
                 if os.environ.get("JIKOFLOW_DEBUG"):
                     raise
+                from jikoflow.database import storage_failure
+
+                if (why := storage_failure(exc)) is not None:
+                    typer.echo(f"error: {why}", err=True)
+                    raise typer.Exit(2) from None
                 line = f"internal error: {type(exc).__name__}: {exc}".splitlines()[0]
                 typer.echo(line, err=True)
                 raise typer.Exit(1) from None
