@@ -66,7 +66,7 @@ class Reported:
 def prepare_prefect(settings: Settings) -> None:
     """Quiet, private defaults for the embedded Prefect; explicit environment wins."""
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
+    prefect_home = os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -81,7 +81,7 @@ def prepare_prefect(settings: Settings) -> None:
     if not service_mode():
         from jikoflow.embedded import tie_to_this_process
 
-        tie_to_this_process(Path(os.environ["PREFECT_HOME"]))
+        tie_to_this_process(Path(prefect_home))
 
 
 def service_mode() -> bool:
