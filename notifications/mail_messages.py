@@ -93,8 +93,9 @@ def _reports(facts: NoticeFacts, lang: Lang) -> list[str]:
             when = format_time(report.acknowledged_at, lang)
             line += f"（{who}、{when}）" if who else f"（{when}）"
         lines.append(line)
-    if len(facts.reports) > MAX_REPORT_LINES:
-        lines.append(w["more"].format(n=len(facts.reports) - MAX_REPORT_LINES))
+    listed = min(len(facts.reports), MAX_REPORT_LINES)
+    if facts.report_count > listed:
+        lines.append(w["more"].format(n=facts.report_count - listed))
     return ["", *lines]
 
 

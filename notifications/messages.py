@@ -322,6 +322,6 @@ def report_lines(facts: NoticeFacts, lang: Lang = Lang.JA) -> str:
             break
         lines.append(line)
         room -= len(line) + 1
-    if len(facts.reports) > len(lines) - 1:
-        lines.append(w["more"].format(n=len(facts.reports) - (len(lines) - 1)))
+    if facts.report_count > len(lines) - 1:
+        lines.append(w["more"].format(n=facts.report_count - (len(lines) - 1)))
     return "\n".join(lines)

@@ -116,6 +116,7 @@ class NoticeFacts(_Facts):
     declared_at: datetime
     steps: tuple[StepFact, ...] = ()
     reports: tuple[ReportFact, ...] = ()
+    reports_total: int = 0  # how many reports the incident has, when more than are listed
     step: StepName | None = None
     step_status: StepStatus | None = None
     due_at: datetime | None = None
@@ -127,6 +128,11 @@ class NoticeFacts(_Facts):
     party_name: str | None = None
     person_name: str | None = Field(default=None, max_length=200)  # who acted, from the parties
     at: datetime | None = None  # when it happened
+
+    @property
+    def report_count(self) -> int:
+        """How many reports the incident has, listed or not."""
+        return max(self.reports_total, len(self.reports))
 
 
 def facts_for(
@@ -254,6 +260,24 @@ def queued_transports() -> tuple[Transport, ...]:
     return (*QUEUED, Transport.EMAIL) if mail_configured() else QUEUED
 
 
+# A message lists at most this many reports: the nearest tiers, 乙 and 甲 (the last two on
+# every path) and its recipient's own. A chain thousands of tiers deep would otherwise put every
+# report in each of its thousands of messages; the rest are counted ("and N more").
+MAX_REPORTS = 50
+
+
+def listed(facts: NoticeFacts, recipient_id: str | None = None) -> NoticeFacts:
+    """The facts as one message carries them: at most MAX_REPORTS reports, with the total."""
+    reports = facts.reports
+    if len(reports) <= MAX_REPORTS:
+        return facts
+    recipient_id = recipient_id or facts.recipient_id
+    own = [i for i, r in enumerate(reports) if recipient_id and r.org_id == recipient_id]
+    keep = {*range(MAX_REPORTS - 3), len(reports) - 2, len(reports) - 1, *own[:1]}
+    shown = tuple(reports[i] for i in sorted(keep))
+    return facts.model_copy(update={"reports": shown, "reports_total": len(reports)})
+
+
 def notice_key(subject_id: str, event: NoticeEvent | str, suffix: str) -> str:
     """The idempotency key of a message: subject, event, and its recipient or occurrence."""
     return f"{subject_id}:{event}:{suffix}"
@@ -282,6 +306,7 @@ def enqueue(
     key = notice_key(facts.subject_id, facts.event, key_suffix or org_id or person_id or "")
     queued = set(session.exec(select(Notification.transport).where(Notification.key == key)).all())
     incident_id, drill_id = subject_keys(facts)
+    stored = listed(facts, org_id).model_dump(mode="json")
     rows = [
         Notification(
             key=key,
@@ -292,7 +317,7 @@ def enqueue(
             person_id=person_id,
             report_id=report_id,
             event=str(facts.event),
-            facts=facts.model_dump(mode="json"),
+            facts=stored,
         )
         for transport in dict.fromkeys(transports)
         if transport not in queued
@@ -326,12 +351,15 @@ def enqueue_many(
     A variant only replaces fields of the validated base facts with validated typed values,
     so every row still holds a valid `NoticeFacts`; the base is serialised once per subject.
     """
-    dumped: dict[int, dict[str, Any]] = {}
+    dumped: dict[tuple[int, str | None], dict[str, Any]] = {}
     keyed: dict[str, tuple[NoticeFacts, dict[str, Any], Organization, NoticeEvent]] = {}
     for base, variant, org, suffix in items:
-        if id(base) not in dumped:
-            dumped[id(base)] = base.model_dump(mode="json")
-        facts = dumped[id(base)] | variant.model_dump(mode="json")
+        # A long list of reports is cut per recipient (its own report stays), a short one kept.
+        each = len(base.reports) > MAX_REPORTS
+        cached = (id(base), variant.recipient_id if each else None)
+        if cached not in dumped:
+            dumped[cached] = listed(base, variant.recipient_id).model_dump(mode="json")
+        facts = dumped[cached] | variant.model_dump(mode="json")
         key = notice_key(base.subject_id, variant.event, suffix or org.id)
         keyed[key] = (base, facts, org, variant.event)
     # Row ids keep the order of `items`: per subject and address the first row opens the thread.

@@ -18,8 +18,16 @@ from jikoflow.models.enums import (
     StepName,
     StepStatus,
 )
-from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, ReportFact, StepFact
+from jikoflow.models.outbox.facts import (
+    MAX_REPORTS,
+    NoticeEvent,
+    NoticeFacts,
+    ReportFact,
+    StepFact,
+    listed,
+)
 from jikoflow.notifications.base import Context, DeliveryError, Divider, Header, Message, Section
+from jikoflow.notifications.mail_messages import build_mail
 from jikoflow.notifications.messages import (
     ack_value,
     build_card,
@@ -239,3 +247,39 @@ def test_a_part_beyond_slack_limits_is_refused_after_valid_ones_of_its_kind(part
     with pytest.raises(DeliveryError, match="invalid_blocks") as refused:
         slack_blocks(Message(text="t", blocks=(part,)))
     assert refused.value.permanent
+
+
+def _deep(count: int, recipient: str) -> NoticeFacts:
+    """The facts of a report from a tier `count` levels deep: every ancestor, 乙 and 甲."""
+    ancestors = [
+        ReportFact(org_name=f"下請{n}", status=ReportStatus.PENDING, org_id=f"s{n}")
+        for n in range(count - 2, 0, -1)
+    ]
+    ends = [
+        ReportFact(org_name="アクメ", status=ReportStatus.PENDING, org_id="acme"),
+        ReportFact(org_name="練馬区", status=ReportStatus.DELIVERED, org_id="nerima"),
+    ]
+    return facts(NoticeEvent.REPORT, reports=(*ancestors, *ends), recipient_id=recipient)
+
+
+def test_a_deep_chains_message_lists_the_nearest_tiers_the_ends_and_its_own_report() -> None:
+    deep = _deep(2_000, recipient="s700")
+    shown = listed(deep)
+    assert len(shown.reports) == MAX_REPORTS
+    assert shown.report_count == 2_000
+    ids = [r.org_id for r in shown.reports]
+    assert ids[: MAX_REPORTS - 3] == [r.org_id for r in deep.reports[: MAX_REPORTS - 3]]
+    assert ids[-2:] == ["acme", "nerima"]
+    assert "s700" in ids
+    # Chat and e-mail count what they leave out against the whole chain.
+    card = slack_blocks(build_card(shown))
+    [more] = re.findall(r"ほか (\d+) 件", json.dumps(card, ensure_ascii=False))
+    listed_lines = len(re.findall(r"• ", json.dumps(card, ensure_ascii=False)))
+    assert int(more) + listed_lines - len(STEPS) == 2_000
+    assert f"ほか {2_000 - 50} 件" in build_mail(shown, Lang.JA, opening=True).body
+
+
+def test_a_short_list_of_reports_is_carried_whole() -> None:
+    short = _deep(MAX_REPORTS, recipient="s3")
+    assert listed(short) is short
+    assert short.report_count == MAX_REPORTS
