@@ -23,7 +23,7 @@ from jikoflow.models.enums import (
 )
 from jikoflow.models.facts.schemas import Facts
 from jikoflow.models.terms import label, suspected_label
-from jikoflow.models.times import TOKYO
+from jikoflow.models.times import TOKYO, day_label
 from jikoflow.records.labels import WORDS
 from jikoflow.records.trail import DETAIL_KEYS, NOTICE_EVENTS
 from jikoflow.records.values import Actor
@@ -75,12 +75,9 @@ class Voice:
 
     def day(self, value: date | None) -> str:
         """A calendar day: 2026年12月10日, 令和8年12月10日 or 2026-12-10."""
-        if value is None:
-            return NOTHING
-        if self.lang is Lang.EN:
-            return value.isoformat()
-        year = era_year(value) if self.era else f"{value.year}年"
-        return f"{year}{value.month}月{value.day}日"
+        if value is None or self.lang is Lang.EN or not self.era:
+            return day_label(value, self.lang)
+        return f"{era_year(value)}{value.month}月{value.day}日"
 
     def when(self, value: datetime | None) -> str:
         """A time in Asia/Tokyo: 2026年11月25日 18:30, 令和8年… or 2026-11-25 18:30 JST."""
