@@ -93,3 +93,12 @@ def migrate(url: str, how: str, revision: str) -> None:
     with get_engine(url).begin() as conn:
         config.attributes["connection"] = conn
         getattr(command, how)(config, revision)
+
+
+def drills_on_any_day(cli: Callable[..., Any], directory: Path) -> None:
+    """Load a policy that runs drills on their dates whatever the day (closed_days: keep), so a
+    test does not depend on today being a business day in Tokyo."""
+    keep = directory / "policy.yaml"
+    keep.write_text("defaults:\n  drills:\n    closed_days: keep\n", encoding="utf-8")
+    loaded = cli("policy", "load", keep)
+    assert loaded.code == 0, loaded.err

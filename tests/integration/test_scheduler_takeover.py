@@ -32,6 +32,7 @@ from jikoflow.models.db import reading
 from jikoflow.models.times import TOKYO
 from jikoflow.models.types import utcnow
 from tests.conftest import CONSOLE_SCRIPT, CliResult, Env, subprocess_environ
+from tests.integration.conftest import drills_on_any_day
 
 Cli = Callable[..., CliResult]
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 10:00 in Tokyo
@@ -198,10 +199,7 @@ def test_a_standby_takes_over_when_the_holder_is_killed(
     sqlite_env: Env, cli: Cli, parties_file: Path
 ) -> None:
     assert cli("parties", "load", parties_file).code == 0
-    # Drills run whatever the day is: the test must not depend on a weekend or holiday today.
-    keep = parties_file.with_name("policy.yaml")
-    keep.write_text("defaults:\n  drills:\n    closed_days: keep\n", encoding="utf-8")
-    assert cli("policy", "load", keep).code == 0
+    drills_on_any_day(cli, parties_file.parent)
     # A daily plan whose time came two minutes ago, as if nothing had been serving.
     fire = (utcnow() - timedelta(minutes=2)).astimezone(TOKYO)
     with time_machine.travel(utcnow() - timedelta(minutes=5), tick=False):

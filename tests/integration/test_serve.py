@@ -22,6 +22,7 @@ from jikoflow.models.outbox.tables import Notification
 from jikoflow.models.times import TOKYO
 from jikoflow.models.types import utcnow
 from tests.conftest import CONSOLE_SCRIPT, Env, subprocess_environ
+from tests.integration.conftest import drills_on_any_day
 from tests.integration.drill_helpers import Cli, run_drill
 
 LIMIT = 90  # seconds a line may take before the process is killed and the test fails
@@ -43,10 +44,7 @@ def served(sqlite_env: Env, cli: Cli, parties_file: Path) -> Iterator[Served]:
     """A plan whose run came due a minute ago (as if the service was down), a plan far ahead,
     a contact check whose window ended an hour ago and was never delivered, and `serve`."""
     assert cli("parties", "load", parties_file).code == 0
-    # Drills run whatever the day is: the test must not depend on a weekend or holiday today.
-    keep = parties_file.with_name("policy.yaml")
-    keep.write_text("defaults:\n  drills:\n    closed_days: keep\n", encoding="utf-8")
-    assert cli("policy", "load", keep).code == 0
+    drills_on_any_day(cli, parties_file.parent)
     # A daily plan whose run came due a minute ago: it fires once and not again for a day,
     # however long the test takes (an every-minute plan would fire again at the next minute).
     missed = (utcnow() - timedelta(minutes=1)).astimezone(TOKYO)
