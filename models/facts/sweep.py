@@ -124,7 +124,6 @@ def _appi(session: Session, now: datetime, incident_id: str | None) -> int:
         .join(Incident, col(Incident.id) == Report.incident_id)
         .join(Contract, col(Contract.id) == Incident.contract_id)
         .where(col(Report.appi_next_at) <= now)
-        .order_by(col(Report.id))
     )
     if incident_id is not None:
         query = query.where(Report.incident_id == incident_id)
