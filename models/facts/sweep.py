@@ -4,7 +4,8 @@ they are due (DESIGN.md §6).
 
 Every message is queued once: its outbox key names the instruction or report stage, so a sweep
 run again (or by another node) queues nothing more. Messages carry names, states and due times
-only — never an instruction's text or a fact.
+only — never an instruction's text or a fact. Only what is due is read: instructions due by
+tomorrow, and reports to 甲 whose `appi_next_at` has come (see `jikoflow.models.facts.wake`).
 """
 
 from __future__ import annotations

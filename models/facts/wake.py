@@ -4,6 +4,8 @@ The 速報/確報 reminders depend on the facts, the incident's kind, 甲's sect
 of the report to 甲. The sweep reads only reports whose time has come and sets the next one;
 whatever changes one of those inputs has the sweep look again at once (the time becomes the
 delivery time, always past), so a reminder is never missed and an idle sweep reads nothing.
+Setting `Report.delivered_at` sets it by itself (an attribute event beside the table); the
+facts, a reclassification and a parties load call these.
 """
 
 from __future__ import annotations

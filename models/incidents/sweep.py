@@ -10,9 +10,11 @@ reports stop at once. The report step itself speaks only while a report is undel
 all are out, each recipient's acknowledgement clock speaks for it.
 
 Each occurrence is queued once: the rows keep what was queued and when the next is due
-(`next_alert_at`, indexed, so a minute in which nothing is due costs one query), and every
-message's idempotency key names its occurrence, so a sweep run twice sends nothing twice. A
-sweep that ran late sends the newest occurrence, not every one it missed.
+(`next_alert_at`), and every message's idempotency key names its occurrence, so a sweep run
+twice sends nothing twice. A sweep that ran late sends the newest occurrence, not every one it
+missed. The sweep asks only for rows that are due, each condition a range of an index that
+leads with the status and then the clock, so a minute in which nothing is due reads no row
+whatever the number of open incidents.
 
 `plan_clocks` decides without writing anything (what `sweep --now` previews);
 `sweep_clocks` decides and writes.

@@ -96,6 +96,12 @@ class Report(SQLModel, table=True):
     appi_next_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
+@sa.event.listens_for(Report.delivered_at, "set")
+def _look_at_the_appi_clocks(target: Report, value: datetime | None, *_: object) -> None:
+    """Delivered (to 甲, 甲 has learned of it): the next sweep looks at the APPI clocks."""
+    target.appi_next_at = value
+
+
 class DeclarationKey(SQLModel, table=True):
     """An idempotency key a declaration was sent with: a retry with the same key and the same
     input returns the incident it opened; keys are the caller's own (scoped by actor)."""

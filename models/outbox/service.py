@@ -342,7 +342,6 @@ def _settle_report(
         report.sent_at = report.sent_at or now
         if report.status is not ReportStatus.DELIVERED:
             report.delivered_at = now  # the first transport that delivered it
-            report.appi_next_at = now  # 甲 learned of it: the sweep looks at the APPI clocks
         report.status = ReportStatus.DELIVERED
     elif report.status is not ReportStatus.DELIVERED and _every_transport_failed(session, report):
         report.status = ReportStatus.FAILED
