@@ -48,6 +48,7 @@ from jikoflow.models.facts.tables import (
     Reclassification,
     RecordReview,
 )
+from jikoflow.models.facts.wake import look_again
 from jikoflow.models.guard import Subject, authorize
 from jikoflow.models.incidents.clocks import warn_time
 from jikoflow.models.incidents.lifecycle import Action, StepEvent
@@ -129,6 +130,7 @@ def reclassify(
     }
     incident.kind, incident.suspected = kind, suspected
     session.add_all([row, incident])
+    look_again(session, incident.id)  # the APPI clocks depend on the kind
     record_event(session, incident.id, "reclassified", actor=actor.actor, at=moment, detail=detail)
     notify_change(session, incident, NoticeEvent.RECLASSIFIED, moment)
     return ReclassifiedResult(

@@ -31,6 +31,7 @@ from jikoflow.models.facts.tables import (
     Reclassification,
     RecordReview,
 )
+from jikoflow.models.facts.wake import look_again
 from jikoflow.models.incidents.tables import Incident, Report
 from jikoflow.models.parties.tables import Contract, Organization
 
@@ -81,6 +82,7 @@ def add_facts_revision(
         changed=changed,
     )
     session.add(row)
+    look_again(session, incident_id)  # the APPI clocks may have moved
     session.flush()
     return row
 

@@ -4,7 +4,8 @@ they are due (DESIGN.md §6).
 
 Every message is queued once: its outbox key names the instruction or report stage, so a sweep
 run again (or by another node) queues nothing more. Messages carry names, states and due times
-only — never an instruction's text or a fact.
+only — never an instruction's text or a fact. Only what is due is read: instructions due by
+tomorrow, and reports to 甲 whose `appi_next_at` has come (see `jikoflow.models.facts.wake`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from jikoflow.models.calendar import end_of_day
 from jikoflow.models.enums import AppiStage
@@ -68,10 +69,13 @@ def _instructions(session: Session, now: datetime, incident_id: str | None) -> t
     query = select(Instruction, Incident).join(
         Incident, col(Incident.id) == Instruction.incident_id
     )
+    # Only what is due, through the index on (done_at, escalated_at, due_date): due by
+    # tomorrow, and overdue or not reminded yet.
     query = query.where(
         col(Instruction.done_at).is_(None),
-        col(Instruction.due_date).is_not(None),
         col(Instruction.escalated_at).is_(None),
+        col(Instruction.due_date) <= today + timedelta(days=INSTRUCTION_REMIND_DAYS),
+        or_(col(Instruction.due_date) < today, col(Instruction.reminded_at).is_(None)),
     )
     if incident_id is not None:
         query = query.where(Instruction.incident_id == incident_id)
@@ -114,37 +118,59 @@ def _to_responders(
 
 
 def _appi(session: Session, now: datetime, incident_id: str | None) -> int:
-    """Remind 甲's managers of each report to the Commission due soon."""
+    """Remind 甲's managers of each report to the Commission due soon; only reports whose APPI
+    time has come are read, and each gets its next time."""
     query = (
-        select(Incident, Report, Contract)
-        .join(Report, col(Report.incident_id) == Incident.id)
+        select(Report, Incident, Contract)
+        .join(Incident, col(Incident.id) == Report.incident_id)
         .join(Contract, col(Contract.id) == Incident.contract_id)
-        .where(
-            col(Report.recipient_id) == col(Contract.client_id),
-            col(Incident.is_drill).is_(False),
-            col(Incident.kind).in_(sorted(PERSONAL_DATA_KINDS)),
-            col(Report.delivered_at) >= now - _APPI_HORIZON,
-        )
+        .where(col(Report.appi_next_at) <= now)
     )
     if incident_id is not None:
-        query = query.where(Incident.id == incident_id)
+        query = query.where(Report.incident_id == incident_id)
     queued = 0
-    for incident, report, contract in session.exec(query).all():
-        client = session.get_one(Organization, contract.client_id)
-        facts = facts_of(latest_facts(session, incident.id))
-        appi = assess_appi(
-            facts, kind=incident.kind, learned_at=report.delivered_at, sector=client.sector
-        )
-        dues = {AppiStage.PRELIMINARY: appi.preliminary_due_at, AppiStage.FINAL: appi.final_due_at}
-        for stage, due in dues.items():
-            if due is None or not (due - APPI_REMIND_BEFORE[stage] <= now <= due):
-                continue
-            mentions = [
-                p.slack_user for p in managers_of(session, [client.id])[client.id] if p.slack_user
-            ]
-            base = facts_for(
-                session, incident, _APPI_EVENTS[stage], recipient=client, mentions=mentions, now=now
-            )
-            if enqueue(session, base.model_copy(update={"due_at": due}), client, key_suffix=stage):
-                queued += 1
+    for report, incident, contract in session.exec(query).all():
+        sent, report.appi_next_at = _appi_stages(session, report, incident, contract, now)
+        session.add(report)
+        queued += sent
     return queued
+
+
+def _appi_stages(
+    session: Session, report: Report, incident: Incident, contract: Contract, now: datetime
+) -> tuple[int, datetime | None]:
+    """Queue the reminder of each stage whose window holds `now`; returns how many, and when the
+    next window opens (None: no reminder is to come unless the inputs change)."""
+    if (
+        report.recipient_id != contract.client_id
+        or incident.is_drill
+        or incident.kind not in PERSONAL_DATA_KINDS
+        or report.delivered_at is None
+        or report.delivered_at < now - _APPI_HORIZON
+    ):
+        return 0, None
+    client = session.get_one(Organization, contract.client_id)
+    facts = facts_of(latest_facts(session, incident.id))
+    appi = assess_appi(
+        facts, kind=incident.kind, learned_at=report.delivered_at, sector=client.sector
+    )
+    dues = {AppiStage.PRELIMINARY: appi.preliminary_due_at, AppiStage.FINAL: appi.final_due_at}
+    queued = 0
+    upcoming: list[datetime] = []
+    for stage, due in dues.items():
+        if due is None:
+            continue
+        opens = due - APPI_REMIND_BEFORE[stage]
+        if opens > now:
+            upcoming.append(opens)
+        if not (opens <= now <= due):
+            continue
+        mentions = [
+            p.slack_user for p in managers_of(session, [client.id])[client.id] if p.slack_user
+        ]
+        base = facts_for(
+            session, incident, _APPI_EVENTS[stage], recipient=client, mentions=mentions, now=now
+        )
+        if enqueue(session, base.model_copy(update={"due_at": due}), client, key_suffix=stage):
+            queued += 1
+    return queued, min(upcoming, default=None)

@@ -66,7 +66,11 @@ class RecordReview(SQLModel, table=True):
 class Instruction(SQLModel, table=True):
     """甲's instruction or request for a report (Art. 22), numbered, tracked to done."""
 
-    __table_args__ = (sa.UniqueConstraint("incident_id", "number"),)
+    # The sweep reads only open, unescalated instructions due by tomorrow (Tokyo).
+    __table_args__ = (
+        sa.UniqueConstraint("incident_id", "number"),
+        sa.Index("ix_instruction_clock", "done_at", "escalated_at", "due_date"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: str = Field(foreign_key="incident.id", index=True, max_length=40)

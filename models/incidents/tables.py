@@ -41,7 +41,12 @@ class Incident(SQLModel, table=True):
 class Step(SQLModel, table=True):
     """One Article 24 duty of an incident, with its clock."""
 
-    __table_args__ = (sa.UniqueConstraint("incident_id", "name"),)
+    # The sweep reads only open clocks that are due: by status, then the next alert time, or
+    # (none queued yet) the warn time. Done steps and clocks still ahead are never read.
+    __table_args__ = (
+        sa.UniqueConstraint("incident_id", "name"),
+        sa.Index("ix_step_clock", "status", "next_alert_at", "escalated_at", "warn_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: str = Field(foreign_key="incident.id", index=True, max_length=40)
@@ -57,13 +62,18 @@ class Step(SQLModel, table=True):
     # Escalations queued so far, and when the next reminder or escalation is due (None: none
     # queued yet — the warn time — or, after one, none to come: the cap was reached).
     escalations: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    next_alert_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    next_alert_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Report(SQLModel, table=True):
     """One report of an incident to one recipient organisation."""
 
-    __table_args__ = (sa.UniqueConstraint("incident_id", "recipient_id"),)
+    # The sweep reads only delivered reports whose acknowledgement clock is due or not armed
+    # yet, and those whose APPI clocks are due to be looked at.
+    __table_args__ = (
+        sa.UniqueConstraint("incident_id", "recipient_id"),
+        sa.Index("ix_report_clock", "status", "next_alert_at", "reminders", "escalations"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: str = Field(foreign_key="incident.id", index=True, max_length=40)
@@ -79,7 +89,17 @@ class Report(SQLModel, table=True):
     # delivery, or none to come).
     reminders: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     escalations: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    next_alert_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    next_alert_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the sweep next looks at 甲's APPI clocks (速報/確報 reminders) through this report:
+    # the next reminder's time, or — once delivered, and again whenever the facts, the kind or
+    # 甲's sector change — its delivery time (look now); None when nothing is to come.
+    appi_next_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+@sa.event.listens_for(Report.delivered_at, "set")
+def _look_at_the_appi_clocks(target: Report, value: datetime | None, *_: object) -> None:
+    """Delivered (to 甲, 甲 has learned of it): the next sweep looks at the APPI clocks."""
+    target.appi_next_at = value
 
 
 class DeclarationKey(SQLModel, table=True):

@@ -76,8 +76,12 @@ def load_parties(session: Session, parties: PartiesFile) -> dict[str, int]:
     counts = {"organizations": 0, "people": 0, "contracts": 0, "delegations": 0}
     existing_orgs = {o.id: o for o in session.exec(select(Organization))}
     existing_people = {p.id: p for p in session.exec(select(Person))}
+    resectored: set[str] = set()
     for org in parties.organizations:
         values = org.model_dump(include=_ORG_COLUMNS)
+        was = existing_orgs.get(org.id)
+        if was is not None and was.sector != values["sector"]:
+            resectored.add(org.id)
         counts["organizations"] += _upsert(session, existing_orgs, Organization, org.id, values)
         for person in org.people:
             values = person.model_dump(exclude={"id"}) | {"org_id": org.id}
@@ -93,6 +97,11 @@ def load_parties(session: Session, parties: PartiesFile) -> dict[str, int]:
         counts["contracts"] += _upsert(session, existing_contracts, Contract, contract.id, values)
         session.flush()
         counts["delegations"] += _sync_delegations(session, contract)
+    if resectored:
+        # A sector sets 甲's APPI threshold: the sweep looks at those clocks again.
+        from jikoflow.models.facts.wake import look_again_for
+
+        look_again_for(session, resectored)
     return counts
 
 
