@@ -235,14 +235,12 @@ class MailChannel:
             except _MaybeSent as exc:
                 _quit(connection)
                 raise _as_delivery_error(exc) from None
-            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            except OSError as exc:  # smtplib's errors, the connection's own
                 _quit(connection)
                 # An idle connection the server closed meanwhile: nothing was sent, try anew.
-                if reused and attempt == 1:
+                # (A refusal is an answer, not a closed connection: it is not sent again.)
+                if reused and attempt == 1 and _closed(exc):
                     continue
-                raise _as_delivery_error(exc) from None
-            except smtplib.SMTPException as exc:
-                _quit(connection)
                 raise _as_delivery_error(exc) from None
             self._give(connection)
             return
@@ -315,6 +313,15 @@ def _deliver_on(connection: smtplib.SMTP, sender: str, to: Sequence[str], data: 
         raise _MaybeSent(str(exc)) from exc
     if code != 250:
         raise smtplib.SMTPDataError(code, reply)
+
+
+def _closed(exc: OSError) -> bool:
+    """Whether the error says the connection was closed (not that a command was refused)."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421  # the server is closing the connection
+    return isinstance(exc, smtplib.SMTPServerDisconnected) or not isinstance(
+        exc, smtplib.SMTPException
+    )
 
 
 def _quit(connection: smtplib.SMTP) -> None:
