@@ -134,13 +134,14 @@ def _parsed(data: bytes) -> EmailMessage:
 
 
 def main() -> None:
-    """`python -m tests.smtp_server`: print the port, keep accepting until stdin closes."""
+    """`python -m tests.smtp_server`: print the port, keep accepting until stdin closes, then
+    print how many messages it accepted over how many connections."""
     import sys
 
     with SmtpServer() as server:
         print(server.port, flush=True)
         sys.stdin.read()
-        print(len(server.envelopes), flush=True)
+        print(len(server.envelopes), server.connections, flush=True)
 
 
 if __name__ == "__main__":
