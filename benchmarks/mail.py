@@ -6,6 +6,8 @@ the dispatcher runs `deliver_due` over an outbox of the same messages in SQLite 
 resolving each organisation's addresses, wording each e-mail from its facts, threading it,
 sending (addresses side by side over pooled connections), and writing every result and
 Message-ID back. The figure is dispatcher throughput / bare-loop throughput (aim: ≥ 0.5).
+The server counts the connections messages came over: one per bare loop, and the dispatcher's
+pooled ones (at most one per worker in each pass).
 
 Usage: python benchmarks/mail.py [MESSAGES] [ADDRESSES] [--repeats N] [--workers N]
 """
@@ -143,8 +145,15 @@ def main() -> None:
             )
     finally:
         assert child.stdin is not None
+        assert child.stdout is not None
         child.stdin.close()
+        accepted, connections = child.stdout.readline().split()
         child.wait(timeout=30)
+    dispatched = int(connections) - args.repeats  # the bare loop's: one per run
+    print(
+        f"SMTP server: {accepted} messages accepted; the dispatcher's over {dispatched} "
+        f"connections in {args.repeats} passes"
+    )
 
 
 if __name__ == "__main__":

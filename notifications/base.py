@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from sqlmodel import Session
 
@@ -227,4 +227,14 @@ class Finding(Protocol):
 
     def find(self, address: str, key: str, *, thread: str | None = None) -> Sent | None:
         """The message sent earlier with outbox key `key`, if the service has it."""
+        ...
+
+
+@runtime_checkable
+class Wording(Protocol):
+    """A channel that words its messages itself from their facts (e-mail): the dispatcher hands
+    it the facts and the key, and builds no chat text or parts for it."""
+
+    def compose(self, address: str, message: Message, *, thread: str | None = None) -> Any:
+        """The message as this transport words it."""
         ...

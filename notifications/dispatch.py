@@ -70,6 +70,7 @@ from jikoflow.notifications.base import (
     Pair,
     Receipt,
     Sent,
+    Wording,
 )
 from jikoflow.notifications.cards import card_digest, opening_facts, refresh_cards
 from jikoflow.notifications.messages import build_card, build_message
@@ -241,6 +242,8 @@ class _Pass:
     ) -> None:
         self.url = url
         self.channel = channel
+        # A channel that words its own messages needs their facts only.
+        self.wording = isinstance(channel, Wording)
         self.lang = lang
         self.pacer = pacer
         self.workers = max(1, workers)
@@ -467,8 +470,12 @@ class _Pass:
 
     def _message(self, claim_: Claim, thread: str | None) -> tuple[Message, str | None]:
         if thread is not None:
+            if self.wording:
+                return Message(text="", key=claim_.key, facts=claim_.facts), None
             return build_message(claim_.facts, self.lang, key=claim_.key, portal=self.portal), None
         facts = opening_facts(claim_, self.reports.get(claim_.subject_id, {}))
+        if self.wording:
+            return Message(text="", key=claim_.key, facts=facts), card_digest(facts)
         card = build_card(facts, self.lang, key=claim_.key, portal=self.portal)
         return card, card_digest(facts)
 

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
 from email.mime.text import MIMEText
-from email.policy import compat32
+from email.policy import Compat32
 from email.utils import format_datetime, formataddr, parseaddr
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import unquote, urlsplit
 
 from jikoflow.models.enums import Lang
@@ -49,7 +49,45 @@ from jikoflow.notifications.mail_messages import build_mail
 SMTP_FIELD = "JIKOFLOW_SMTP_URL"
 _DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 _ENHANCED = re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b")
-_WIRE = compat32.clone(linesep="\r\n")
+# Printable ASCII words with single spaces between them: text the folding algorithm leaves as
+# it is when it fits on the line.
+_PLAIN = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*")
+
+
+class _WirePolicy(Compat32):
+    """The classic policy with CRLF line ends, skipping the folding algorithm (the bulk of the
+    cost of writing an e-mail) for a short plain ASCII header, whose folded form is itself."""
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        """The header line, as `Compat32` writes it."""
+        limit = self.max_line_length or 0
+        short = isinstance(value, str) and len(name) + 2 + len(value) <= limit
+        if short and _PLAIN.fullmatch(value):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+_WIRE = _WirePolicy(linesep="\r\n")
+
+
+class _Utf8Header(Header):
+    """A UTF-8 header whose encoded form is kept: every e-mail about one incident carries the
+    same subject, so it is encoded once (not for changing after it is made)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text, "utf-8")
+        self._text = text
+
+    def encode(
+        self, splitchars: str = ";, \t", maxlinelen: int | None = None, linesep: str = "\n"
+    ) -> str:
+        """The RFC 2047 encoded words, folded, as `Header.encode` writes them."""
+        return _encoded(self._text, splitchars, maxlinelen, linesep)
+
+
+@lru_cache(maxsize=4096)
+def _encoded(text: str, splitchars: str, maxlinelen: int | None, linesep: str) -> str:
+    return Header(text, "utf-8").encode(splitchars, maxlinelen, linesep)
 
 
 @dataclass(frozen=True)
@@ -167,7 +205,7 @@ class MailChannel:
         mail["From"] = self.sender_header
         mail["To"] = address
         # A Header, not its text: the generator folds it into RFC 2047 encoded words.
-        mail["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]
+        mail["Subject"] = _Utf8Header(subject)  # type: ignore[assignment]
         mail["Date"] = format_datetime(self.clock())
         mail["Message-ID"] = message_id(message.key or text.subject, self.domain)
         if thread is not None:
@@ -197,14 +235,12 @@ class MailChannel:
             except _MaybeSent as exc:
                 _quit(connection)
                 raise _as_delivery_error(exc) from None
-            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            except OSError as exc:  # smtplib's errors, the connection's own
                 _quit(connection)
                 # An idle connection the server closed meanwhile: nothing was sent, try anew.
-                if reused and attempt == 1:
+                # (A refusal is an answer, not a closed connection: it is not sent again.)
+                if reused and attempt == 1 and _closed(exc):
                     continue
-                raise _as_delivery_error(exc) from None
-            except smtplib.SMTPException as exc:
-                _quit(connection)
                 raise _as_delivery_error(exc) from None
             self._give(connection)
             return
@@ -277,6 +313,15 @@ def _deliver_on(connection: smtplib.SMTP, sender: str, to: Sequence[str], data: 
         raise _MaybeSent(str(exc)) from exc
     if code != 250:
         raise smtplib.SMTPDataError(code, reply)
+
+
+def _closed(exc: OSError) -> bool:
+    """Whether the error says the connection was closed (not that a command was refused)."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421  # the server is closing the connection
+    return isinstance(exc, smtplib.SMTPServerDisconnected) or not isinstance(
+        exc, smtplib.SMTPException
+    )
 
 
 def _quit(connection: smtplib.SMTP) -> None:

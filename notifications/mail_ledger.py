@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Collection, Sequence
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from jikoflow.notifications.base import Card, Pair, Receipt, Sent
 from jikoflow.notifications.mail_tables import MailMessage, MailThread
@@ -41,8 +41,10 @@ class MailLedger:
         """Each message's Message-ID; the first of a conversation opens it."""
         if not receipts:
             return
-        session.execute(
-            sa.insert(MailMessage),
+        # Core inserts, one executemany each: no ORM objects to build for a batch of receipts.
+        connection = session.connection()
+        connection.execute(
+            sa.insert(SQLModel.metadata.tables[MailMessage.__tablename__]),
             [
                 {
                     "notification_id": r.row_id,
@@ -53,19 +55,25 @@ class MailLedger:
                 for r in receipts
             ],
         )
-        opened = self.threads(session, {(r.subject_id, r.address) for r in receipts})
-        for receipt in receipts:
+        opening = [r for r in receipts if r.thread is None]
+        opened = self.threads(session, {(r.subject_id, r.address) for r in opening})
+        threads = []
+        for receipt in opening:
             pair = (receipt.subject_id, receipt.address)
-            if receipt.thread is None and pair not in opened:
+            if pair not in opened:
                 opened[pair] = receipt.sent.ref
-                session.add(
-                    MailThread(
-                        subject_id=receipt.subject_id,
-                        address=receipt.address,
-                        address_digest=address_digest(receipt.address),
-                        message_id=receipt.sent.ref,
-                    )
+                threads.append(
+                    {
+                        "subject_id": receipt.subject_id,
+                        "address": receipt.address,
+                        "address_digest": address_digest(receipt.address),
+                        "message_id": receipt.sent.ref,
+                    }
                 )
+        if threads:
+            connection.execute(
+                sa.insert(SQLModel.metadata.tables[MailThread.__tablename__]), threads
+            )
 
     def cards(
         self, session: Session, *, subjects: Collection[str] | None, touched: Collection[str]

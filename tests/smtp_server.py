@@ -3,6 +3,7 @@ message kept, and scriptable replies.
 
     with SmtpServer() as smtp:
         smtp.fail_next(451, "4.3.0 try again later")   # the next DATA gets a 4xx
+        smtp.fail_next(550, "5.1.1 no", after=6)         # … or the seventh from now
         smtp.stop(); smtp.start()                        # down (connection refused), then up
         smtp.messages                                    # parsed `EmailMessage`s, in order
 """
@@ -41,19 +42,22 @@ class _Handler:
     async def handle_DATA(
         self, _server: SMTPServerProtocol, _session: Session, envelope: Envelope
     ) -> str:
-        return self.server._accept(envelope)
+        return self.server._accept(envelope, _session.peer)
 
 
 class SmtpServer:
-    """The test's mail server: `.port`, `.url`, `.messages`, `.envelopes`, `.fail_next`."""
+    """The test's mail server: `.port`, `.url`, `.messages`, `.envelopes`, `.fail_next`,
+    `.rejected` (the messages refused by script, with the reply) and `.connections`."""
 
     def __init__(self) -> None:
         self.port = 0
         self._lock = threading.Lock()
-        self._script: deque[str] = deque()
+        self._script: deque[str | None] = deque()
         self._controller: Controller | None = None
         self.envelopes: list[tuple[str, list[str], bytes]] = []
         self.refused: list[str] = []
+        self.rejected: list[tuple[str, EmailMessage]] = []
+        self._peers: set[object] = set()
 
     @property
     def url(self) -> str:
@@ -82,10 +86,17 @@ class SmtpServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def fail_next(self, code: int, text: str, *, times: int = 1) -> None:
-        """Answer the next `times` messages' DATA with `code text` instead of accepting them."""
+    def fail_next(self, code: int, text: str, *, times: int = 1, after: int = 0) -> None:
+        """Answer the next `times` messages' DATA with `code text` instead of accepting them
+        (once `after` more messages were accepted)."""
         with self._lock:
-            self._script.extend([f"{code} {text}"] * times)
+            self._script.extend([None] * after + [f"{code} {text}"] * times)
+
+    @property
+    def connections(self) -> int:
+        """How many connections (client address and port) sent a message."""
+        with self._lock:
+            return len(self._peers)
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -102,14 +113,16 @@ class SmtpServer:
                 raise AssertionError("the mail did not arrive in time")
             time.sleep(0.02)
 
-    def _accept(self, envelope: Envelope) -> str:
+    def _accept(self, envelope: Envelope, peer: object) -> str:
+        content: Any = envelope.original_content or envelope.content
+        data = content if isinstance(content, bytes) else str(content).encode()
         with self._lock:
-            if self._script:
-                reply = self._script.popleft()
+            self._peers.add(peer)
+            reply = self._script.popleft() if self._script else None
+            if reply is not None:
                 self.refused.append(reply)
+                self.rejected.append((reply, _parsed(data)))
                 return reply
-            content: Any = envelope.original_content or envelope.content
-            data = content if isinstance(content, bytes) else str(content).encode()
             self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos), data))
         return "250 2.0.0 OK"
 
@@ -121,13 +134,14 @@ def _parsed(data: bytes) -> EmailMessage:
 
 
 def main() -> None:
-    """`python -m tests.smtp_server`: print the port, keep accepting until stdin closes."""
+    """`python -m tests.smtp_server`: print the port, keep accepting until stdin closes, then
+    print how many messages it accepted over how many connections."""
     import sys
 
     with SmtpServer() as server:
         print(server.port, flush=True)
         sys.stdin.read()
-        print(len(server.envelopes), flush=True)
+        print(len(server.envelopes), server.connections, flush=True)
 
 
 if __name__ == "__main__":

@@ -271,37 +271,93 @@ def settle(
     with transaction(url) as session:
         connection = session.connection()
         ids = [s.id for s in settlements]
-        query = sa.select(
-            table.c.id, table.c.report_id, table.c.transport, *(table.c[n] for n in _WRITTEN)
-        )
-        rows = {r.id: r._asdict() for r in connection.execute(query.where(table.c.id.in_(ids)))}
-        written: list[tuple[dict[str, Any], Settlement]] = []
-        for settlement in settlements:
-            row = rows.get(settlement.id)
-            # Not `sending` any more: settled meanwhile by a dispatcher that took over.
-            if row is not None and row["status"] == OutboxStatus.SENDING:
-                written.append((_settled(row, settlement, now), settlement))
-        if not written:
-            return []
         # An incident's rows are written after its row is locked, as every act on it does: a
         # delivery settling beside an act waits its turn instead of deadlocking with it.
-        reported = {w["row_id"] for w, s in written if w["report_id"] is not None}
-        if reported:
-            incidents = sa.select(table.c.incident_id).where(table.c.id.in_(reported)).distinct()
-            _lock_incidents(session, [i for (i,) in connection.execute(incidents) if i])
+        incidents = sa.select(table.c.incident_id).where(
+            table.c.id.in_(ids), table.c.report_id.is_not(None), table.c.incident_id.is_not(None)
+        )
+        locking = {i for (i,) in connection.execute(incidents.distinct())}
+        if locking:
+            _lock_incidents(session, locking)
+        # Rows not `sending` any more were settled meanwhile by a dispatcher that took over.
+        sent = [s for s in settlements if _plainly_sent(s)]
+        others = [s for s in settlements if not _plainly_sent(s)]
+        written = _write_sent(connection, sent, now) + _write_each(connection, others, now)
+        for values, settlement in written:
+            if values["report_id"] is not None and not settlement.released:
+                _settle_report(session, values, settlement.status, now)
+        order = {s.id: n for n, s in enumerate(settlements)}
+        settled = sorted((w["row_id"] for w, _ in written), key=order.__getitem__)
+        if record is not None and settled:
+            record(session, settled)
+        return settled
+
+
+def _plainly_sent(settlement: Settlement) -> bool:
+    """Sent, with nothing else to say: every such row of a batch is written alike."""
+    s = settlement
+    return (
+        s.status is OutboxStatus.SENT
+        and not (s.released or s.outage or s.maybe_posted)
+        and s.error is None
+    )
+
+
+_Written = list[tuple[dict[str, Any], Settlement]]
+
+
+def _write_sent(
+    connection: sa.Connection, settlements: Sequence[Settlement], now: datetime
+) -> _Written:
+    """Mark rows sent in one statement (no row read first); those still `sending` are written."""
+    if not settlements:
+        return []
+    table = SQLModel.metadata.tables["notification"]
+    by_id = {s.id: s for s in settlements}
+    marking = (
+        sa.update(table)
+        .where(table.c.id.in_(sorted(by_id)), table.c.status == OutboxStatus.SENDING)
+        .values(
+            status=OutboxStatus.SENT,
+            claimed_at=None,
+            last_error=None,
+            maybe_posted=False,
+            sent_at=now,
+            outage=False,
+        )
+        .returning(table.c.id, table.c.report_id, table.c.transport)
+    )
+    return [
+        ({"row_id": i, "report_id": r, "transport": t, "last_error": None}, by_id[i])
+        for i, r, t in connection.execute(marking)
+    ]
+
+
+def _write_each(
+    connection: sa.Connection, settlements: Sequence[Settlement], now: datetime
+) -> _Written:
+    """Write rows whose outcomes differ (retries, failures, rows given back): each row's new
+    values from its current ones, all in one executemany."""
+    if not settlements:
+        return []
+    table = SQLModel.metadata.tables["notification"]
+    query = sa.select(
+        table.c.id, table.c.report_id, table.c.transport, *(table.c[n] for n in _WRITTEN)
+    ).where(table.c.id.in_([s.id for s in settlements]))
+    rows = {r.id: r._asdict() for r in connection.execute(query)}
+    written: _Written = []
+    for settlement in settlements:
+        row = rows.get(settlement.id)
+        if row is not None and row["status"] == OutboxStatus.SENDING:
+            written.append((_settled(row, settlement, now), settlement))
+    if written:
         connection.execute(
             sa.update(table).where(
                 table.c.id == sa.bindparam("row_id"), table.c.status == OutboxStatus.SENDING
             ),
             [{k: v for k, v in w.items() if k not in _READ_ONLY} for w, _ in written],
         )
-        for values, settlement in written:
-            if values["report_id"] is not None and not settlement.released:
-                _settle_report(session, values, settlement.status, now)
-        settled = [w["row_id"] for w, _ in written]
-        if record is not None:
-            record(session, settled)
-        return settled
+    return written
 
 
 def _settled(row: dict[str, Any], settlement: Settlement, now: datetime) -> dict[str, Any]:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import email
 from datetime import UTC, datetime
-from email.policy import default
+from email.header import Header
+from email.mime.text import MIMEText
+from email.policy import compat32, default
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jikoflow.models.enums import IncidentKind, IncidentState, Lang, ReportStatus
 from jikoflow.models.errors import BadInput
 from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, ReportFact
 from jikoflow.notifications.base import Message
-from jikoflow.notifications.mail import MailChannel, SmtpServer, message_id, recipients
+from jikoflow.notifications.mail import MailChannel, SmtpServer, message_id, recipients, wire
 from jikoflow.notifications.mail_messages import build_mail, subject_line
 
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
@@ -130,3 +135,41 @@ def test_a_to_list_splits_into_mailboxes() -> None:
         "joho@example.lg.jp",
         "tanaka@example.jp",
     ]
+
+
+_MAILBOX = st.from_regex(r"[a-z][a-z0-9.]{0,20}@[a-z]{1,12}\.(lg\.)?jp", fullmatch=True)
+_NAME = st.text(
+    st.sampled_from("abcxyz 　練馬区情報政策課デルタ入力サービス&()<>「」,;:\"'\\-"), max_size=90
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    mailboxes=st.lists(_MAILBOX, min_size=1, max_size=8),
+    title=_NAME,
+    sender=st.text(st.sampled_from("abcxyz 練馬区通知"), max_size=40),
+    key=st.text(st.characters(codec="ascii", exclude_categories=("Cc",)), min_size=1),
+    thread=st.booleans(),
+)
+def test_mail_on_the_wire_is_what_the_standard_library_writes(
+    mailboxes: list[str], title: str, sender: str, key: str, thread: bool
+) -> None:
+    # The wire format skips work (folding short ASCII headers, encoding a subject again) that
+    # cannot change the result: byte for byte the classic policy's output, folded or not.
+    channel = MailChannel("smtp://127.0.0.1:2525", f"{sender} <jikoflow@example.lg.jp>")
+    answered = message_id("INC-1:report:nerima", "example.lg.jp") if thread else None
+    mail = channel.compose(
+        ", ".join(mailboxes),
+        Message(text="", key=key, facts=facts(contract_title=title)),
+        thread=answered,
+    )
+    assert wire(mail) == classic(mail)
+    again = channel.compose(", ".join(mailboxes), Message(text="", key=key, facts=facts()))
+    assert wire(again) == classic(again)
+
+
+def classic(mail: MIMEText) -> bytes:
+    """The message as the standard library writes it with a plain `Header` subject."""
+    reference = copy.deepcopy(mail)
+    reference.replace_header("Subject", Header(str(mail["Subject"]), "utf-8"))
+    return reference.as_bytes(policy=compat32.clone(linesep="\r\n"))
