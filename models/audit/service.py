@@ -76,16 +76,21 @@ def record_event(
     at: datetime | None = None,
 ) -> AuditEvent:
     """Append one event to `chain` in the caller's transaction."""
-    last = session.exec(
-        select(AuditEvent).where(AuditEvent.chain == chain).order_by(col(AuditEvent.seq).desc())
+    # The tip only: a long chain (a deep chain's reports) is not read back on every append.
+    tip = session.exec(
+        select(AuditEvent.seq, AuditEvent.hash)
+        .where(AuditEvent.chain == chain)
+        .order_by(col(AuditEvent.seq).desc())
+        .limit(1)
     ).first()
-    seq = last.seq + 1 if last else 1
-    prev = last.hash if last else GENESIS
-    fields = _linked(chain, seq, prev, at or utcnow(), actor, action, detail or {}, audit_key())
+    seq = tip[0] + 1 if tip else 1
+    prev = tip[1] if tip else GENESIS
+    key = audit_key()
+    fields = _linked(chain, seq, prev, at or utcnow(), actor, action, detail or {}, key)
     event = AuditEvent(**fields)
     session.add(event)
     session.flush()
-    advance_heads(session.connection(), {chain: (seq, fields["hash"])})
+    advance_heads(session.connection(), {chain: (seq, fields["hash"])}, key)
     return event
 
 
@@ -94,12 +99,14 @@ def head_seal(chain: str, seq: int, digest: str, key: bytes | None = None) -> st
     return seal_of(AuditHead.__tablename__, {"chain": chain, "seq": seq, "hash": digest}, key)  # type: ignore[arg-type]
 
 
-def advance_heads(conn: sa.Connection, tips: dict[str, tuple[int, str]]) -> None:
+def advance_heads(
+    conn: sa.Connection, tips: dict[str, tuple[int, str]], key: bytes | None = None
+) -> None:
     """Move each chain's sealed head to its newest event (seq, hash), in the caller's
     transaction; a head is only ever moved forward."""
     if not tips:
         return
-    key = audit_key()
+    key = key or audit_key()
     rows = [
         {"chain": chain, "seq": seq, "hash": digest, "seal": head_seal(chain, seq, digest, key)}
         for chain, (seq, digest) in sorted(tips.items())
@@ -193,4 +200,4 @@ def record_events(
         tips[chain] = (seq + 1, rows[-1]["hash"])
     if rows:
         session.execute(sa.insert(SQLModel.metadata.tables["auditevent"]), rows)
-        advance_heads(session.connection(), {chain: tips[chain] for chain in chains})
+        advance_heads(session.connection(), {chain: tips[chain] for chain in chains}, key)

@@ -413,10 +413,16 @@ def _settle_report(
         # The duty is to report (Art. 24 (1)): done once every report is delivered; each
         # recipient's acknowledgement is tracked on its report, not as a condition of the step.
         session.flush()
-        states = session.exec(
-            select(Report.status).where(Report.incident_id == report.incident_id)
-        ).all()
-        if all(s in (ReportStatus.DELIVERED, ReportStatus.ACKNOWLEDGED) for s in states):
+        # One undelivered report is enough to know (a deep chain has thousands of reports).
+        waiting = session.exec(
+            select(Report.id)
+            .where(
+                Report.incident_id == report.incident_id,
+                col(Report.status).not_in((ReportStatus.DELIVERED, ReportStatus.ACKNOWLEDGED)),
+            )
+            .limit(1)
+        ).first()
+        if waiting is None:
             step.status = StepStatus.DONE
             step.done_at = now
             detail = {"step": str(step.name)}
