@@ -80,3 +80,16 @@ def _exit_on_termination() -> None:
 
 def _terminated(number: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + number)
+
+
+class ShutdownNoise(logging.Filter):
+    """Drops asyncio's "Task was destroyed but it is pending!" for the task that closes
+    Prefect's database connection as the interpreter exits: the command has finished and
+    nothing is lost. Every other asyncio error is still shown (prefect_logging.yml)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (
+            message.startswith("Task was destroyed but it is pending!")
+            and "_terminate_graceful_close" in message
+        )
