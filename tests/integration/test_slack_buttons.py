@@ -68,7 +68,10 @@ class Buttons:
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": signature or "",
         }
-        return httpx.post(f"{self.url}/slack/interactions", content=body, headers=headers)
+        # A busy machine (CI) can take longer than httpx's 5-s default to answer.
+        return httpx.post(
+            f"{self.url}/slack/interactions", content=body, headers=headers, timeout=30
+        )
 
     def body(self, user: str, org: str = "nerima", channel: str = "C0NERIMA") -> bytes:
         """The form body of a `block_actions` interaction."""
