@@ -222,6 +222,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "items_hint": ("読点またはカンマで区切る", "separated by commas"),
     "instruct": ("指示する", "Instruct"),
     "instruction_done": ("完了", "Done"),
+    "done_note": ("対応内容", "How it was done"),
     "publication_on": (
         "公表日（公表しない場合は判断した日。空欄なら今日）",
         "Day of publication (or of the decision to withhold; today if left blank)",
@@ -286,6 +287,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "field_number": ("番号", "the number"),
     "field_reason": ("理由", "the reason"),
     "field_instruction": ("指示の内容", "the instruction"),
+    "field_done_note": ("対応内容", "how it was done"),
     "field_decision": ("公表の判断", "the decision"),
     "field_on": ("日付", "the day"),
     "field_known_facts": ("事実関係", "the facts"),

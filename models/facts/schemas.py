@@ -224,11 +224,16 @@ class InstructInput(Input):
     due: date | None = None
 
 
-class InstructionDoneInput(Input):
+class InstructionDoneBody(Input):
+    """How an instruction was done, when said (the API's body; the number is in the path)."""
+
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class InstructionDoneInput(InstructionDoneBody):
     """Instruction `number` is done; `note` says how, when given."""
 
     number: int = Field(ge=1, le=10**6)
-    note: str | None = Field(default=None, max_length=4000)
 
 
 class PublishInput(Input):

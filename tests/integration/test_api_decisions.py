@@ -39,9 +39,14 @@ def test_the_record_acts_through_the_api(portal: Portal) -> None:
     given = tanaka.post(f"{base}/instructions", {"text": "経緯を報告", "due": "2099-01-31"})
     assert given.status_code == 201, given.text
     _refused(portal, suzuki, f"{base}/instructions", {"text": "x"}, 403)
-    done = delta.post(f"{base}/instructions/1/done")
+    too_long = {"note": "経" * 4001}
+    assert _refused(portal, delta, f"{base}/instructions/1/done", too_long, 422)["field"] == "note"
+    done = delta.post(f"{base}/instructions/1/done", {"note": "経緯書を提出"})
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "done"
+    given = tanaka.post(f"{base}/instructions", {"text": "再発防止策の進捗を報告"})
+    assert given.status_code == 201, given.text
+    assert delta.post(f"{base}/instructions/2/done").status_code == 200  # no body: no note
     body = {"decision": "withhold"}
     assert _refused(portal, tanaka, f"{base}/publication", body, 422)["field"] == "reason"
     decided = tanaka.post(f"{base}/publication", {"decision": "publish"})
@@ -63,6 +68,8 @@ def test_the_record_acts_through_the_api(portal: Portal) -> None:
     assert status["outcome"] == "not_an_incident"
     assert status["facts"]["people"] == 3
     assert status["publication"]["decision"] == "publish"
+    notes = [(i["number"], i["done_note"]) for i in status["instructions"]]
+    assert notes == [(1, "経緯書を提出"), (2, None)]
     assert status["appi"] is not None
     assert delta.get(base).json()["appi"] is None
 

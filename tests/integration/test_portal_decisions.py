@@ -266,17 +266,28 @@ def test_an_open_instruction_is_marked_done_by_those_who_respond(portal: Portal)
     assert forged.status_code == 403
     assert unknown.status_code == 422
     assert "番号を確認してください" in unknown.text
+    oversize = browser.post(
+        f"/incidents/{incident}/instructions/1/done",
+        data={"csrf_token": token, "note": "経" * 4001},
+    )
+    assert oversize.status_code == 422
+    assert "対応内容" in oversize.text
     assert table_rows(portal.db_url) == before
-    done = browser.post(f"/incidents/{incident}/instructions/1/done", data={"csrf_token": token})
+    done = browser.post(
+        f"/incidents/{incident}/instructions/1/done",
+        data={"csrf_token": token, "note": "  経緯書を第3版で提出  "},
+    )
     assert (done.status_code, done.headers["location"]) == (
         303,
         f"/incidents/{incident}#instructions",
     )
     [row] = portal.rows(Instruction)
-    assert row.done_by == "watanabe"
+    assert (row.done_by, row.done_note) == ("watanabe", "経緯書を第3版で提出")
     after = browser.get(f"/incidents/{incident}")
     assert done_form not in after.text
-    assert "完了" in after.text.split('data-instruction="1">', 1)[1].split("</tr>", 1)[0]
+    shown = after.text.split('data-instruction="1">', 1)[1].split("</tr>", 1)[0]
+    assert "完了" in shown
+    assert "対応内容: 経緯書を第3版で提出" in shown
 
 
 def test_client_manager_decides_on_publication_and_withholding_needs_a_reason(

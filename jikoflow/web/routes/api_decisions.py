@@ -12,6 +12,7 @@ from jikoflow.models.facts.schemas import (
     Facts,
     FactsRecorded,
     InstructInput,
+    InstructionDoneBody,
     InstructionDoneInput,
     InstructionResult,
     PublicationResult,
@@ -131,9 +132,10 @@ def instruction_done(
     caller: ApiCaller,
     config: Config,
     deliveries: AfterCommit,
+    body: InstructionDoneBody | None = None,
 ) -> InstructionResult:
-    """Marking it again changes nothing."""
-    data = InstructionDoneInput(number=number)
+    """The body may say how it was done (`note`); marking it again changes nothing."""
+    data = InstructionDoneInput(number=number, note=body.note if body else None)
     done = complete_instruction(
         db, actor=caller, incident_id=incident_id, data=data, now=config.clock()
     )

@@ -274,16 +274,21 @@ def instruction_done(
     who: SignedIn,
     config: Config,
     deliveries: AfterCommit,
+    note: Text = "",
 ) -> Response:
-    """完了: mark instruction `number` done."""
+    """完了: mark instruction `number` done, with how it was done when given."""
+    values = {"note": note, "number": number}
 
     def act() -> object:
-        data = parse(InstructionDoneInput, {"number": number})
+        data = parse(InstructionDoneInput, {"number": number, "note": note or None})
         return complete_instruction(
             db, actor=who.principal, incident_id=incident_id, data=data, now=config.clock()
         )
 
-    return _done(request, db, who, config, deliveries, incident_id, "instructions", act)
+    fields = {"note": "done_note"}
+    return _done(
+        request, db, who, config, deliveries, incident_id, "instructions", act, values, fields
+    )
 
 
 @router.post("/incidents/{incident_id}/publication")
