@@ -23,10 +23,18 @@ _MIGRATION_LOCK = int.from_bytes(hashlib.sha256(b"jikoflow migrate").digest()[:8
 def current_revision(url: str) -> str | None:
     """The schema revision of the database, None when it has none yet."""
     engine = get_engine(url)
+    # Asked of the catalogue directly: SQLAlchemy's inspector costs a read command 20 ms.
+    if engine.dialect.name == "sqlite":
+        exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+    else:
+        exists = "SELECT 1 WHERE to_regclass('alembic_version') IS NOT NULL"
     with engine.connect() as conn:
-        if not sa.inspect(conn).has_table("alembic_version"):
+        if conn.exec_driver_sql(exists).first() is None:
             return None
-        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        version: str | None = conn.exec_driver_sql(
+            "SELECT version_num FROM alembic_version"
+        ).scalar()
+        return version
 
 
 def upgrade(url: str) -> tuple[str | None, str]:

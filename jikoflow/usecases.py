@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from jikoflow.models.db import reading, transaction
+from jikoflow.models.db import close_engines, reading, transaction
 
 T = TypeVar("T")
 
@@ -24,3 +24,8 @@ def read(url: str, service: Callable[..., T], /, **kwargs: Any) -> T:
     """Run a use case that only reads."""
     with reading(url) as session:
         return service(session, **kwargs)
+
+
+def close_connections() -> None:
+    """Close the database connections this process opened (before it exits)."""
+    close_engines()

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 _FOR_WRITE = "jikoflow_for_write"
+_opened: list[sa.Engine] = []  # every engine `get_engine` made, for `close_engines`
 
 
 @cache
@@ -28,8 +29,16 @@ def get_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    _opened.append(engine)
+    return engine
+
+
+def close_engines() -> None:
+    """Close every pooled connection this process opened (before it exits)."""
+    for engine in _opened:
+        engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -10,9 +10,13 @@ serve modules); help and anything unknown build them all.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
+from typing import NoReturn
 
 import typer
 
@@ -168,4 +172,22 @@ def _utf8(text: str) -> bool:
 
 def main() -> None:
     """Console-script entry point."""
-    sys.exit(run(sys.argv[1:]))
+    code = run(sys.argv[1:])
+    if "prefect" in sys.modules or threading.active_count() > 1:
+        sys.exit(code)  # a flow ran or a thread is still at work: the ordinary exit waits
+    _exit_without_teardown(code)
+
+
+def _exit_without_teardown(code: int) -> NoReturn:
+    """Exit once output is flushed and connections closed, skipping the interpreter's teardown:
+    freeing SQLAlchemy's and pydantic's objects one by one takes longer (about 0.3 s) than a
+    read command's own work, and nothing of the command's depends on it."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    if "jikoflow.models.db" in sys.modules:  # the command used the database
+        from jikoflow.usecases import close_connections
+
+        close_connections()
+    logging.shutdown()
+    os._exit(code)

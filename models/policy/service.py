@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, func, select
 
@@ -14,7 +14,6 @@ from jikoflow.models.access import Principal, require_operator
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.errors import BadInput
 from jikoflow.models.parties.tables import Contract, Organization
-from jikoflow.models.policy.file import PolicyFile
 from jikoflow.models.policy.rules import resolve_contract, resolve_organization
 from jikoflow.models.policy.schemas import (
     ContractPolicy,
@@ -24,6 +23,9 @@ from jikoflow.models.policy.schemas import (
 )
 from jikoflow.models.policy.tables import PolicyEntry, PolicyScope
 from jikoflow.models.types import utcnow
+
+if TYPE_CHECKING:  # the file's models and YAML are loaded only by `policy load`
+    from jikoflow.models.policy.file import PolicyFile
 
 POLICY_CHAIN = "policy"
 _COUNTED = {
