@@ -3,6 +3,7 @@ status, list and ack — and every refusal: exit 2, one line on stderr, nothing 
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from jikoflow.models.audit.service import events_of, verify_chain
 from jikoflow.models.db import reading
-from tests.conftest import CliResult, Env
+from tests.conftest import CONSOLE_SCRIPT, CliResult, Env, subprocess_environ
 from tests.integration.conftest import SAMPLE_CONTRACT, Snapshot
 
 Cli = Callable[..., CliResult]
@@ -442,6 +443,36 @@ def test_bad_input_in_a_fresh_process_has_no_traceback(
         "--discovered-at",
     )
     refused(cli_subprocess("declare"), "--contract")
+
+
+def test_a_fresh_process_writes_its_whole_answer_and_keeps_its_exit_code(
+    sqlite_env: Env, cli_subprocess: Cli, declare: Declare, parties_file: Path
+) -> None:
+    # A read command leaves without the interpreter's teardown: what it printed must still
+    # reach a pipe whole, and its exit code must be the command's.
+    assert cli_subprocess("parties", "load", parties_file).code == 0
+    incident = declare(org="delta")["id"]
+    shown = cli_subprocess("status", incident, "--json")
+    assert shown.code == 0
+    assert shown.json()["id"] == incident
+    trees = cli_subprocess("parties", "show", "--json")
+    assert trees.code == 0
+    assert [c["id"] for c in trees.json()] == [SAMPLE_CONTRACT]
+    assert cli_subprocess("status", "INC-NONE").code == 2
+    # A reader that stops early (`| head -1`) ends the command quietly.
+    reader = subprocess.Popen(
+        [str(CONSOLE_SCRIPT), "parties", "show"],
+        env=subprocess_environ(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None
+    assert reader.stderr is not None
+    first = reader.stdout.readline()
+    reader.stdout.close()
+    assert reader.wait(timeout=120) == 0
+    assert SAMPLE_CONTRACT in first.decode()
+    assert reader.stderr.read() == b""
 
 
 @pytest.mark.parametrize(
