@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# An editable install writes no bytecode for the project, and with PYTHONDONTWRITEBYTECODE
+	@# set nothing ever would: every command would compile its modules again on every start.
+	$(BIN)/python -m compileall -q jikoflow models flows notifications records drills migrations
 	@touch $(STAMP)
 
 # WeasyPrint needs a Japanese font for PDF records; PostgreSQL is used by the tests.
