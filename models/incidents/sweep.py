@@ -26,13 +26,14 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, and_, col, select
 
 from jikoflow.models.audit.service import record_events
 from jikoflow.models.enums import IncidentState, ReportStatus, StepName, StepStatus
+from jikoflow.models.incidents.clocks import due_time, warn_time
 from jikoflow.models.incidents.repeats import allowed, following, newest, occurrence
 from jikoflow.models.incidents.tables import Incident, Report, Step
 from jikoflow.models.outbox.facts import (
@@ -51,10 +52,11 @@ from jikoflow.models.parties.queries import managers_of
 from jikoflow.models.parties.tables import Contract, Organization
 from jikoflow.models.policy.schemas import ContractPolicy, Repeat
 from jikoflow.models.policy.service import contract_policy
+from jikoflow.models.policy.span import Span
 
 _log = logging.getLogger(__name__)
 _UNDELIVERED = (ReportStatus.PENDING, ReportStatus.FAILED)
-DEFAULT_ACK_DUE = timedelta(hours=1)  # DESIGN.md §6, when a policy sets no due time
+DEFAULT_ACK_DUE = Span.parse("1h")  # DESIGN.md §6, when a policy sets no due time
 Item = tuple[NoticeFacts, Variant, Organization, str]
 
 
@@ -361,8 +363,9 @@ def _plan_report(
         return
     policy = loaded.policies[incident.contract_id]
     clock = policy.clocks.acknowledgement
-    due = delivered + (clock.due.as_timedelta() if clock.due else DEFAULT_ACK_DUE)
-    first = due - clock.warn.as_timedelta() if clock.warn else due
+    # Counted from delivery as the steps' clocks are: business days where the policy says so.
+    due = due_time(delivered, clock.due or DEFAULT_ACK_DUE, business_days=policy.business_days)
+    first = warn_time(delivered, due, clock, business_days=policy.business_days)
     remind = policy.escalation.acknowledgement
     day = clock.due is not None and clock.due.day_scale
     escalate = policy.escalation.day_scale if day else policy.escalation.hour_scale

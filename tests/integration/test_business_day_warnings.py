@@ -10,14 +10,18 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlmodel import select
+
 from jikoflow.models.access import OPERATOR, person
 from jikoflow.models.calendar import end_of_day
 from jikoflow.models.db import transaction
-from jikoflow.models.enums import StepName
+from jikoflow.models.enums import ReportStatus, StepName
 from jikoflow.models.facts import service as facts
 from jikoflow.models.facts.schemas import ReturnInput
 from jikoflow.models.incidents.discovery import CorrectDiscoveryInput, correct_discovery
 from jikoflow.models.incidents.sweep import sweep_clocks
+from jikoflow.models.incidents.tables import Report
+from jikoflow.models.outbox.facts import NoticeEvent
 from jikoflow.models.times import TOKYO
 from tests import acts
 from tests.conftest import CliResult, Env
@@ -123,3 +127,36 @@ def test_a_returned_record_is_warned_business_days_before_its_new_due_day(
     # 7 business days on: the end of Tuesday 5 January; 3 back: the end of 25 December.
     assert returned.record_due_at == end_of_day(date(2027, 1, 5))
     assert warn["record"] == end_of_day(date(2026, 12, 25))  # not Saturday 2 January
+
+
+def test_an_acknowledgement_clock_in_days_counts_business_days_from_delivery(
+    portal: Portal, env: Env
+) -> None:
+    portal.load_policy(
+        "defaults:\n  business_days: true\n  clocks: {acknowledgement: {due: 2d, warn: 1d}}\n"
+    )
+    delivered = _tokyo(2026, 12, 11, 10, 0)  # a Friday
+    with transaction(portal.db_url) as session:
+        incident = acts.declare(session, discovered_at=delivered, now=delivered).incident.id
+        for report in session.exec(select(Report).where(Report.incident_id == incident)):
+            report.status, report.sent_at, report.delivered_at = (
+                ReportStatus.DELIVERED,
+                delivered,
+                delivered,
+            )
+            session.add(report)
+
+    def queued(at: datetime, event: NoticeEvent) -> int:
+        with transaction(portal.db_url) as session:
+            planned = sweep_clocks(session, at, incident_id=incident)
+        return sum(1 for _, facts, *_ in planned.items if facts.event is event)
+
+    # Due Tuesday 15 December 10:00 (two business days), reminded a business day before: on
+    # Monday, not on Saturday as calendar days would have it, and overdue only on Tuesday.
+    assert queued(_tokyo(2026, 12, 12, 10, 0), NoticeEvent.ACK_REMINDER) == 0
+    assert queued(_tokyo(2026, 12, 14, 9, 59), NoticeEvent.ACK_REMINDER) == 0
+    assert (
+        queued(_tokyo(2026, 12, 14, 10, 0), NoticeEvent.ACK_REMINDER) == 4
+    )  # every tier above and 甲
+    assert queued(_tokyo(2026, 12, 15, 9, 59), NoticeEvent.ACK_OVERDUE) == 0
+    assert queued(_tokyo(2026, 12, 15, 10, 0), NoticeEvent.ACK_OVERDUE) > 0
