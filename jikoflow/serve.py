@@ -36,7 +36,8 @@ FLOW_RUNS = int(os.environ.get("JIKOFLOW_FLOW_RUNS", "2"))
 @handled()
 def serve(
     tick: Annotated[
-        float, typer.Option("--tick", help="Seconds between sweeps and drill ticks.", min=0.2)
+        float,
+        typer.Option("--tick", help="Seconds between sweeps and drill ticks.", min=0.2, max=3600),
     ] = 60.0,
     worker: Annotated[
         bool,
@@ -46,7 +47,8 @@ def serve(
     ] = False,
     host: Annotated[str | None, typer.Option("--host", help="The portal listens here.")] = None,
     port: Annotated[
-        int | None, typer.Option("--port", help="The portal's port (0: a free one).", min=0)
+        int | None,
+        typer.Option("--port", help="The portal's port (0: a free one).", min=0, max=65535),
     ] = None,
     no_web: Annotated[bool, typer.Option("--no-web", help="Without the portal.")] = False,
 ) -> None:
