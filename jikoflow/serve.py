@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jikoflow.cli.common import Context, handled
+from jikoflow.cli.common import Context, handled, listen_host
 from jikoflow.models.settings import Settings
 from jikoflow.runner import service_mode
 
@@ -54,6 +54,7 @@ def serve(
 ) -> None:
     """Run the portal, deliver, start flows and run the scheduler (drill plans, sweep every
     minute); with PREFECT_API_URL, serve the flows."""
+    host = listen_host(host)
     from jikoflow.web.server import start_web
     from jikoflow.worker import (
         DISPATCH_IDLE,

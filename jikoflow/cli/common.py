@@ -91,6 +91,16 @@ def database_named(ctx: Context) -> str:
     return safe_url(ctx.settings.database_url)
 
 
+def listen_host(host: str | None) -> str | None:
+    """`--host` as given, refused before anything starts when it cannot name an address (empty
+    would otherwise mean the default, quietly)."""
+    if host is not None and (
+        not host or len(host) > 253 or any(c.isspace() or not c.isprintable() for c in host)
+    ):
+        raise BadInput("host", f"not a host name or address: {host!r}")
+    return host
+
+
 def principal(by: str | None) -> Principal:
     """`--by PERSON` acts as that person, checked like a signed-in one; without it, the operator."""
     return OPERATOR if by is None else person(by)

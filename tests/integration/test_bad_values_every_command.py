@@ -344,7 +344,8 @@ IN_FILE = (
     Bad("oversize-name", lambda w: str(w.outside / ("x" * 5000))),
     Bad("not-utf8", lambda w: str(w.outside) + "/" + UNDECODABLE.text(w)),
 )
-SCENARIO = (unknown("no-such-scenario"), *TEXT[:-1], *IN_FILE[1:])
+# A shipped scenario's id, or a file.
+SCENARIO = (unknown("no-such-scenario"), BLANK, ESCAPE, C1, BIDI, OVERSIZE, *IN_FILE)
 
 
 # --- The table: every command, its good values and the bad ones that apply --------------------
@@ -632,6 +633,9 @@ EXEMPT_COMMANDS = {
 
 # Values of the long-running commands that are refused before they start; anything that got
 # through would reach `Context()`, which is made to fail here instead of starting a server.
+# (A well-formed host that does not resolve is only found out when the portal binds it.)
+PORT = (NEGATIVE, Bad("65536", "65536"), INT64, NOT_A_NUMBER, EMPTY, UNDECODABLE)
+HOST = (EMPTY, BLANK, ESCAPE, BIDI, Bad("space", "local host"), OVERSIZE, UNDECODABLE)
 LONG_RUNNING: dict[str, dict[str, tuple[Bad, ...]]] = {
     "serve": {
         "tick": (
@@ -644,18 +648,14 @@ LONG_RUNNING: dict[str, dict[str, tuple[Bad, ...]]] = {
             EMPTY,
             UNDECODABLE,
         ),
-        "port": (NEGATIVE, Bad("65536", "65536"), INT64, NOT_A_NUMBER, EMPTY, UNDECODABLE),
+        "port": PORT,
+        "host": HOST,
     },
-    "web": {
-        "port": (NEGATIVE, Bad("65536", "65536"), INT64, NOT_A_NUMBER, EMPTY, UNDECODABLE),
-    },
+    "web": {"port": PORT, "host": HOST},
 }
 
-# Options that take a value but are checked where they are used, not before the command starts.
-EXEMPT_OPTIONS = {
-    ("serve", "host"): "the portal's address: refused by the operating system when it binds",
-    ("web", "host"): "the portal's address: refused by the operating system when it binds",
-}
+# Options that take a value but are not tried here, and why.
+EXEMPT_OPTIONS: dict[tuple[str, str], str] = {}
 
 
 # --- Walking the command tree ------------------------------------------------------------------
