@@ -918,6 +918,27 @@ def test_a_long_running_command_refuses_before_it_starts(
     assert_refused(cli(*argv), _prefixes(path, name, argv, value))
 
 
+PASSWORDS = [
+    pytest.param("", id="nothing"),
+    pytest.param("\n", id="empty-line"),
+    pytest.param("x" * 2**20 + "\n", id="oversize-1mb"),
+]
+
+
+@pytest.mark.parametrize("stdin", PASSWORDS)
+def test_a_bad_password_on_standard_input_is_refused(
+    world: World,
+    built_once: None,
+    untouched: None,
+    cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+    stdin: str,
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    result = cli("users", "set-password", "--password-stdin", "sato")
+    assert_refused(result, ["error: password: "])
+
+
 @pytest.mark.parametrize("path", sorted(COMMANDS))
 def test_an_unknown_option_is_one_line(
     world: World, built_once: None, untouched: None, cli: Callable[..., CliResult], path: str
