@@ -166,12 +166,16 @@ def world(tmp_path_factory: pytest.TempPathFactory, slack: SlackServer) -> Itera
 
 
 def _fingerprint(world: World) -> dict[str, bytes]:
-    """The bytes of every file under the world's root (the database and its -wal/-shm if any,
-    the home, the directory outside), after the engine let go of the database: SQLite folds its
-    write-ahead log back into the file when the last connection closes."""
-    from jikoflow.models.db import get_engine
+    """The bytes of every file under the world's root: the database with its -wal and -shm, the
+    home, the directory outside.
 
-    get_engine(world.url).dispose()
+    The engine keeps one connection open throughout (it is opened first if need be), so the
+    write-ahead log stays in place: reading, or a write transaction that rolls back, leaves the
+    three files as they were, and any commit changes the log's bytes (or, checkpointed, the
+    database's)."""
+    from jikoflow.database import current_revision
+
+    current_revision(world.url)  # a connection in the pool: the -wal and -shm exist
     return {
         str(p.relative_to(world.root)): p.read_bytes()
         for p in sorted(world.root.rglob("*"))
