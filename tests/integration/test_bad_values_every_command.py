@@ -949,3 +949,54 @@ def test_an_unknown_option_is_one_line(
 ) -> None:
     result = cli(*path.split(), "--no-such-option\x1b[2J")
     assert_refused(result, ["No such option: --no-such-option"])
+
+
+def test_retry_with_one_unknown_id_among_good_ones_changes_nothing(
+    world: World, built_once: None, untouched: None, cli: Callable[..., CliResult]
+) -> None:
+    """All or nothing: a failed message is not queued again when another id names nothing."""
+    argv = ["notifications", "retry", "--", world.ids["message"], "999999"]
+    assert_refused(cli(*argv), ["error: ID: "])
+
+
+# The environment an acting command runs in. (A database URL naming a file that does not exist
+# yet is not among them: every command creates the database it is pointed at.)
+ENVIRONMENT = [
+    pytest.param(
+        "JIKOFLOW_AUDIT_KEY", lambda w: "short", "error: JIKOFLOW_AUDIT_KEY: ", id="audit-key"
+    ),
+    pytest.param(
+        "JIKOFLOW_DATABASE_URL",
+        lambda w: f"sqlite:///{w.outside}",
+        "error: the database cannot be written (unable to open database file)",
+        id="url-a-directory",
+    ),
+    pytest.param(
+        "JIKOFLOW_DATABASE_URL",
+        lambda w: f"sqlite:///{w.outside / 'parties.yaml'}",
+        "error: JIKOFLOW_DATABASE_URL: the file is not a SQLite database",
+        id="url-not-a-database",
+    ),
+    pytest.param(
+        "JIKOFLOW_HOME",
+        lambda w: str(w.outside / "existing.md"),
+        "error: JIKOFLOW_HOME: ",
+        id="home-a-file",
+    ),
+]
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), ENVIRONMENT)
+def test_a_bad_environment_is_one_line_and_changes_nothing(
+    world: World,
+    built_once: None,
+    untouched: None,
+    cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: Callable[[World], str],
+    says: str,
+) -> None:
+    monkeypatch.setenv(variable, value(world))
+    result = cli("cause", "--text", "調査中", "--", world.ids["incident"])
+    assert_refused(result, [says])
