@@ -628,10 +628,10 @@ SPECS: dict[str, Spec] = {
 }
 
 # Commands that run until stopped, or only demonstrate: no control case here, and only the
-# values Click itself refuses before the command starts (see LONG_RUNNING below).
+# values that are refused before the command starts (see LONG_RUNNING below).
 EXEMPT_COMMANDS = {
     "serve": "runs the scheduler and the portal until stopped (tests/integration/test_serve.py)",
-    "web": "runs the portal until stopped (tests/integration/test_web_server.py)",
+    "web": "runs the portal until stopped (tests/integration/test_web_command.py)",
     "demo": "takes no values; loads the sample and declares, a demonstration",
 }
 
@@ -646,7 +646,7 @@ LONG_RUNNING: dict[str, dict[str, tuple[Bad, ...]]] = {
             ZERO,
             NEGATIVE,
             Bad("below-minimum", "0.1"),
-            Bad("not-a-number", "NaN"),
+            Bad("nan", "NaN"),
             Bad("infinite", "inf"),
             NOT_A_NUMBER,
             EMPTY,
