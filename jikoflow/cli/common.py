@@ -14,6 +14,7 @@ import sys
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -139,12 +140,15 @@ def flag(field: str, options: Mapping[str, str] | None = None) -> str:
 _MAX_INT = 2**63 - 1
 
 
-def _check_integers(kwargs: Mapping[str, Any]) -> None:
+def _check_values(kwargs: Mapping[str, Any]) -> None:
     for name, value in kwargs.items():
         values = value if isinstance(value, list) else [value]
         for item in values:
             if isinstance(item, int) and not isinstance(item, bool) and abs(item) > _MAX_INT:
                 raise BadInput(_parameter(name), f"{item} is out of range")
+            # Click turns an empty path into "." (this directory), never a file to use.
+            if isinstance(item, Path) and str(item) == ".":
+                raise BadInput(_parameter(name), "names no file")
 
 
 def _parameter(name: str) -> str:
@@ -192,7 +196,7 @@ def handled(options: Mapping[str, str] | None = None) -> Callable[[F], F]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
-                _check_integers(kwargs)
+                _check_values(kwargs)
                 return fn(*args, **kwargs)
             except BadInput as exc:
                 refuse(f"error: {flag(exc.field, options)}: {exc.message}")
