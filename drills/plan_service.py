@@ -36,7 +36,7 @@ from jikoflow.drills.schemas import (
     PolicyView,
 )
 from jikoflow.models.access import Principal, require_operator
-from jikoflow.models.errors import NotFound
+from jikoflow.models.errors import BadInput, NotFound
 from jikoflow.models.guard import visible_orgs
 from jikoflow.models.policy.service import contract_policy
 from jikoflow.models.types import utcnow
@@ -56,7 +56,10 @@ def plan_drill(
     closed_days = contract_policy(session, plan.contract_id).drills.closed_days
     with session_jobs(session) as jobs:
         schedule_plan(jobs, plan, closed_days=closed_days)
-        return plan_view(plan, next_run_of(jobs, plan))
+        next_run = next_run_of(jobs, plan)
+    if next_run is None:  # 30 February: the plan would rehearse nothing, ever
+        raise BadInput("cron", f"{data.cron!r} never comes")
+    return plan_view(plan, next_run)
 
 
 def unplan_drill(

@@ -17,7 +17,7 @@ from jikoflow.drills.rules import (
     FindingState,
     Relation,
 )
-from jikoflow.models.schemas import Input, ReadModel, Text
+from jikoflow.models.schemas import Day, Input, Plain, ReadModel, Text
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 # A contact check waits for confirmations between a minute and a week.
@@ -60,7 +60,7 @@ class FindingInput(Input):
 
     text: Text = Field(max_length=20_000)
     owner: Id | None = None
-    due: date | None = None
+    due: Day | None = None
 
 
 class FindingChange(Input):
@@ -68,8 +68,8 @@ class FindingChange(Input):
 
     state: FindingState | None = None
     owner: Id | None = None
-    due: date | None = None
-    note: str | None = Field(default=None, max_length=20_000)
+    due: Day | None = None
+    note: Plain | None = Field(default=None, max_length=20_000)
 
 
 class PlanInput(Input):

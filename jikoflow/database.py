@@ -156,12 +156,15 @@ _UNWRITABLE_SQLITE = (
 
 def storage_failure(exc: BaseException) -> str | None:
     """One line saying why the home or the database cannot be written, when that is what
-    `exc` is (a read-only home, a full disk, a file size limit); None otherwise."""
+    `exc` is (a read-only home, a full disk, a file size limit, a file that is no database);
+    None otherwise."""
     if isinstance(exc, OSError) and exc.errno in _UNWRITABLE_ERRNOS:
         where = f" {exc.filename}" if exc.filename else ""
         return f"cannot write{where}: {exc.strerror or exc}; nothing was changed"
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DatabaseError, OperationalError
 
+    if isinstance(exc, DatabaseError) and str(exc.orig).startswith("file is not a database"):
+        return "JIKOFLOW_DATABASE_URL: the file is not a SQLite database; nothing was changed"
     if isinstance(exc, OperationalError):
         said = str(exc.orig)
         if any(said.startswith(text) for text in _UNWRITABLE_SQLITE):

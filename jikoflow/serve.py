@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jikoflow.cli.common import Context, handled
+from jikoflow.cli.common import Context, handled, listen_host
 from jikoflow.models.settings import Settings
 from jikoflow.runner import service_mode
 
@@ -36,7 +36,8 @@ FLOW_RUNS = int(os.environ.get("JIKOFLOW_FLOW_RUNS", "2"))
 @handled()
 def serve(
     tick: Annotated[
-        float, typer.Option("--tick", help="Seconds between sweeps and drill ticks.", min=0.2)
+        float,
+        typer.Option("--tick", help="Seconds between sweeps and drill ticks.", min=0.2, max=3600),
     ] = 60.0,
     worker: Annotated[
         bool,
@@ -46,12 +47,14 @@ def serve(
     ] = False,
     host: Annotated[str | None, typer.Option("--host", help="The portal listens here.")] = None,
     port: Annotated[
-        int | None, typer.Option("--port", help="The portal's port (0: a free one).", min=0)
+        int | None,
+        typer.Option("--port", help="The portal's port (0: a free one).", min=0, max=65535),
     ] = None,
     no_web: Annotated[bool, typer.Option("--no-web", help="Without the portal.")] = False,
 ) -> None:
     """Run the portal, deliver, start flows and run the scheduler (drill plans, sweep every
     minute); with PREFECT_API_URL, serve the flows."""
+    host = listen_host(host)
     from jikoflow.web.server import start_web
     from jikoflow.worker import (
         DISPATCH_IDLE,

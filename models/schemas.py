@@ -7,8 +7,8 @@ the refusal the surfaces word for themselves (the field, then what is wrong).
 
 from __future__ import annotations
 
-import unicodedata
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from jikoflow.models.errors import BadInput
-from jikoflow.models.times import TOKYO
+from jikoflow.models.times import TOKYO, out_of_range
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -62,21 +62,22 @@ def build_now() -> None:
 
 
 # Free text is shown in terminals, chat and records: line breaks and tabs are text, but other
-# control characters (an ANSI escape repaints a terminal) and bidi overrides are refused.
-_ALLOWED_CONTROLS = {"\n", "\r", "\t"}
-_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
-
-
-def _hostile(c: str) -> bool:
-    return (unicodedata.category(c) == "Cc" and c not in _ALLOWED_CONTROLS) or c in _BIDI
+# control characters (Unicode's Cc: an ANSI escape repaints a terminal) and bidi overrides are
+# refused. One regular expression: a megabyte is searched in a millisecond, not a second.
+_HOSTILE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _not_blank(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
-    if any(_hostile(c) for c in text):
+    return inert_text(text).strip()
+
+
+def inert_text(text: str) -> str:
+    """`text` if it has no control characters but line breaks and tabs, nor bidi overrides."""
+    if _HOSTILE.search(text):
         raise ValueError("control characters (terminal escapes) are not allowed")
-    return text.strip()
+    return text
 
 
 def _tokyo(value: Any) -> Any:
@@ -84,14 +85,28 @@ def _tokyo(value: Any) -> Any:
         if not value.strip():
             raise ValueError("must not be empty (an ISO 8601 time)")
         value = datetime.fromisoformat(value.strip())
+    if isinstance(value, datetime) and (why := out_of_range(value)) is not None:
+        raise ValueError(f"out of range ({why})")
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=TOKYO)
     return value
 
 
 Text = Annotated[str, AfterValidator(_not_blank)]
+# Optional free text (a note, a reason that may be left empty): no control characters either.
+Plain = Annotated[str, AfterValidator(inert_text)]
 # A time as a person gives it: ISO 8601, Asia/Tokyo when no offset is given.
 TokyoDatetime = Annotated[datetime, BeforeValidator(_tokyo)]
+
+
+def _typed_day(value: date) -> date:
+    if (why := out_of_range(value)) is not None:
+        raise ValueError(f"out of range ({why})")
+    return value
+
+
+# A calendar day as a person gives it (a due date, a day of publication).
+Day = Annotated[date, AfterValidator(_typed_day)]
 
 
 def parse(model: type[M], data: dict[str, Any]) -> M:

@@ -17,7 +17,19 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 NOTHING = "—"
 
 
+# The years a person may type: clocks and reminders add days and months to what is typed, so a
+# time near datetime's own limits (0001, 9999) would fail later, far from where it was entered.
 MIN_YEAR = 1900
+MAX_YEAR = 2999
+
+
+def out_of_range(value: date) -> str | None:
+    """Why a typed day or time is outside the years jikoflow accepts, or None."""
+    if value.year < MIN_YEAR:
+        return f"before {MIN_YEAR}"
+    if value.year > MAX_YEAR:
+        return f"after {MAX_YEAR}"
+    return None
 
 
 def parse_when(text: str, field: str) -> datetime:
@@ -34,17 +46,20 @@ def parse_when(text: str, field: str) -> datetime:
         aware.astimezone(UTC)
     except OverflowError:
         raise BadInput(field, f"out of range: {text!r}") from None
-    if aware.year < MIN_YEAR:
-        raise BadInput(field, f"out of range: {text!r} (before {MIN_YEAR})")
+    if (why := out_of_range(aware)) is not None:
+        raise BadInput(field, f"out of range: {text!r} ({why})")
     return aware
 
 
 def parse_day(text: str, field: str) -> date:
     """An ISO calendar day (YYYY-MM-DD)."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise BadInput(field, f"not an ISO date (YYYY-MM-DD): {text!r}") from None
+    if (why := out_of_range(day)) is not None:
+        raise BadInput(field, f"out of range: {text!r} ({why})")
+    return day
 
 
 def tokyo_day(moment: datetime) -> date:

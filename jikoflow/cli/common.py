@@ -11,8 +11,10 @@ import functools
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -24,8 +26,10 @@ from jikoflow.models.settings import Settings, load_settings
 
 try:  # Typer 0.2x ships its own copy of Click and raises that copy's exceptions
     from typer._click import exceptions as click_errors
+    from typer._click.globals import get_current_context
 except ImportError:  # pragma: no cover
     from click import exceptions as click_errors  # type: ignore[no-redef]
+    from click.globals import get_current_context  # type: ignore[no-redef]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,6 +92,16 @@ def database_named(ctx: Context) -> str:
     return safe_url(ctx.settings.database_url)
 
 
+def listen_host(host: str | None) -> str | None:
+    """`--host` as given, refused before anything starts when it cannot name an address (empty
+    would otherwise mean the default, quietly)."""
+    if host is not None and (
+        not host or len(host) > 253 or any(c.isspace() or not c.isprintable() for c in host)
+    ):
+        raise BadInput("host", f"not a host name or address: {host!r}")
+    return host
+
+
 def principal(by: str | None) -> Principal:
     """`--by PERSON` acts as that person, checked like a signed-in one; without it, the operator."""
     return OPERATOR if by is None else person(by)
@@ -126,12 +140,52 @@ def flag(field: str, options: Mapping[str, str] | None = None) -> str:
 _MAX_INT = 2**63 - 1
 
 
-def _check_integers(kwargs: Mapping[str, Any]) -> None:
+def _check_values(kwargs: Mapping[str, Any]) -> None:
     for name, value in kwargs.items():
         values = value if isinstance(value, list) else [value]
         for item in values:
             if isinstance(item, int) and not isinstance(item, bool) and abs(item) > _MAX_INT:
-                raise BadInput(name, f"{item} is out of range")
+                raise BadInput(_parameter(name), f"{item} is out of range")
+            # Click turns an empty path into "." (this directory), never a file to use.
+            if isinstance(item, Path) and str(item) == ".":
+                raise BadInput(_parameter(name), "names no file")
+
+
+def _parameter(name: str) -> str:
+    """How the command line spells one of the running command's parameters: `--window`, or an
+    argument's metavar (`ID`)."""
+    ctx = get_current_context(silent=True)
+    for param in ctx.command.params if ctx is not None else ():
+        if param.name == name:
+            if param.param_type_name == "option":
+                return param.opts[0]
+            return (param.metavar or name.upper()).strip("[]. ")
+    return name
+
+
+# A refusal quotes what was typed: a megabyte pasted by mistake is shortened in the middle, and
+# control characters and bidi overrides are shown escaped, never sent to the terminal.
+_LONGEST = 400
+_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
+
+
+def one_line(text: str) -> str:
+    """`text` as one short, inert line for stderr."""
+    line = " ".join(text.splitlines())
+    if len(line) > _LONGEST:
+        line = f"{line[: _LONGEST - 120]} … {line[-100:]}"
+    return "".join(_inert(c) for c in line)
+
+
+def _inert(c: str) -> str:
+    if c in _BIDI or unicodedata.category(c) in ("Cc", "Cs"):
+        return c.encode("unicode_escape").decode("ascii")
+    return c
+
+
+def refuse(text: str) -> None:
+    """Write one refusal line on stderr."""
+    typer.echo(one_line(text), err=True)
 
 
 def handled(options: Mapping[str, str] | None = None) -> Callable[[F], F]:
@@ -142,10 +196,10 @@ def handled(options: Mapping[str, str] | None = None) -> Callable[[F], F]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
-                _check_integers(kwargs)
+                _check_values(kwargs)
                 return fn(*args, **kwargs)
             except BadInput as exc:
-                typer.echo(f"error: {flag(exc.field, options)}: {exc.message}", err=True)
+                refuse(f"error: {flag(exc.field, options)}: {exc.message}")
                 raise typer.Exit(2) from None
             except (typer.Exit, typer.Abort, click_errors.ClickException):
                 raise
@@ -155,10 +209,10 @@ def handled(options: Mapping[str, str] | None = None) -> Callable[[F], F]:
                 from jikoflow.database import storage_failure
 
                 if (why := storage_failure(exc)) is not None:
-                    typer.echo(f"error: {why}", err=True)
+                    refuse(f"error: {why}")
                     raise typer.Exit(2) from None
                 line = f"internal error: {type(exc).__name__}: {exc}".splitlines()[0]
-                typer.echo(line, err=True)
+                refuse(line)
                 raise typer.Exit(1) from None
 
         return wrapper  # type: ignore[return-value]
@@ -184,10 +238,10 @@ def run_app(app: typer.Typer, argv: list[str]) -> int:
         return int(exc.exit_code)
     except click_errors.UsageError as exc:
         hint = f"{exc.ctx.command_path}: " if exc.ctx else ""
-        typer.echo(f"error: {hint}{exc.format_message()}".replace("\n", " "), err=True)
+        refuse(f"error: {hint}{exc.format_message()}")
         return 2
     except click_errors.ClickException as exc:
-        typer.echo(f"error: {exc.format_message()}".replace("\n", " "), err=True)
+        refuse(f"error: {exc.format_message()}")
         return exc.exit_code
     except typer.Abort:
         typer.echo("aborted", err=True)

@@ -29,16 +29,19 @@ def checked_out_path(path: Path, settings: Settings, *, force: bool) -> Path:
     """`path` if a file may be written there; refused (field `out`) otherwise."""
     if str(path) in ("", "."):
         raise BadInput("out", "names no file")
-    target = path.expanduser().resolve()
-    home, database = _protected(settings)
-    if target in database:
-        raise BadInput("out", f"{path} is the database; choose another file")
-    if target == home or home in target.parents:
-        raise BadInput("out", f"{path} is inside JIKOFLOW_HOME ({home}); choose another place")
-    if target.is_dir():
-        raise BadInput("out", f"{path} is a directory")
-    if path.exists() and not force:
-        raise BadInput("out", f"{path} exists; add --force to replace it")
+    try:
+        target = path.expanduser().resolve()
+        home, database = _protected(settings)
+        if target in database:
+            raise BadInput("out", f"{path} is the database; choose another file")
+        if target == home or home in target.parents:
+            raise BadInput("out", f"{path} is inside JIKOFLOW_HOME ({home}); choose another place")
+        if target.is_dir():
+            raise BadInput("out", f"{path} is a directory")
+        if path.exists() and not force:
+            raise BadInput("out", f"{path} exists; add --force to replace it")
+    except OSError as exc:  # a name too long, a loop of links, a directory that cannot be read
+        raise BadInput("out", f"cannot write {path}: {exc.strerror or exc}") from None
     return path
 
 

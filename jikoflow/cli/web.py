@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from jikoflow.cli.common import Context, handled
+from jikoflow.cli.common import Context, handled, listen_host
 
 
 @handled()
@@ -22,6 +22,7 @@ def web(
     ] = None,
 ) -> None:
     """Run the portal and the JSON API until stopped (SIGTERM or Ctrl-C)."""
+    host = listen_host(host)
     from jikoflow.web.server import run_web
 
     ctx = Context()

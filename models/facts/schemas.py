@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from jikoflow.models.enums import (
     AppiReason,
@@ -23,15 +30,24 @@ from jikoflow.models.enums import (
     ReviewAnswer,
     SubjectNotice,
 )
-from jikoflow.models.schemas import Input, ReadModel
-from jikoflow.models.times import TOKYO
+from jikoflow.models.schemas import Day, Input, Plain, ReadModel, inert_text
+from jikoflow.models.times import TOKYO, out_of_range
 
 # Far above any real count (Japan has about 125 million people) and far below 2^63.
 MAX_COUNT = 10**12
 MAX_ITEMS = 50
 
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+# Stripped and measured first, then checked for control characters.
+Line = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(inert_text),
+]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    AfterValidator(inert_text),
+]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 # The order the record and the PPC draft list them in.
@@ -72,6 +88,8 @@ class Facts(BaseModel):
     @field_validator("occurred_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and (why := out_of_range(value)) is not None:
+            raise ValueError(f"out of range ({why})")
         # A time typed without an offset is a Tokyo time, as everywhere in jikoflow.
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=TOKYO)
@@ -208,26 +226,26 @@ class ReclassifyInput(Input):
 
     kind: IncidentKind | None = None
     suspected: bool | None = None
-    reason: str = Field(default="", max_length=4000)
+    reason: Plain = Field(default="", max_length=4000)
 
 
 class ReturnInput(Input):
     """甲 returns the submitted record (差戻し), saying why."""
 
-    reason: str = Field(default="", max_length=4000)
+    reason: Plain = Field(default="", max_length=4000)
 
 
 class InstructInput(Input):
     """甲's instruction or request for a report (Art. 22), with its due date when given."""
 
-    text: str = Field(max_length=4000)
-    due: date | None = None
+    text: Plain = Field(max_length=4000)
+    due: Day | None = None
 
 
 class InstructionDoneBody(Input):
     """How an instruction was done, when said (the API's body; the number is in the path)."""
 
-    note: str | None = Field(default=None, max_length=4000)
+    note: Plain | None = Field(default=None, max_length=4000)
 
 
 class InstructionDoneInput(InstructionDoneBody):
@@ -240,8 +258,8 @@ class PublishInput(Input):
     """甲's decision on publication (Art. 25): the day, and the reason (required to withhold)."""
 
     decision: Publication
-    on: date | None = None
-    reason: str | None = Field(default=None, max_length=4000)
+    on: Day | None = None
+    reason: Plain | None = Field(default=None, max_length=4000)
 
 
 class FactsRecorded(ReadModel):

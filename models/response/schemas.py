@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import Field
 
 from jikoflow.models.enums import IncidentState, Lang, Outcome
-from jikoflow.models.schemas import Input, ReadModel, Text
+from jikoflow.models.schemas import Day, Input, Plain, ReadModel, Text
 
 
 class ContainInput(Input):
@@ -28,7 +28,7 @@ class MeasureInput(Input):
 
     measure: Text = Field(max_length=20_000)
     owner: str | None = Field(default=None, max_length=64)
-    due: date | None = None
+    due: Day | None = None
 
 
 class SubmitInput(Input):
@@ -37,7 +37,7 @@ class SubmitInput(Input):
 
     lang: Lang = Lang.JA
     not_an_incident: bool = False
-    reason: str | None = Field(default=None, max_length=4000)
+    reason: Plain | None = Field(default=None, max_length=4000)
 
 
 class ContainmentRecorded(ReadModel):

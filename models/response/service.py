@@ -44,6 +44,7 @@ from jikoflow.models.response.tables import (
     PreventionMeasure,
     RecordVersion,
 )
+from jikoflow.models.schemas import inert_text
 from jikoflow.models.times import tokyo_day
 from jikoflow.models.types import utcnow
 
@@ -237,6 +238,10 @@ def implement_measure(
     text = (evidence or "").strip() or None
     if text is not None and len(text) > 4000:
         raise BadInput("evidence", "is longer than 4000 characters")
+    try:
+        inert_text(text or "")
+    except ValueError as exc:
+        raise BadInput("evidence", str(exc)) from None
     incident = _begin(session, actor, incident_id, Act.PREVENT, Action.IMPLEMENT)
     row = session.exec(
         select(PreventionMeasure).where(
