@@ -471,9 +471,18 @@ def with_reports(facts: NoticeFacts, states: Mapping[str, ReportState]) -> Notic
     if not facts.reports:
         return facts
     reports = tuple(
-        report.model_copy(update=states[report.org_id].model_dump())
+        _with_state(report, states[report.org_id])
         if report.org_id is not None and report.org_id in states
         else report
         for report in facts.reports
     )
     return facts.model_copy(update={"reports": reports})
+
+
+def _with_state(report: ReportFact, state: ReportState) -> ReportFact:
+    """One report with its state as it is now (itself when nothing changed: a deep chain's
+    messages each list fifty reports, most of them as they were)."""
+    now = (state.status, state.acknowledged_by, state.acknowledged_at)
+    if (report.status, report.acknowledged_by, report.acknowledged_at) == now:
+        return report
+    return report.model_copy(update=state.model_dump())
