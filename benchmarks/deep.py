@@ -150,7 +150,8 @@ def main() -> None:
     for depth in depths:
         for flow in modes if depth > 2 else [True]:
             name = f"declare at depth {depth:,}" + ("" if flow else " --no-flow")
-            first, *later = declare(depth, flow=flow, url=args.database_url, again=args.warm)
+            again = args.warm and flow
+            first, *later = declare(depth, flow=flow, url=args.database_url, again=again)
             mark = ""
             if flow and depth >= 2000:
                 mark = "  ok" if first.wall < TARGET else f"  > {TARGET} s"
