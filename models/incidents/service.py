@@ -40,7 +40,7 @@ from jikoflow.models.incidents.schemas import (
 )
 from jikoflow.models.incidents.tables import Incident, Report, Step
 from jikoflow.models.incidents.views import incident_status_of, summaries_of
-from jikoflow.models.outbox.facts import NoticeEvent, enqueue, facts_for
+from jikoflow.models.outbox.facts import NoticeEvent, enqueue, enqueue_reports, facts_for
 from jikoflow.models.outbox.service import withdraw_alerts
 from jikoflow.models.parties.chain import Chain, Tier
 from jikoflow.models.parties.queries import (
@@ -461,10 +461,8 @@ def _enqueue_reports(
     orgs = organizations_by_id(session, [org.id, *(r.recipient_id for r in reports)])
     # The facts are read once and addressed to each recipient: a deep chain has thousands.
     base = facts_for(session, incident, NoticeEvent.REPORT, now=now)
-    for report in reports:
-        recipient = orgs[report.recipient_id]
-        addressed = {"recipient_id": recipient.id, "recipient_name": recipient.name}
-        enqueue(session, base.model_copy(update=addressed), recipient, report_id=report.id)
+    recipients = [(orgs[r.recipient_id], r.id) for r in reports if r.id is not None]
+    enqueue_reports(session, base, recipients)
     mentions = [p.slack_user for p in managers_of(session, [org.id])[org.id] if p.slack_user]
     own = facts_for(session, incident, NoticeEvent.DECLARED, mentions=mentions, now=now)
     enqueue(session, own, org)
