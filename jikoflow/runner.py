@@ -15,10 +15,8 @@ Prefect is imported here only when a flow actually runs, so read-only commands s
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import os
-import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
@@ -91,50 +89,9 @@ def service_mode() -> bool:
     return bool(os.environ.get("PREFECT_API_URL"))
 
 
-_starting: list[threading.Thread] = []  # the embedded server's start, begun early (one)
-
-
-def start_embedded_early(settings: Settings) -> None:
-    """With nothing configured, begin starting the embedded Prefect server now, beside this
-    process's own work (a declaration's reports), so a flow run here later does not wait for
-    all of its start-up; `run_flow` waits for what is left of it. A start that fails here is
-    tried again, and reported, by the flow's own."""
-    if service_mode() or _starting:
-        return
-    prepare_prefect(settings)  # in the calling thread: it installs signal handlers
-    # The thread sees the caller's Prefect settings (a test harness sets them in a context).
-    context = contextvars.copy_context()
-    thread = threading.Thread(
-        target=context.run, args=(_start_embedded,), name="jikoflow-prefect-start", daemon=True
-    )
-    _starting.append(thread)
-    thread.start()
-
-
-def _start_embedded() -> None:
-    try:
-        from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
-
-        if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
-            return  # a server is configured (or none may be started): the flow uses that
-        from prefect.server.api.server import SubprocessASGIServer
-
-        SubprocessASGIServer().start()  # the instance the flow's client then finds running
-    except Exception as exc:
-        log.debug("the embedded Prefect server did not start early: %s", one_line(exc))
-
-
-def _started_embedded() -> None:
-    """Wait for an early start of the embedded server, if one was begun: the flow's client
-    must not find it marked running before it answers."""
-    for thread in _starting:
-        thread.join()
-
-
 def run_flow(settings: Settings, name: str, **parameters: Any) -> bool:
     """Run one of jikoflow's flows in this process to completion; True when nothing is left."""
     prepare_prefect(settings)
-    _started_embedded()
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from jikoflow.flows.registry import FLOWS
@@ -181,10 +138,6 @@ def report_and_hand_off(
     """
     from jikoflow.notifications.delivery import deliver
 
-    if run_here:
-        # Prefect's server starts beside the reports (another process, mostly): the flow that
-        # follows them waits only for what is left of its start.
-        start_embedded_early(settings)
     stats = deliver(settings, subjects=incident_ids, inline=True)
     if on_reported is not None:
         on_reported(stats)
