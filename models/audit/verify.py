@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from sqlmodel import Session, SQLModel, col, select
 
@@ -41,22 +41,24 @@ def _label_event(event: AuditEvent) -> str:
     return f"audit event {event.seq} ({event.action})"
 
 
-def _sealed_rows(session: Session, incident_id: str) -> Iterable[tuple[str, SQLModel]]:
+def _sealed_rows(session: Session, incident_id: str) -> list[tuple[str, SQLModel]]:
     tables: list[tuple[type[SQLModel], Callable[[SQLModel], str]]] = [
         (ContainmentAction, lambda r: f"containment action {r.id}"),  # type: ignore[attr-defined]
         (CauseRevision, lambda r: f"cause revision {r.revision}"),  # type: ignore[attr-defined]
         (PreventionMeasure, lambda r: f"measure {r.number}"),  # type: ignore[attr-defined]
         (RecordVersion, lambda r: f"record version {r.version}"),  # type: ignore[attr-defined]
     ]
+    rows = []
     for model, label in tables:
         query = select(model).where(model.incident_id == incident_id)  # type: ignore[attr-defined]
         for row in session.exec(query.order_by(col(model.id))):  # type: ignore[attr-defined]
-            yield label(row), row
+            rows.append((label(row), row))
+    return rows
 
 
-def _broken_row(session: Session, incident_id: str, key: bytes) -> str | None:
+def _broken_row(rows: list[tuple[str, SQLModel]], key: bytes) -> str | None:
     """The first sealed row whose content no longer matches its SHA-256 or its seal."""
-    for label, row in _sealed_rows(session, incident_id):
+    for label, row in rows:
         if isinstance(row, RecordVersion) and (
             hashlib.sha256(row.content.encode()).hexdigest() != row.sha256
         ):
@@ -66,23 +68,25 @@ def _broken_row(session: Session, incident_id: str, key: bytes) -> str | None:
     return None
 
 
-def _missing_row(session: Session, incident_id: str, events: list[AuditEvent]) -> str | None:
+def _missing_row(rows: list[tuple[str, SQLModel]], events: list[AuditEvent]) -> str | None:
     """An event whose row is gone: a deleted revision, measure or record version."""
-
-    def numbers(column: object, model: type[SQLModel]) -> set[int]:
-        query = select(column).where(model.incident_id == incident_id)  # type: ignore[attr-defined,call-overload]
-        return set(session.exec(query))
-
-    revisions = numbers(CauseRevision.revision, CauseRevision)
-    measures = numbers(PreventionMeasure.number, PreventionMeasure)
-    versions = numbers(RecordVersion.version, RecordVersion)
-    wanted = {"cause_recorded": ("revision", revisions), "measure_added": ("number", measures)}
-    wanted["record_submitted"] = ("version", versions)
+    present: dict[str, set[object]] = {"revision": set(), "number": set(), "version": set()}
+    for _, row in rows:
+        if isinstance(row, CauseRevision):
+            present["revision"].add(row.revision)
+        elif isinstance(row, PreventionMeasure):
+            present["number"].add(row.number)
+        elif isinstance(row, RecordVersion):
+            present["version"].add(row.version)
+    wanted = {
+        "cause_recorded": "revision",
+        "measure_added": "number",
+        "record_submitted": "version",
+    }
     for event in events:
-        if event.action in wanted:
-            name, present = wanted[event.action]
-            if event.detail.get(name) not in present:
-                return f"{_label_event(event)}: its row is missing"
+        name = wanted.get(event.action)
+        if name is not None and event.detail.get(name) not in present[name]:
+            return f"{_label_event(event)}: its row is missing"
     return None
 
 
@@ -117,10 +121,11 @@ def check_incident(session: Session, incident_id: str, key: bytes | None = None)
     events = events_of(session, incident_id)
     bad = first_broken(events, sealing)
     broken = None if bad is None else _label_event(bad)
+    rows = _sealed_rows(session, incident_id) if broken is None else []
     if broken is None:
-        broken = _broken_row(session, incident_id, sealing)
+        broken = _broken_row(rows, sealing)
     if broken is None:
-        broken = _missing_row(session, incident_id, events)
+        broken = _missing_row(rows, events)
     if broken is None:
         broken = _head_broken(session, incident_id, events, sealing)
     if not events and broken is None:

@@ -6,6 +6,7 @@ nor write audit events (the service that calls them does both, in the same trans
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -92,19 +93,37 @@ def _rows(session: Session, table: Any, incident_id: str, order: Any) -> list[An
     return list(session.exec(query.order_by(col(order), col(table.id))))
 
 
-def client_learned_at(session: Session, incident: Incident, client_id: str) -> datetime | None:
-    """When 甲 learned of the incident: the delivery of the report to 甲 (DESIGN.md §6)."""
-    report = session.exec(
-        select(Report).where(Report.incident_id == incident.id, Report.recipient_id == client_id)
-    ).first()
+def client_learned_at(
+    session: Session,
+    incident: Incident,
+    client_id: str,
+    reports: Sequence[Report] | None = None,
+) -> datetime | None:
+    """When 甲 learned of the incident: the delivery of the report to 甲 (DESIGN.md §6).
+    `reports`: the incident's reports when the caller has read them already."""
+    if reports is None:
+        report = session.exec(
+            select(Report).where(
+                Report.incident_id == incident.id, Report.recipient_id == client_id
+            )
+        ).first()
+    else:
+        report = next((r for r in reports if r.recipient_id == client_id), None)
     if report is None:
         return None
     # An acknowledgement proves receipt even if the delivery time was never recorded.
     return report.delivered_at or report.acknowledged_at
 
 
-def decisions_view(session: Session, incident: Incident, *, now: datetime) -> DecisionsView:
-    """Outcome, facts, APPI clocks, instructions, publication and history of one incident."""
+def decisions_view(
+    session: Session,
+    incident: Incident,
+    *,
+    now: datetime,
+    reports: Sequence[Report] | None = None,
+) -> DecisionsView:
+    """Outcome, facts, APPI clocks, instructions, publication and history of one incident
+    (`reports`: its reports, when the caller has read them already)."""
     contract = session.get(Contract, incident.contract_id)
     assert contract is not None
     client = session.get(Organization, contract.client_id)
@@ -122,7 +141,7 @@ def decisions_view(session: Session, incident: Incident, *, now: datetime) -> De
         appi=assess_appi(
             facts,
             kind=incident.kind,
-            learned_at=client_learned_at(session, incident, client.id),
+            learned_at=client_learned_at(session, incident, client.id, reports),
             sector=client.sector,
         ),
         instructions=[instruction_view(i, now) for i in instructions_of(session, incident.id)],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -51,13 +52,17 @@ def incident_status_of(
     clocks (they are 甲's duties, shown to 甲's people)."""
     from jikoflow.models.facts.store import decisions_view
 
-    decided = decisions_view(session, incident, now=now)
+    # Read once and held here: the decisions below find them in the session (its identity
+    # map keeps only rows someone still holds), so nothing is read twice.
     contract = session.get_one(Contract, incident.contract_id)
-    steps = session.exec(select(Step).where(Step.incident_id == incident.id).order_by(col(Step.id)))
     reports = session.exec(
         select(Report).where(Report.incident_id == incident.id).order_by(col(Report.id))
     ).all()
-    orgs = organizations_by_id(session, [incident.org_id, *(r.recipient_id for r in reports)])
+    orgs = organizations_by_id(
+        session, [incident.org_id, contract.client_id, *(r.recipient_id for r in reports)]
+    )
+    decided = decisions_view(session, incident, now=now, reports=reports)
+    steps = session.exec(select(Step).where(Step.incident_id == incident.id).order_by(col(Step.id)))
     notes = session.execute(
         sa.select(
             col(Notification.id),
@@ -65,11 +70,13 @@ def incident_status_of(
             col(Notification.event),
             col(Notification.status),
             col(Notification.last_error),
+            col(Notification.report_id),
+            col(Notification.transport),
         )
         .where(col(Notification.incident_id) == incident.id)
         .order_by(col(Notification.id))
     ).all()
-    reached = _reached(session, incident.id)
+    reached = _reached(notes)
     names = person_names(session, [r.acknowledged_by for r in reports])
     opened = sorted(
         session.exec(select(Incident.id).where(Incident.linked_incident_id == incident.id))
@@ -125,17 +132,23 @@ def incident_status_of(
             )
             for r in reports
         ],
-        unreachable_by_chat=sorted({o.id for o in orgs.values() if not o.slack_channel}),
+        unreachable_by_chat=sorted(
+            {
+                o.id
+                for o in (orgs[incident.org_id], *(orgs[r.recipient_id] for r in reports))
+                if not o.slack_channel
+            }
+        ),
         upstream_notice_missing=[
             t.child for t in chain_for(session, contract).unnotified_tiers(incident.org_id)
         ],
         trail_broken=check_incident(session, incident.id).broken,
         notifications=NoticeCounts(
-            pending=sum(status in _WAITING for *_, status, _ in notes),
-            sent=sum(status == OutboxStatus.SENT for *_, status, _ in notes),
+            pending=sum(status in _WAITING for _, _, _, status, *_ in notes),
+            sent=sum(status == OutboxStatus.SENT for _, _, _, status, *_ in notes),
             failed=[
                 FailedNotice(id=i, org=org, event=event, error=error)
-                for i, org, event, status, error in notes
+                for i, org, event, status, error, *_ in notes
                 if status in _STUCK
             ],
         ),
@@ -151,21 +164,15 @@ def incident_status_of(
     )
 
 
-def _reached(session: Session, incident_id: str) -> dict[int, list[Transport]]:
-    """Per report, the transports that delivered it (chat, e-mail)."""
-    found = session.execute(
-        sa.select(col(Notification.report_id), col(Notification.transport))
-        .where(
-            col(Notification.incident_id) == incident_id,
-            col(Notification.report_id).is_not(None),
-            col(Notification.status) == OutboxStatus.SENT,
-        )
-        .order_by(col(Notification.transport))
-    )
+def _reached(notes: Sequence[Sequence[Any]]) -> dict[int, list[Transport]]:
+    """Per report, the transports that delivered it (chat, e-mail), from the incident's
+    notifications."""
     reached: dict[int, list[Transport]] = {}
-    for report_id, transport in found:
-        reached.setdefault(report_id, []).append(Transport(transport))
-    return reached
+    for note in notes:
+        status, report_id, transport = note[3], note[5], note[6]
+        if report_id is not None and status == OutboxStatus.SENT:
+            reached.setdefault(report_id, []).append(Transport(transport))
+    return {report: sorted(found) for report, found in reached.items()}
 
 
 def summaries_of(
