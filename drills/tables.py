@@ -22,10 +22,10 @@ from jikoflow.models.enums import IncidentKind
 from jikoflow.models.incidents import tables as _incidents  # noqa: F401  (foreign keys)
 from jikoflow.models.outbox import tables as _outbox  # noqa: F401  (its drill key, below)
 from jikoflow.models.parties import tables as _parties  # noqa: F401  (foreign keys)
-from jikoflow.models.types import UTCDateTime, enum_type, json_type
+from jikoflow.models.types import TableModel, UTCDateTime, enum_type, json_type
 
 
-class Drill(SQLModel, table=True):
+class Drill(TableModel, table=True):
     """One rehearsal of one contract's response procedure."""
 
     id: str = Field(primary_key=True, max_length=40)
@@ -47,7 +47,7 @@ class Drill(SQLModel, table=True):
     released: int = 0  # tabletop injects made available so far
 
 
-class DrillParticipant(SQLModel, table=True):
+class DrillParticipant(TableModel, table=True):
     """One organisation reached by a drill, and its confirmation."""
 
     __table_args__ = (sa.UniqueConstraint("drill_id", "org_id"),)
@@ -62,7 +62,7 @@ class DrillParticipant(SQLModel, table=True):
     acknowledged_by: str | None = Field(default=None, max_length=64)
 
 
-class DrillFinding(SQLModel, table=True):
+class DrillFinding(TableModel, table=True):
     """An improvement item found by a drill, with its owner, due date and state."""
 
     __table_args__ = (sa.UniqueConstraint("drill_id", "number"),)
@@ -81,7 +81,7 @@ class DrillFinding(SQLModel, table=True):
     closed_by: str | None = Field(default=None, max_length=64)
 
 
-class DrillPlan(SQLModel, table=True):
+class DrillPlan(TableModel, table=True):
     """A drill run on a schedule; its trigger lives in the scheduler's job store."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -97,7 +97,7 @@ class DrillPlan(SQLModel, table=True):
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class DrillPolicy(SQLModel, table=True):
+class DrillPolicy(TableModel, table=True):
     """How often a contract rehearses, when it differs from the defaults (6 and 12 months)."""
 
     contract_id: str = Field(primary_key=True, foreign_key="contract.id", max_length=64)
@@ -107,7 +107,7 @@ class DrillPolicy(SQLModel, table=True):
     updated_by: str | None = Field(default=None, max_length=64)
 
 
-class SchedulerLease(SQLModel, table=True):
+class SchedulerLease(TableModel, table=True):
     """The one scheduler allowed on a database: who holds it and when it last said so."""
 
     name: str = Field(primary_key=True, max_length=32)

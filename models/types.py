@@ -1,4 +1,5 @@
-"""Column types: timezone-aware UTC datetimes on every backend, enums stored as their values."""
+"""Column types: timezone-aware UTC datetimes on every backend, enums stored as their values;
+the base of every table."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ConfigDict
 from sqlalchemy.engine import Dialect
+from sqlmodel import SQLModel
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -52,3 +55,12 @@ def utcnow() -> datetime:
 def json_type() -> Any:
     """A JSON column type (JSONB would tie us to PostgreSQL)."""
     return sa.JSON()
+
+
+class TableModel(SQLModel):
+    """The base of every table. Rows are not validated when made (SQLModel's tables never
+    are), so pydantic builds a table's validator only if something validates one: a command
+    does not pay for building all of them at start-up."""
+
+    # SQLModel types its config as its own TypedDict (not exported); pydantic merges the two.
+    model_config = ConfigDict(defer_build=True)  # type: ignore[assignment]

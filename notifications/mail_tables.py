@@ -4,12 +4,13 @@ message of each conversation (subject and recipients), which later messages repl
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from jikoflow.models.outbox import tables as _outbox  # noqa: F401  (foreign keys)
+from jikoflow.models.types import TableModel
 
 
-class MailMessage(SQLModel, table=True):
+class MailMessage(TableModel, table=True):
     """The e-mail an outbox row became: its recipients, Message-ID and the message it answered."""
 
     __tablename__ = "mail_message"
@@ -20,7 +21,7 @@ class MailMessage(SQLModel, table=True):
     in_reply_to: str | None = Field(default=None, max_length=250)
 
 
-class MailThread(SQLModel, table=True):
+class MailThread(TableModel, table=True):
     """The first e-mail about one subject (incident or drill) to one list of recipients: every
     later message to them carries it in `In-Reply-To` and `References`, so mail programs show
     one thread per incident."""

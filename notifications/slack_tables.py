@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from jikoflow.models.outbox import tables as _outbox  # noqa: F401  (foreign keys)
+from jikoflow.models.types import TableModel
 
 
-class SlackMessage(SQLModel, table=True):
+class SlackMessage(TableModel, table=True):
     """The Slack message an outbox row became: its channel, `ts` and the card it replied under."""
 
     __tablename__ = "slack_message"
@@ -19,7 +20,7 @@ class SlackMessage(SQLModel, table=True):
     thread_ts: str | None = Field(default=None, max_length=32)
 
 
-class SlackThread(SQLModel, table=True):
+class SlackThread(TableModel, table=True):
     """The summary card of one subject (incident or drill) in one channel, and its thread.
 
     The card is meant to show the facts of outbox row `card_row_id` (the newest of its

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from jikoflow.models.enums import SessionStage
-from jikoflow.models.types import UTCDateTime, enum_type, utcnow
+from jikoflow.models.types import TableModel, UTCDateTime, enum_type, utcnow
 
 
-class Credential(SQLModel, table=True):
+class Credential(TableModel, table=True):
     """How a person signs in, and the state of their failed attempts."""
 
     person_id: str = Field(primary_key=True, foreign_key="person.id", max_length=64)
@@ -29,7 +29,7 @@ class Credential(SQLModel, table=True):
     totp_last_step: int | None = None  # the last accepted time step: no code counts twice
 
 
-class WebSession(SQLModel, table=True):
+class WebSession(TableModel, table=True):
     """A signed-in browser; `id` is the SHA-256 of the cookie's random value."""
 
     id: str = Field(primary_key=True, max_length=64)
@@ -40,7 +40,7 @@ class WebSession(SQLModel, table=True):
     totp_pending: str | None = Field(default=None, max_length=64)  # a secret being enrolled
 
 
-class ApiToken(SQLModel, table=True):
+class ApiToken(TableModel, table=True):
     """A named API token of a person; only its SHA-256 digest is kept."""
 
     id: int | None = Field(default=None, primary_key=True)

@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from jikoflow.models.types import UTCDateTime, json_type, utcnow
+from jikoflow.models.types import TableModel, UTCDateTime, json_type, utcnow
 
 
-class AuditEvent(SQLModel, table=True):
+class AuditEvent(TableModel, table=True):
     """Append-only, hash-chained trail; one chain per incident (or the parties chain)."""
 
     __table_args__ = (sa.UniqueConstraint("chain", "seq"),)
@@ -29,7 +29,7 @@ class AuditEvent(SQLModel, table=True):
     seal: str | None = Field(default=None, max_length=64)
 
 
-class AuditHead(SQLModel, table=True):
+class AuditHead(TableModel, table=True):
     """The newest event of one chain, sealed: deleting the newest events (which leaves an
     intact but shorter chain) shows as a head that names an event no longer there, and the
     head cannot be moved back without the audit key."""

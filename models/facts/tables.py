@@ -10,13 +10,13 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from jikoflow.models.enums import IncidentKind, Outcome, Publication, ReviewAnswer
-from jikoflow.models.types import UTCDateTime, enum_type, json_type
+from jikoflow.models.types import TableModel, UTCDateTime, enum_type, json_type
 
 
-class FactsRevision(SQLModel, table=True):
+class FactsRevision(TableModel, table=True):
     """One revision of the structured facts: the whole set as it stood, and what changed."""
 
     __table_args__ = (sa.UniqueConstraint("incident_id", "revision"),)
@@ -30,7 +30,7 @@ class FactsRevision(SQLModel, table=True):
     changed: list[str] = Field(default_factory=list, sa_type=json_type())
 
 
-class Reclassification(SQLModel, table=True):
+class Reclassification(TableModel, table=True):
     """A change of the incident's kind or of おそれ/発生, with the reason given."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -44,7 +44,7 @@ class Reclassification(SQLModel, table=True):
     reason: str = Field(sa_type=sa.Text)
 
 
-class RecordReview(SQLModel, table=True):
+class RecordReview(TableModel, table=True):
     """What a submitted version of the record proposes (事故等, or 該当なし with a reason) and
     甲's answer to it: accepted (受理), or returned (差戻し) with a reason."""
 
@@ -63,7 +63,7 @@ class RecordReview(SQLModel, table=True):
     answer_reason: str | None = Field(default=None, sa_type=sa.Text)
 
 
-class Instruction(SQLModel, table=True):
+class Instruction(TableModel, table=True):
     """甲's instruction or request for a report (Art. 22), numbered, tracked to done."""
 
     # The sweep reads only open, unescalated instructions due by tomorrow (Tokyo).
@@ -87,7 +87,7 @@ class Instruction(SQLModel, table=True):
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class PublicationDecision(SQLModel, table=True):
+class PublicationDecision(TableModel, table=True):
     """甲's decision to publish the incident or not (Art. 25); the latest row is in force."""
 
     id: int | None = Field(default=None, primary_key=True)

@@ -6,9 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from jikoflow.models.types import UTCDateTime, enum_type, utcnow
+from jikoflow.models.types import TableModel, UTCDateTime, enum_type, utcnow
 
 
 class FlowName(StrEnum):
@@ -17,7 +17,7 @@ class FlowName(StrEnum):
     INCIDENT = "incident"
 
 
-class FlowRequest(SQLModel, table=True):
+class FlowRequest(TableModel, table=True):
     """A flow to run about one subject, written in the transaction that calls for it.
 
     It waits (`started_at` empty) until a flow run has taken it: a run created on the

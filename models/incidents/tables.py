@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from jikoflow.models.enums import IncidentKind, IncidentState, ReportStatus, StepName, StepStatus
-from jikoflow.models.types import UTCDateTime, enum_type, json_type
+from jikoflow.models.types import TableModel, UTCDateTime, enum_type, json_type
 
 
-class Incident(SQLModel, table=True):
+class Incident(TableModel, table=True):
     """One 事故等 at one organisation under one contract."""
 
     # Lists read the newest incidents (drills apart) a page at a time.
@@ -38,7 +38,7 @@ class Incident(SQLModel, table=True):
     is_drill: bool = Field(default=False, index=True)
 
 
-class Step(SQLModel, table=True):
+class Step(TableModel, table=True):
     """One Article 24 duty of an incident, with its clock."""
 
     # The sweep reads only open clocks that are due: by status, then the next alert time, or
@@ -65,7 +65,7 @@ class Step(SQLModel, table=True):
     next_alert_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class Report(SQLModel, table=True):
+class Report(TableModel, table=True):
     """One report of an incident to one recipient organisation."""
 
     # The sweep reads only delivered reports whose acknowledgement clock is due or not armed
@@ -102,7 +102,7 @@ def _look_at_the_appi_clocks(target: Report, value: datetime | None, *_: object)
     target.appi_next_at = value
 
 
-class DeclarationKey(SQLModel, table=True):
+class DeclarationKey(TableModel, table=True):
     """An idempotency key a declaration was sent with: a retry with the same key and the same
     input returns the incident it opened; keys are the caller's own (scoped by actor)."""
 

@@ -7,11 +7,11 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from jikoflow.models.incidents import tables as _incidents  # noqa: F401  (foreign keys)
 from jikoflow.models.parties import tables as _parties  # noqa: F401  (foreign keys)
-from jikoflow.models.types import UTCDateTime, enum_type, json_type, utcnow
+from jikoflow.models.types import TableModel, UTCDateTime, enum_type, json_type, utcnow
 
 
 class Transport(StrEnum):
@@ -21,7 +21,7 @@ class Transport(StrEnum):
     EMAIL = "email"
 
 
-class Notification(SQLModel, table=True):
+class Notification(TableModel, table=True):
     """The durable outbox: one message for one transport, written with the change that causes it.
 
     The subject is an incident or a drill (exactly one of the two keys); the addressee an
@@ -77,7 +77,7 @@ class Notification(SQLModel, table=True):
         return subject
 
 
-class ChannelPace(SQLModel, table=True):
+class ChannelPace(TableModel, table=True):
     """When an address of a transport may take its next message, shared by every dispatcher.
 
     Times are seconds since the epoch by the database's clock, so dispatchers on several

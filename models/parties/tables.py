@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from jikoflow.models.enums import OrgKind, Role, Sector
-from jikoflow.models.types import enum_type
+from jikoflow.models.types import TableModel, enum_type
 
 # A chat message mentions at most this many managers of an organisation: longer lists are cut
 # (one organisation's size never stops its reports), and the parties file is held to it.
 MAX_MENTIONS = 50
 
 
-class Organization(SQLModel, table=True):
+class Organization(TableModel, table=True):
     """A party: the ward (甲), the prime contractor (乙) or a subcontractor."""
 
     id: str = Field(primary_key=True, max_length=64)
@@ -34,7 +34,7 @@ class Organization(SQLModel, table=True):
     )
 
 
-class Person(SQLModel, table=True):
+class Person(TableModel, table=True):
     """Someone at an organisation: a manager (管理責任者) or a worker (従事者)."""
 
     id: str = Field(primary_key=True, max_length=64)
@@ -45,7 +45,7 @@ class Person(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=200)
 
 
-class Contract(SQLModel, table=True):
+class Contract(TableModel, table=True):
     """One commission from a client (甲) to a prime contractor (乙)."""
 
     id: str = Field(primary_key=True, max_length=64)
@@ -54,7 +54,7 @@ class Contract(SQLModel, table=True):
     contractor_id: str = Field(foreign_key="organization.id", max_length=64)
 
 
-class Delegation(SQLModel, table=True):
+class Delegation(TableModel, table=True):
     """An edge parent → child in a contract's subcontract tree (Art. 15)."""
 
     __table_args__ = (sa.UniqueConstraint("contract_id", "child_id"),)

@@ -11,9 +11,9 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from jikoflow.models.types import UTCDateTime, enum_type, json_type, utcnow
+from jikoflow.models.types import TableModel, UTCDateTime, enum_type, json_type, utcnow
 
 
 class PolicyScope(StrEnum):
@@ -24,7 +24,7 @@ class PolicyScope(StrEnum):
     ORGANIZATION = "organization"
 
 
-class PolicyEntry(SQLModel, table=True):
+class PolicyEntry(TableModel, table=True):
     """One section of the loaded policy file, as written."""
 
     __table_args__ = (sa.UniqueConstraint("scope", "scope_id"),)

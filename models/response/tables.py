@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from jikoflow.models.types import UTCDateTime
+from jikoflow.models.types import TableModel, UTCDateTime
 
 
-class ContainmentAction(SQLModel, table=True):
+class ContainmentAction(TableModel, table=True):
     """One containment measure (Art. 24 (1)): when, by whom, what; `contained` marks the end."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -23,7 +23,7 @@ class ContainmentAction(SQLModel, table=True):
     seal: str | None = Field(default=None, max_length=64)
 
 
-class CauseRevision(SQLModel, table=True):
+class CauseRevision(TableModel, table=True):
     """One revision of the root-cause analysis (Art. 24 (2)); every revision is kept."""
 
     __table_args__ = (sa.UniqueConstraint("incident_id", "revision"),)
@@ -38,7 +38,7 @@ class CauseRevision(SQLModel, table=True):
     seal: str | None = Field(default=None, max_length=64)
 
 
-class PreventionMeasure(SQLModel, table=True):
+class PreventionMeasure(TableModel, table=True):
     """One recurrence-prevention measure (Art. 24 (3)), numbered per incident."""
 
     __table_args__ = (sa.UniqueConstraint("incident_id", "number"),)
@@ -58,7 +58,7 @@ class PreventionMeasure(SQLModel, table=True):
     seal: str | None = Field(default=None, max_length=64)
 
 
-class RecordVersion(SQLModel, table=True):
+class RecordVersion(TableModel, table=True):
     """A submitted, frozen written record (Art. 24 (4)) with its SHA-256."""
 
     __table_args__ = (sa.UniqueConstraint("incident_id", "version"),)
