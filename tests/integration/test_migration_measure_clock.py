@@ -1,22 +1,23 @@
 """Revision 0013 on a database in use (SQLite and PostgreSQL): every row kept, a measure sealed
-before the clock's columns existed still matches its seal after them, and a downgrade removes
-only what the revision added."""
+before the clock's columns existed still matches its seal after them, the next sweep chases a
+measure already overdue, and a downgrade removes only what the revision added."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from jikoflow.database import current_revision
+from jikoflow.database import current_revision, upgrade
 from jikoflow.models.audit.seal import seal_matches, seal_of
 from jikoflow.models.db import get_engine, reading
 from jikoflow.models.response.tables import PreventionMeasure
 from jikoflow.models.settings import audit_key
+from jikoflow.sweep import queue_due
 from tests.integration.conftest import migrate, table_rows
 from tests.old_rows import INCIDENT, T0, write_old_rows
 
@@ -68,7 +69,7 @@ def _schema(url: str) -> tuple[set[str], set[str]]:
     return columns, indexes
 
 
-def test_upgrading_keeps_every_row_and_seal(
+def test_upgrading_keeps_every_row_and_seal_and_the_next_sweep_chases_the_measure(
     old_url: str,
 ) -> None:
     before = table_rows(old_url)
@@ -87,6 +88,12 @@ def test_upgrading_keeps_every_row_and_seal(
     assert columns >= COLUMNS
     assert INDEX in indexes
     assert seal_matches(_measure(old_url), audit_key())
+    upgrade(old_url)
+    later = T0 + timedelta(days=30)
+    assert queue_due(old_url, now=later, incident_id=INCIDENT)["measures"] > 0
+    chased = _measure(old_url)
+    assert chased.escalated_at == later
+    assert seal_matches(chased, audit_key())
 
 
 def test_downgrading_removes_only_what_the_revision_added(old_url: str) -> None:
