@@ -31,15 +31,18 @@ def queue_due(
     from jikoflow.models.db import transaction
     from jikoflow.models.facts.sweep import sweep_decisions
     from jikoflow.models.incidents.sweep import sweep_clocks
+    from jikoflow.models.response.sweep import sweep_measures
 
     with transaction(url) as session:
         clocks = sweep_clocks(session, now, incident_id=incident_id, step=step)
         decided = sweep_decisions(session, now, incident_id=incident_id) if step is None else None
+        measures = sweep_measures(session, now, incident_id=incident_id) if step is None else None
     counts: dict[str, Any] = {
         "reminders": clocks.reminders,
         "escalations": clocks.escalations,
         "incidents": clocks.incidents,
         "decisions": decided.total if decided else 0,  # instructions and 甲's APPI reports
+        "measures": measures.total if measures else 0,  # prevention measures
     }
     # One incident that cannot be planned is named and skipped; the others went ahead.
     return counts | ({"failed_incidents": clocks.failed} if clocks.failed else {})

@@ -66,6 +66,8 @@ def _fields(facts: NoticeFacts, lang: Lang) -> list[tuple[str, str]]:
         rows.append((w["version"], str(facts.record_version)))
     if facts.inject is not None:
         rows.append((w["inject"], str(facts.inject)))
+    if facts.measure is not None:
+        rows.append((w["measure"], str(facts.measure)))
     return rows
 
 

@@ -106,6 +106,7 @@ def lead(facts: NoticeFacts, lang: Lang = Lang.JA, *, plain: bool = False) -> st
         "due": format_time(facts.due_at, lang) if facts.due_at else w["none"],
         "version": str(facts.record_version) if facts.record_version else w["none"],
         "inject": str(facts.inject) if facts.inject else w["none"],
+        "measure": str(facts.measure) if facts.measure else w["none"],
         "party": name(facts.party_name) if facts.party_name else w["none"],
         "person": name(facts.person_name) if facts.person_name else w["none"],
         "at": format_time(facts.at, lang) if facts.at else w["none"],
@@ -139,6 +140,8 @@ def _event_fields(facts: NoticeFacts, lang: Lang) -> list[tuple[str, str]]:
         rows.append((w["version"], str(facts.record_version)))
     if facts.inject is not None:
         rows.append((w["inject"], str(facts.inject)))
+    if facts.measure is not None:
+        rows.append((w["measure"], str(facts.measure)))
     return rows
 
 

@@ -34,6 +34,8 @@ HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
         NoticeEvent.APPI_PRELIMINARY: "個人情報保護委員会への速報の期限",
         NoticeEvent.APPI_FINAL: "個人情報保護委員会への確報の期限",
         NoticeEvent.UPSTREAM_UNNOTIFIED: "再々委託の通知の記録なし（第15条第3項）",
+        NoticeEvent.MEASURE_DUE: "再発防止策の実施期限が近づいています",
+        NoticeEvent.MEASURE_OVERDUE: "再発防止策の実施期限超過",
     },
     Lang.EN: {
         NoticeEvent.REPORT: "Incident report",
@@ -59,6 +61,8 @@ HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
         NoticeEvent.APPI_PRELIMINARY: "Preliminary report to the PPC due",
         NoticeEvent.APPI_FINAL: "Final report to the PPC due",
         NoticeEvent.UPSTREAM_UNNOTIFIED: "Deeper subcontracting not notified (Art. 15 (3))",
+        NoticeEvent.MEASURE_DUE: "Prevention measure due soon",
+        NoticeEvent.MEASURE_OVERDUE: "Prevention measure overdue",
     },
 }
 
@@ -104,6 +108,8 @@ LEADS: dict[Lang, dict[NoticeEvent, str]] = {
             "事故等の報告があった {org} の経路上で、{party}への再々委託について元の委託者への"
             "通知の記録がありません（特記事項第15条第3項）。"
         ),
+        NoticeEvent.MEASURE_DUE: "再発防止策 {measure} の実施期限（{due}）が近づいています。",
+        NoticeEvent.MEASURE_OVERDUE: "再発防止策 {measure} が実施期限（{due}）を過ぎています。",
     },
     Lang.EN: {
         NoticeEvent.REPORT: "{org} reports a {kind} ({suspected}) to {to}.",
@@ -138,6 +144,8 @@ LEADS: dict[Lang, dict[NoticeEvent, str]] = {
             "{org} reported an incident; on its path, no notice to the delegator is recorded "
             "for the subcontracting to {party} (Art. 15 (3))."
         ),
+        NoticeEvent.MEASURE_DUE: "Prevention measure {measure} is due {due}.",
+        NoticeEvent.MEASURE_OVERDUE: "Prevention measure {measure} is overdue (due {due}).",
     },
 }
 
@@ -170,6 +178,7 @@ WORDS: dict[Lang, dict[str, str]] = {
         "step": "対応項目",
         "version": "版",
         "inject": "状況付与",
+        "measure": "再発防止策",
         "steps": "対応状況",
         "reports": "報告の状況",
         "latest": "最新",
@@ -196,6 +205,7 @@ WORDS: dict[Lang, dict[str, str]] = {
         "step": "Step",
         "version": "Version",
         "inject": "Inject",
+        "measure": "Prevention measure",
         "steps": "Steps",
         "reports": "Reports",
         "latest": "Latest",

@@ -166,6 +166,8 @@ NOTICE_EVENTS: dict[Lang, dict[str, str]] = {
         "appi_preliminary": "速報の期限前の催促",
         "appi_final": "確報の期限前の催促",
         "upstream_unnotified": "再々委託の通知の記録なし",
+        "measure_due": "再発防止策の期限前の催促",
+        "measure_overdue": "再発防止策の期限超過",
     },
     Lang.EN: {},
 }

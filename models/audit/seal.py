@@ -7,7 +7,8 @@ with database access alone shows as a seal that no longer matches.
 
 Sealed: audit events, and the rows whose text the trail refers to — containment actions, cause
 revisions, prevention measures and submitted record versions. Rows written through the ORM are
-sealed when flushed (insert and update), so every service seals without saying so.
+sealed when flushed (insert and update), so every service seals without saying so. A clock's
+bookkeeping columns (when a measure's reminder and escalation were queued) are not sealed.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ from jikoflow.models.settings import audit_key
 SEAL_COLUMN = "seal"
 # Neither the row id (given by the database after the seal is made) nor the seal itself.
 _UNSEALED = {"id", SEAL_COLUMN}
+# A clock's bookkeeping, written by the sweep and not evidence: a seal made before the column
+# existed still matches, and the sweep writing them never seals again a row edited behind
+# the application's back.
+CLOCK_COLUMNS: dict[str, frozenset[str]] = {
+    "preventionmeasure": frozenset({"reminded_at", "escalated_at"}),
+}
 SEALED_ROWS: tuple[type[SQLModel], ...] = (
     ContainmentAction,
     CauseRevision,
@@ -57,9 +64,10 @@ def _plain(value: Any) -> Any:
 
 
 def seal_of(table: str, fields: dict[str, Any], key: bytes | None = None) -> str:
-    """The HMAC-SHA256 of a row of `table` over every field but its id and seal."""
+    """The HMAC-SHA256 of a row of `table` over every field but its id, seal and clock columns."""
+    left_out = _UNSEALED | CLOCK_COLUMNS.get(table, frozenset())
     body = json.dumps(
-        [table, {k: _plain(v) for k, v in sorted(fields.items()) if k not in _UNSEALED}],
+        [table, {k: _plain(v) for k, v in sorted(fields.items()) if k not in left_out}],
         ensure_ascii=False,
         sort_keys=True,
         default=str,
@@ -105,6 +113,16 @@ def _seal_on_flush(_mapper: Mapper[Any], _connection: Connection, target: Any) -
     target.seal = row_seal(target)
 
 
+def _seal_on_update(mapper: Mapper[Any], connection: Connection, target: Any) -> None:
+    clock = CLOCK_COLUMNS.get(target.__tablename__, frozenset())
+    state = sa.inspect(target)
+    changed = {a.key for a in mapper.column_attrs if state.attrs[a.key].history.has_changes()}
+    # Only the clock moved: the seal stays as it was, matching or not.
+    if changed and changed <= clock:
+        return
+    _seal_on_flush(mapper, connection, target)
+
+
 for _model in SEALED_ROWS:
     event.listen(_model, "before_insert", _seal_on_flush)
-    event.listen(_model, "before_update", _seal_on_flush)
+    event.listen(_model, "before_update", _seal_on_update)

@@ -52,6 +52,8 @@ class NoticeEvent(StrEnum):
     APPI_PRELIMINARY = "appi_preliminary"  # 甲's 速報 to the PPC is due soon
     APPI_FINAL = "appi_final"  # 甲's 確報 to the PPC is due soon
     UPSTREAM_UNNOTIFIED = "upstream_unnotified"  # a deeper tier's delegator was not told (15(3))
+    MEASURE_DUE = "measure_due"  # a prevention measure's due date is near (its text stays out)
+    MEASURE_OVERDUE = "measure_overdue"  # a prevention measure's due date has passed
 
 
 class Subject(StrEnum):
@@ -123,6 +125,7 @@ class NoticeFacts(_Facts):
     mentions: tuple[str, ...] = Field(default=(), max_length=MAX_MENTIONS)
     record_version: int | None = None
     inject: int | None = None  # the number of a tabletop inject, never its text
+    measure: int | None = None  # the number of a prevention measure, never its text
     # Another organisation the event is about (the recipient that acknowledged, or has not).
     party_id: str | None = None
     party_name: str | None = None

@@ -120,6 +120,16 @@ def contract_policy(session: Session, contract_id: str | None = None) -> Contrac
     return resolve_contract(_defaults(session), own)
 
 
+def contract_policies(session: Session) -> list[ContractPolicy]:
+    """The defaults' policy and that of every contract with settings of its own."""
+    defaults = _defaults(session)
+    own = session.exec(select(PolicyEntry).where(PolicyEntry.scope == PolicyScope.CONTRACT))
+    return [
+        resolve_contract(defaults),
+        *(resolve_contract(defaults, dict(r.settings)) for r in own),
+    ]
+
+
 def organization_policy(session: Session, org_id: str) -> OrganizationPolicy:
     """The effective policy of an organisation."""
     defaults = _written(session, PolicyScope.DEFAULTS, "") or {}

@@ -41,7 +41,11 @@ class CauseRevision(TableModel, table=True):
 class PreventionMeasure(TableModel, table=True):
     """One recurrence-prevention measure (Art. 24 (3)), numbered per incident."""
 
-    __table_args__ = (sa.UniqueConstraint("incident_id", "number"),)
+    # The sweep reads only measures not implemented, not escalated, and due soon (Tokyo days).
+    __table_args__ = (
+        sa.UniqueConstraint("incident_id", "number"),
+        sa.Index("ix_preventionmeasure_clock", "implemented_at", "escalated_at", "due_date"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: str = Field(foreign_key="incident.id", index=True, max_length=40)
@@ -54,6 +58,10 @@ class PreventionMeasure(TableModel, table=True):
     implemented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     implemented_by: str | None = Field(default=None, max_length=64)
     evidence: str | None = Field(default=None, sa_type=sa.Text)  # how implementation is shown
+    # The clock's bookkeeping (reminder, then escalation, each queued once), left out of the
+    # seal: the sweep writes them, and they say nothing the record relies on.
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # HMAC of every other field under the audit key (models/audit/seal.py), set on flush.
     seal: str | None = Field(default=None, max_length=64)
 

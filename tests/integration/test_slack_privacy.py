@@ -4,7 +4,8 @@ Personal data (names, 12-digit My Number, phones, addresses, e-mails from Faker 
 arbitrary text) is typed into every free-text field an incident has — summary, containment
 action, cause, prevention measure, the submitted record — and the incident is taken through
 reports, reminders, escalations, acknowledgement reminders and escalations, an acknowledgement,
-state changes, submission, closing and a contact drill. Not one
+state changes, submission, closing, a prevention measure's reminder and escalation and a contact
+drill. Not one
 piece of it may appear in any request the fake Slack server recorded.
 """
 
@@ -117,7 +118,9 @@ def walk_every_event(
     with transaction(world.url) as s:
         acts.contain(s, incident, texts[1], done=True, by="watanabe", now=at(62))
         acts.cause(s, incident, texts[2], by="watanabe", now=at(63))
-        acts.measure(s, incident, texts[3], by="watanabe", now=at(64))
+        # Due the next day: reminded at once, escalated by the sweeps after acceptance.
+        due = tokyo_day(at(64)) + timedelta(days=1)
+        acts.measure(s, incident, texts[3], owner="yamamoto", due=due, by="watanabe", now=at(64))
     with transaction(world.url) as s:
         _decisions_before_acceptance(s, incident, texts, at(64))
     with transaction(world.url) as s:
@@ -161,11 +164,12 @@ def _decisions_before_acceptance(
 def _decisions_after_acceptance(
     world: OutboxWorld, incident: str, texts: list[str], now: datetime
 ) -> list[datetime]:
-    """甲's instruction, publication decision and the sweeps of their clocks and of 甲's APPI
-    reports; returns the times to deliver at."""
+    """甲's instruction, publication decision and the sweeps of their clocks, of 甲's APPI
+    reports and of the prevention measure; returns the times to deliver at."""
     from jikoflow.models.facts.store import decisions_view
     from jikoflow.models.facts.sweep import sweep_decisions
     from jikoflow.models.incidents.service import get_incident
+    from jikoflow.models.response.sweep import sweep_measures
 
     due = tokyo_day(now) + timedelta(days=1)
     with transaction(world.url) as s:
@@ -177,9 +181,11 @@ def _decisions_after_acceptance(
         )
         appi = decisions_view(s, get_incident(s, incident), now=now).appi
         sweep_decisions(s, now, incident_id=incident)  # the instruction is due tomorrow
+        sweep_measures(s, now, incident_id=incident)  # so is the measure: reminded
     late = now + timedelta(days=3)
     with transaction(world.url) as s:
         sweep_decisions(s, late, incident_id=incident)
+        sweep_measures(s, late, incident_id=incident)  # the measure is overdue: escalated
         finished = InstructionDoneInput(number=1, note=texts[2])
         facts_service.complete_instruction(
             s, actor=person("watanabe"), incident_id=incident, data=finished, now=late

@@ -26,6 +26,7 @@ from jikoflow.models.incidents.tables import Incident, Report, Step
 from jikoflow.models.outbox.tables import Notification
 from jikoflow.models.parties.file import read_parties
 from jikoflow.models.parties.service import load_parties
+from jikoflow.models.response.tables import PreventionMeasure
 from jikoflow.models.times import TOKYO
 from jikoflow.sweep import queue_due
 from tests import acts
@@ -33,7 +34,13 @@ from tests.conftest import SAMPLE_PARTIES
 
 T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)  # Wednesday 10:00 in Tokyo
 SECOND = timedelta(seconds=1)
-ROWS = {Step: "step", Report: "report", Instruction: "instruction", Incident: "incident"}
+ROWS = {
+    Step: "step",
+    Report: "report",
+    Instruction: "instruction",
+    PreventionMeasure: "preventionmeasure",
+    Incident: "incident",
+}
 
 
 class Loads(Counter[str]):
@@ -46,7 +53,8 @@ class Loads(Counter[str]):
 
 @contextlib.contextmanager
 def loaded() -> Iterator[Loads]:
-    """Rows of steps, reports, instructions and incidents loaded while the block runs."""
+    """Rows of steps, reports, instructions, measures and incidents loaded while the block
+    runs."""
     seen = Loads()
 
     def listener(name: str) -> Any:
@@ -183,6 +191,28 @@ def test_an_instruction_is_found_from_the_day_before_and_overdue_after_its_day(
     assert _sweep(db_url, overdue + timedelta(days=1))["decisions"] == 0
 
 
+def test_a_measure_is_found_from_its_warn_time_and_overdue_after_its_day(
+    db_url: str, incident: str
+) -> None:
+    due = date(2026, 12, 4)
+    with transaction(db_url) as session:
+        acts.cause(session, incident, "確認漏れ", by="ito", now=T0)
+        acts.measure(session, incident, "点検", due=due, by="ito", now=T0)
+    remind = _tokyo_midnight(due - timedelta(days=3))
+    with loaded() as rows:
+        assert _sweep(db_url, remind - SECOND)["measures"] == 0
+    assert rows["preventionmeasure"] == 0
+    assert _sweep(db_url, remind)["measures"] == 1  # gamma
+    overdue = _tokyo_midnight(due + timedelta(days=1))
+    with loaded() as rows:
+        assert _sweep(db_url, overdue - SECOND)["measures"] == 0
+    assert rows["preventionmeasure"] == 0  # reminded already: not read again until overdue
+    assert _sweep(db_url, overdue)["measures"] == 4  # gamma, beta, acme and nerima
+    with loaded() as rows:
+        assert _sweep(db_url, overdue + timedelta(days=1))["measures"] == 0
+    assert rows["preventionmeasure"] == 0
+
+
 def test_the_appi_reminders_are_found_as_each_window_opens_and_not_before(
     db_url: str, incident: str
 ) -> None:
@@ -314,6 +344,9 @@ def test_incidents_with_nothing_due_are_never_loaded(db_url: str, incident: str)
                 data=InstructInput(text="報告せよ", due=date(2026, 12, 10)),
                 now=T0,
             )
+            acts.cause(session, name, "確認漏れ", now=T0)
+            acts.measure(session, name, "点検", due=date(2026, 12, 20), now=T0)
+            acts.measure(session, name, "手順書の改訂", now=T0)  # no due date: no clock
     for name in [incident, *idle]:
         _deliver(db_url, name, T0 + timedelta(minutes=1))
     _sweep(db_url, T0 + timedelta(minutes=2))  # arms every clock
@@ -323,6 +356,7 @@ def test_incidents_with_nothing_due_are_never_loaded(db_url: str, incident: str)
             "escalations": 0,
             "incidents": 0,
             "decisions": 0,
+            "measures": 0,
         }
     assert sum(rows.values()) == 0
     # One incident's step falls due: only that incident's rows are read.
@@ -358,11 +392,12 @@ def test_sqlite_reads_every_clock_through_its_index(sqlite_url: str) -> None:
     with engine.connect() as conn:
         for statement, parameters in sent:
             table = re.search(r"\bFROM\s+(\w+)", statement)
-            if table and table[1] in ("step", "report", "instruction"):
+            if table and table[1] in ("step", "report", "instruction", "preventionmeasure"):
                 rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
                 plans[statement] = " | ".join(str(r[-1]) for r in rows)
-    # Two for steps, two for acknowledgements, one for instructions, one for 甲's APPI clocks.
-    assert len(plans) == 6
+    # Two for steps, two for acknowledgements, one for instructions, one for 甲's APPI clocks,
+    # one for prevention measures.
+    assert len(plans) == 7
     for plan in plans.values():
         assert "SCAN" not in plan, plan
         assert "USING INDEX ix_" in plan, plan

@@ -98,6 +98,25 @@ def test_event_headings_are_japanese_by_default_and_english_by_setting() -> None
     assert "containment is overdue (due 2026-06-01 11:00 JST)" in english
 
 
+def test_a_measures_messages_give_its_number_and_due_time_in_either_language() -> None:
+    def measure(event: NoticeEvent) -> NoticeFacts:
+        return facts(event, step=None, step_status=None, measure=2, inject=None)
+
+    due = build_message(measure(NoticeEvent.MEASURE_DUE)).text
+    assert due.startswith("再発防止策の実施期限が近づいています ")
+    assert "再発防止策 2 の実施期限（2026年06月01日 11:00）が近づいています。" in due
+    late = build_message(measure(NoticeEvent.MEASURE_OVERDUE)).text
+    assert late.startswith("再発防止策の実施期限超過 ")
+    assert "再発防止策 2 が実施期限（2026年06月01日 11:00）を過ぎています。" in late
+    english = build_message(measure(NoticeEvent.MEASURE_DUE), Lang.EN).text
+    assert english.startswith("Prevention measure due soon ")
+    assert "Prevention measure 2 is due 2026-06-01 11:00 JST." in english
+    english = build_message(measure(NoticeEvent.MEASURE_OVERDUE), Lang.EN).text
+    assert "Prevention measure 2 is overdue (due 2026-06-01 11:00 JST)." in english
+    mail = build_mail(measure(NoticeEvent.MEASURE_OVERDUE), Lang.EN)
+    assert "Prevention measure: 2" in mail.body
+
+
 def test_the_card_shows_every_step_and_report() -> None:
     card = rendered(build_card(facts(NoticeEvent.STATE)))
     for label in ("被害拡大防止措置", "甲・乙等への報告", "原因分析", "再発防止策", "記録の提出"):

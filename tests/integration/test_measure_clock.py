@@ -1,0 +1,209 @@
+"""Prevention measures are chased by their clock (`clocks.measure`, SQLite and PostgreSQL): a
+measure not implemented is reminded once its warn time has come — not a second before — and
+escalated once its due date is over, each exactly once; an implemented measure is never chased;
+the messages carry the measure's number and due time, never its text; the clock's columns leave
+the row's seal as it was."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from jikoflow.models.access import OPERATOR, person
+from jikoflow.models.audit.verify import check_incident
+from jikoflow.models.calendar import end_of_day
+from jikoflow.models.db import get_engine, reading, transaction
+from jikoflow.models.outbox.tables import Notification
+from jikoflow.models.parties.file import read_parties
+from jikoflow.models.parties.service import load_parties
+from jikoflow.models.policy.file import parse_policy
+from jikoflow.models.policy.service import load_policy
+from jikoflow.models.response.service import implement_measure
+from jikoflow.models.response.tables import PreventionMeasure
+from jikoflow.models.times import TOKYO
+from jikoflow.sweep import queue_due
+from tests import acts
+from tests.conftest import SAMPLE_PARTIES
+
+T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)  # Wednesday 25 November, 10:00 in Tokyo
+SECOND = timedelta(seconds=1)
+DUE = date(2026, 12, 4)  # a Friday
+WARN = datetime(2026, 12, 1, 0, 0, tzinfo=TOKYO)  # 3 days before the due day begins
+OVERDUE = datetime(2026, 12, 5, 0, 0, tzinfo=TOKYO)  # the due day is over
+SECRET = "山田太郎 090-1234-5678 の端末を暗号化する"
+# The incident at delta is reported to gamma, beta, acme (乙) and nerima (甲).
+ESCALATED_TO = {"delta", "gamma", "beta", "acme", "nerima"}
+
+
+@pytest.fixture
+def incident(db_url: str) -> str:
+    """A leak at delta declared at T0, its cause recorded and measure 1 due on DUE."""
+    with transaction(db_url) as session:
+        load_parties(session, read_parties(SAMPLE_PARTIES))
+        found = acts.declare(session, now=T0).incident.id
+        acts.cause(session, found, "確認漏れ", by="watanabe", now=T0)
+        acts.measure(session, found, SECRET, owner="yamamoto", due=DUE, by="watanabe", now=T0)
+    return found
+
+
+def _measures(url: str, at: datetime) -> int:
+    counted: int = queue_due(url, now=at)["measures"]
+    return counted
+
+
+def _notices(url: str, incident: str, event: str) -> list[Notification]:
+    with reading(url) as session:
+        return list(
+            session.exec(
+                select(Notification).where(
+                    Notification.incident_id == incident, Notification.event == event
+                )
+            )
+        )
+
+
+def _measure(url: str, incident: str) -> PreventionMeasure:
+    with reading(url) as session:
+        return session.exec(
+            select(PreventionMeasure).where(PreventionMeasure.incident_id == incident)
+        ).one()
+
+
+def test_a_measure_is_reminded_at_its_warn_time_exactly_once(db_url: str, incident: str) -> None:
+    assert _measures(db_url, WARN - SECOND) == 0
+    assert _measure(db_url, incident).reminded_at is None
+    assert _measures(db_url, WARN) == 1
+    assert _measures(db_url, WARN) == 0
+    assert _measures(db_url, WARN + timedelta(days=1)) == 0
+    (notice,) = _notices(db_url, incident, "measure_due")
+    assert notice.org_id == "delta"
+    assert notice.facts["measure"] == 1
+    assert datetime.fromisoformat(notice.facts["due_at"]) == end_of_day(DUE)
+    assert notice.facts["mentions"] == ["U0WATANABE"]  # delta's manager; the owner has no Slack
+    assert _measure(db_url, incident).reminded_at == WARN
+
+
+def test_an_overdue_measure_is_escalated_once_after_its_reminder(
+    db_url: str, incident: str
+) -> None:
+    assert _measures(db_url, WARN) == 1
+    assert _measures(db_url, end_of_day(DUE)) == 0  # due by the end of its day: not overdue
+    assert _measures(db_url, OVERDUE) == len(ESCALATED_TO)
+    assert _measures(db_url, OVERDUE) == 0
+    assert _measures(db_url, OVERDUE + timedelta(days=3)) == 0
+    escalated = _notices(db_url, incident, "measure_overdue")
+    assert {n.org_id for n in escalated} == ESCALATED_TO
+    assert len(_notices(db_url, incident, "measure_due")) == 1
+    assert _measure(db_url, incident).escalated_at == OVERDUE
+
+
+def test_a_measure_first_swept_when_overdue_is_escalated_without_a_reminder(
+    db_url: str, incident: str
+) -> None:
+    assert _measures(db_url, OVERDUE + timedelta(hours=5)) == len(ESCALATED_TO)
+    assert _measures(db_url, OVERDUE + timedelta(hours=6)) == 0
+    assert _notices(db_url, incident, "measure_due") == []
+
+
+def test_a_measure_implemented_before_its_warn_time_is_never_chased(
+    db_url: str, incident: str
+) -> None:
+    with transaction(db_url) as session:
+        _implement(session, incident, at=WARN - timedelta(hours=1))
+    for at in (WARN, OVERDUE, OVERDUE + timedelta(days=30)):
+        assert _measures(db_url, at) == 0
+    assert _notices(db_url, incident, "measure_due") == []
+    assert _notices(db_url, incident, "measure_overdue") == []
+
+
+def test_a_measure_implemented_after_its_reminder_is_not_escalated(
+    db_url: str, incident: str
+) -> None:
+    assert _measures(db_url, WARN) == 1
+    with transaction(db_url) as session:
+        _implement(session, incident, at=WARN + timedelta(days=1))
+    assert _measures(db_url, OVERDUE) == 0
+
+
+def test_measures_without_a_due_date_are_never_chased(db_url: str, incident: str) -> None:
+    with transaction(db_url) as session:
+        acts.measure(session, incident, "手順書の改訂", by="watanabe", now=T0)
+    assert _measures(db_url, OVERDUE + timedelta(days=365)) == len(ESCALATED_TO)  # measure 1
+
+
+def test_a_measure_added_inside_its_warn_window_is_reminded_at_the_next_sweep(
+    db_url: str, incident: str
+) -> None:
+    added = datetime(2026, 12, 2, 15, 0, tzinfo=TOKYO)
+    with transaction(db_url) as session:
+        acts.measure(session, incident, "点検", due=date(2026, 12, 3), by="watanabe", now=added)
+    assert _measures(db_url, added - SECOND) == 1  # measure 1's own reminder
+    assert _measures(db_url, added) == 1  # measure 2: warned from when it was added
+    keys = sorted(n.key for n in _notices(db_url, incident, "measure_due"))
+    assert keys == [f"{incident}:measure_due:1:delta", f"{incident}:measure_due:2:delta"]
+
+
+def test_business_days_count_the_warning_back_over_closed_days(db_url: str) -> None:
+    text = "defaults:\n  business_days: true\n"
+    with transaction(db_url) as session:
+        load_parties(session, read_parties(SAMPLE_PARTIES))
+        load_policy(
+            session, actor=OPERATOR, policy=parse_policy(text, "p.yaml"), name="p.yaml", text=text
+        )
+        incident = acts.declare(session, now=T0).incident.id
+        acts.cause(session, incident, "確認漏れ", by="watanabe", now=T0)
+        # Due Tuesday 1 December: three business days back is Thursday 26 November (the
+        # weekend is skipped); counted in calendar days it would be Saturday 28th.
+        due = date(2026, 12, 1)
+        acts.measure(session, incident, "点検", due=due, by="watanabe", now=T0)
+    thursday = datetime(2026, 11, 26, 0, 0, tzinfo=TOKYO)
+    assert _measures(db_url, thursday - SECOND) == 0
+    assert _measures(db_url, thursday) == 1
+
+
+def test_a_contract_warning_earlier_than_the_defaults_is_kept_to(db_url: str) -> None:
+    text = "contracts:\n  - id: C-2026-001\n    clocks:\n      measure: {warn: 10d}\n"
+    with transaction(db_url) as session:
+        load_parties(session, read_parties(SAMPLE_PARTIES))
+        load_policy(
+            session, actor=OPERATOR, policy=parse_policy(text, "p.yaml"), name="p.yaml", text=text
+        )
+        incident = acts.declare(session, now=T0).incident.id
+        acts.cause(session, incident, "確認漏れ", by="watanabe", now=T0)
+        acts.measure(session, incident, "点検", due=date(2026, 12, 20), by="watanabe", now=T0)
+    warn = datetime(2026, 12, 10, 0, 0, tzinfo=TOKYO)
+    assert _measures(db_url, warn - SECOND) == 0
+    assert _measures(db_url, warn) == 1
+
+
+def test_no_notice_carries_the_measures_text(db_url: str, incident: str) -> None:
+    _measures(db_url, WARN)
+    _measures(db_url, OVERDUE)
+    with reading(db_url) as session:
+        rows = session.exec(select(Notification).where(Notification.incident_id == incident))
+        stored = [json.dumps(r.facts, ensure_ascii=False) + r.key for r in rows]
+    assert any('"measure": 1' in s for s in stored)
+    for piece in (SECRET, "山田太郎", "090-1234-5678", "暗号化"):
+        assert not any(piece in s for s in stored)
+
+
+def test_the_clock_leaves_the_seal_as_it_was(db_url: str, incident: str) -> None:
+    _measures(db_url, WARN)
+    with reading(db_url) as session:
+        assert check_incident(session, incident).broken is None
+    # An edit behind the application's back stays visible after the sweep writes the row.
+    with get_engine(db_url).begin() as conn:
+        conn.execute(sa.text("UPDATE preventionmeasure SET text = '別の対策'"))
+    _measures(db_url, OVERDUE)
+    assert _measure(db_url, incident).escalated_at == OVERDUE
+    with reading(db_url) as session:
+        assert check_incident(session, incident).broken == "measure 1"
+
+
+def _implement(session: Session, incident: str, *, at: datetime) -> None:
+    """Measure 1 marked implemented at `at`."""
+    implement_measure(session, actor=person("watanabe"), incident_id=incident, number=1, now=at)
