@@ -58,6 +58,17 @@ def newest(index: int, at: datetime, now: datetime, repeat: Repeat) -> tuple[int
     return index, at
 
 
+def escalation(
+    count: int, first: datetime, next_at: datetime | None, now: datetime, repeat: Repeat
+) -> tuple[int, datetime | None]:
+    """Of an escalation series starting at `first` (the clock's due time), `count` already
+    queued and the next due at `next_at`: the newest occurrence that has come by `now`, and when
+    the one after it is due (None: the cap is reached)."""
+    start = first if count == 0 else (next_at or first)
+    index, at = newest(count, start, now, repeat)
+    return index, following(at, repeat) if allowed(index + 1, repeat) else None
+
+
 def occurrence(first: datetime, index: int, repeat: Repeat) -> datetime:
     """The time of occurrence `index` of a series starting at `first`."""
     if not repeat.every.day_scale:

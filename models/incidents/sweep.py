@@ -34,7 +34,7 @@ from sqlmodel import Session, and_, col, select
 from jikoflow.models.audit.service import record_events
 from jikoflow.models.enums import IncidentState, ReportStatus, StepName, StepStatus
 from jikoflow.models.incidents.clocks import due_time, warn_time
-from jikoflow.models.incidents.repeats import allowed, following, newest, occurrence
+from jikoflow.models.incidents.repeats import allowed, escalation, newest, occurrence
 from jikoflow.models.incidents.tables import Incident, Report, Step
 from jikoflow.models.outbox.facts import (
     NoticeEvent,
@@ -320,8 +320,7 @@ def _plan_step(plan: _Plan, loaded: _Loaded, row: Step, incident: Incident, now:
             plan.events.append((incident.id, str(NoticeEvent.REMINDER), detail, now))
         return
     repeat = _scale(loaded.policies[incident.contract_id], row.name, incident)
-    start = row.due_at if row.escalations == 0 else (row.next_alert_at or row.due_at)
-    index, at = newest(row.escalations, start, now, repeat)
+    index, upcoming = escalation(row.escalations, row.due_at, row.next_alert_at, now, repeat)
     plan.changes.append(
         (
             row,
@@ -329,7 +328,7 @@ def _plan_step(plan: _Plan, loaded: _Loaded, row: Step, incident: Incident, now:
                 "escalations": index + 1,
                 "escalated_at": now,
                 "reminded_at": row.reminded_at or now,
-                "next_alert_at": following(at, repeat) if allowed(index + 1, repeat) else None,
+                "next_alert_at": upcoming,
             },
         )
     )

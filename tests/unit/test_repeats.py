@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from jikoflow.models.incidents.repeats import allowed, following, newest, occurrence
+from jikoflow.models.incidents.repeats import allowed, escalation, following, newest, occurrence
 from jikoflow.models.policy.schemas import Repeat
 from jikoflow.models.policy.span import Span
 from jikoflow.models.times import TOKYO
@@ -51,3 +51,19 @@ def test_a_late_sweep_takes_the_newest_occurrence_only() -> None:
     assert newest(0, first, late, HALF_HOURLY_3) == (3, first + timedelta(minutes=90))
     friday = tokyo("2026-12-25T09:00")
     assert newest(3, friday, tokyo("2026-12-27T23:00"), MORNINGS) == (3, friday)
+
+
+def test_an_escalation_series_gives_the_newest_occurrence_and_the_next_one() -> None:
+    due = tokyo("2026-12-04T23:59:59.999999")  # a Friday's end
+    capped = Repeat(every=Span.parse("1d"), at=time(9, 0), cap=2)
+    # The first, from the due time; the next is Monday's (the weekend skipped).
+    assert escalation(0, due, None, tokyo("2026-12-05T00:00"), MORNINGS) == (
+        0,
+        tokyo("2026-12-07T09:00"),
+    )
+    # Counted on from the stored next time, not from the due time.
+    monday = tokyo("2026-12-07T09:00")
+    assert escalation(1, due, monday, monday, MORNINGS) == (1, tokyo("2026-12-08T09:00"))
+    # Late: the newest that has come, once; and none after the cap.
+    assert escalation(1, due, monday, tokyo("2026-12-10T10:00"), MORNINGS)[0] == 4
+    assert escalation(1, due, monday, tokyo("2026-12-08T09:00"), capped) == (2, None)
