@@ -8,7 +8,8 @@ with database access alone shows as a seal that no longer matches.
 Sealed: audit events, and the rows whose text the trail refers to — containment actions, cause
 revisions, prevention measures and submitted record versions. Rows written through the ORM are
 sealed when flushed (insert and update), so every service seals without saying so. A clock's
-bookkeeping columns (when a measure's reminder and escalation were queued) are not sealed.
+bookkeeping columns (when a measure's reminder and escalations were queued, and when it
+speaks next) are not sealed.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ _UNSEALED = {"id", SEAL_COLUMN}
 # existed still matches, and the sweep writing them never seals again a row edited behind
 # the application's back.
 CLOCK_COLUMNS: dict[str, frozenset[str]] = {
-    "preventionmeasure": frozenset({"reminded_at", "escalated_at"}),
+    "preventionmeasure": frozenset({"reminded_at", "escalated_at", "escalations", "next_alert_at"}),
 }
 SEALED_ROWS: tuple[type[SQLModel], ...] = (
     ContainmentAction,

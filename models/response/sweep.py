@@ -1,29 +1,36 @@
 """The clock of prevention measures (DESIGN.md §6, the policy's `clocks.measure`): a measure not
-implemented is reminded to its incident's organisation once its warn time has come, and escalated
-to that organisation and every organisation the incident was reported to (the ancestors up to
-乙, and 甲) once its due date is over.
+implemented is reminded to its incident's organisation once its warn time has come, and once
+its due date is over escalated to that organisation and every organisation the incident was
+reported to (the ancestors up to 乙, and 甲), repeated as an overdue day-scale step's escalation
+is (the policy's `escalation.day_scale`: every business day at 09:00 by default, up to its cap)
+until the measure is implemented.
 
 A measure is due on its own date (by its end, Asia/Tokyo) and warned `clocks.measure.warn`
 before that day begins: 3d is the start of the third day before it, counted in business days
-where the policy says `business_days`. Each message is queued once: `reminded_at` and
-`escalated_at` mark what was, and each message's outbox key names the measure and recipient,
-so a sweep run again (or by another node) queues nothing more. Measures stay chased after 甲
-accepted the record, as they stay open to be implemented. Messages carry the measure's number
-and due time only — never its text, owner's words or evidence.
+where the policy says `business_days`. Each message is queued once: `reminded_at`,
+`escalations` and `escalated_at` (the newest) mark what was, `next_alert_at` when the clock
+speaks next, and each message's outbox key names the measure, recipient and escalation number,
+so a sweep run again (or by another node) queues nothing more; on PostgreSQL a sweep skips the
+measures another sweep is chasing at that moment. A sweep that ran late sends the newest
+escalation, not every one it missed. Measures stay chased after 甲 accepted the record, as they
+stay open to be implemented. Messages carry the measure's number and due time only — never its
+text, owner's words or evidence.
 
-Only what is due is read, through the index on (implemented_at, escalated_at, due_date):
-measures due by the latest day any contract's policy warns of, and overdue or not reminded yet.
+Only what is due is read, through the index on (implemented_at, next_alert_at, escalated_at,
+due_date): measures whose next alert has come, and those never reminded nor escalated that are
+due by the latest day any contract's policy warns of.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, and_, col, select
 
 from jikoflow.models.calendar import add_business_days, end_of_day
 from jikoflow.models.incidents.clocks import warn_time
+from jikoflow.models.incidents.repeats import escalation
 from jikoflow.models.incidents.tables import Incident, Report
 from jikoflow.models.outbox.facts import NoticeEvent, enqueue, facts_for
 from jikoflow.models.parties.queries import managers_of
@@ -69,29 +76,37 @@ def latest_warned(now: datetime, policy: ContractPolicy) -> date:
     return tokyo_day(now + warn.as_timedelta())
 
 
+def measure_overdue_at(due_date: date) -> datetime:
+    """The first instant a measure due on `due_date` is overdue: the next day's start in Tokyo."""
+    return datetime.combine(due_date + timedelta(days=1), time(0), tzinfo=TOKYO)
+
+
 def due_measures(
     session: Session, now: datetime, incident_id: str | None = None
 ) -> list[tuple[PreventionMeasure, Incident]]:
-    """Measures not implemented nor escalated that may be due: due by the latest day any
-    policy warns of, and overdue or not reminded yet."""
-    today = tokyo_day(now)
+    """Measures not implemented whose next alert has come, or never reminded nor escalated and
+    due by the latest day any policy warns of."""
     horizon = max(latest_warned(now, p) for p in contract_policies(session))
-    query = (
-        select(PreventionMeasure, Incident)
-        .join(Incident, col(Incident.id) == PreventionMeasure.incident_id)
-        .where(
-            col(PreventionMeasure.implemented_at).is_(None),
-            col(PreventionMeasure.escalated_at).is_(None),
-            col(PreventionMeasure.due_date) <= horizon,
-            or_(
-                col(PreventionMeasure.due_date) < today,
-                col(PreventionMeasure.reminded_at).is_(None),
-            ),
-        )
+    # Two queries, each a range of the clock index: an OR of both would read every measure.
+    armed = and_(col(PreventionMeasure.next_alert_at) <= now)
+    unarmed = and_(
+        col(PreventionMeasure.next_alert_at).is_(None),
+        col(PreventionMeasure.escalated_at).is_(None),
+        col(PreventionMeasure.due_date) <= horizon,
     )
-    if incident_id is not None:
-        query = query.where(PreventionMeasure.incident_id == incident_id)
-    rows = session.exec(query).all()
+    rows: list[tuple[PreventionMeasure, Incident]] = []
+    for clock in (armed, unarmed):
+        query = (
+            select(PreventionMeasure, Incident)
+            .join(Incident, col(Incident.id) == PreventionMeasure.incident_id)
+            .where(col(PreventionMeasure.implemented_at).is_(None), clock)
+            # A measure another sweep holds right now is that sweep's to chase (PostgreSQL;
+            # on SQLite the writing transaction already holds the whole database).
+            .with_for_update(of=PreventionMeasure, skip_locked=True)
+        )
+        if incident_id is not None:
+            query = query.where(PreventionMeasure.incident_id == incident_id)
+        rows.extend(session.exec(query).all())
     return sorted(rows, key=lambda pair: (pair[0].incident_id, pair[0].number))
 
 
@@ -104,16 +119,29 @@ def sweep_measures(
     reminded = escalated = 0
     for row, incident in due_measures(session, now, incident_id):
         assert row.due_date is not None
-        if now > measure_due_at(row.due_date):
-            escalated += _escalate(session, row, incident, now)
+        if incident.contract_id not in policies:
+            policies[incident.contract_id] = contract_policy(session, incident.contract_id)
+        policy = policies[incident.contract_id]
+        if now >= measure_overdue_at(row.due_date):
+            # Repeated as an overdue day-scale step's escalation is, from the due time.
+            index, upcoming = escalation(
+                row.escalations,
+                measure_due_at(row.due_date),
+                row.next_alert_at,
+                now,
+                policy.escalation.day_scale,
+            )
+            escalated += _escalate(session, row, incident, now, index)
+            row.escalations = index + 1
             row.escalated_at = now
+            row.next_alert_at = upcoming
         else:
-            if incident.contract_id not in policies:
-                policies[incident.contract_id] = contract_policy(session, incident.contract_id)
-            if now < measure_warn_at(row.due_date, row.created_at, policies[incident.contract_id]):
+            if now < measure_warn_at(row.due_date, row.created_at, policy):
                 continue
-            reminded += _remind(session, row, incident, now)
-            row.reminded_at = now
+            if row.reminded_at is None:
+                reminded += _remind(session, row, incident, now)
+                row.reminded_at = now
+            row.next_alert_at = measure_overdue_at(row.due_date)
         session.add(row)  # only clock columns change: the seal stays as it is
     return MeasureAlerts(reminders=reminded, escalations=escalated)
 
@@ -126,16 +154,19 @@ def _remind(session: Session, row: PreventionMeasure, incident: Incident, now: d
     return _queue(session, row, incident, NoticeEvent.MEASURE_DUE, [incident.org_id], now, extra)
 
 
-def _escalate(session: Session, row: PreventionMeasure, incident: Incident, now: datetime) -> int:
+def _escalate(
+    session: Session, row: PreventionMeasure, incident: Incident, now: datetime, index: int
+) -> int:
     """The incident's organisation and every organisation it reported to (its ancestors, 乙
-    and 甲), as for an overdue step, hear that measure `row` is overdue."""
+    and 甲), as for an overdue step, hear that measure `row` is overdue (escalation `index`,
+    0 the first)."""
     reported = session.exec(
         select(Report.recipient_id)
         .where(Report.incident_id == incident.id)
         .order_by(col(Report.id))
     ).all()
     orgs = list(dict.fromkeys([incident.org_id, *reported]))
-    return _queue(session, row, incident, NoticeEvent.MEASURE_OVERDUE, orgs, now)
+    return _queue(session, row, incident, NoticeEvent.MEASURE_OVERDUE, orgs, now, index=index)
 
 
 def _queue(
@@ -146,9 +177,11 @@ def _queue(
     orgs: list[str],
     now: datetime,
     owner: tuple[str, ...] = (),
+    *,
+    index: int = 0,
 ) -> int:
     """One message per organisation in `orgs`, its managers mentioned (and `owner` at the
-    incident's own); returns how many were new."""
+    incident's own), keyed by repeat `index` after the first; returns how many were new."""
     assert row.due_date is not None
     managers = managers_of(session, orgs)
     base = facts_for(session, incident, event, now=now).model_copy(
@@ -167,6 +200,11 @@ def _queue(
                 "mentions": tuple(dict.fromkeys(people))[:MAX_MENTIONS],
             }
         )
-        if enqueue(session, facts, org, key_suffix=f"{row.number}:{org.id}"):
+        if enqueue(
+            session,
+            facts,
+            org,
+            key_suffix=f"{row.number}:{org.id}" + (f":{index}" if index else ""),
+        ):
             count += 1
     return count

@@ -41,10 +41,17 @@ class CauseRevision(TableModel, table=True):
 class PreventionMeasure(TableModel, table=True):
     """One recurrence-prevention measure (Art. 24 (3)), numbered per incident."""
 
-    # The sweep reads only measures not implemented, not escalated, and due soon (Tokyo days).
+    # The sweep reads only measures not implemented whose next alert is due, or that were never
+    # reminded nor escalated and are due soon (Tokyo days).
     __table_args__ = (
         sa.UniqueConstraint("incident_id", "number"),
-        sa.Index("ix_preventionmeasure_clock", "implemented_at", "escalated_at", "due_date"),
+        sa.Index(
+            "ix_preventionmeasure_clock",
+            "implemented_at",
+            "next_alert_at",
+            "escalated_at",
+            "due_date",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -58,10 +65,14 @@ class PreventionMeasure(TableModel, table=True):
     implemented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     implemented_by: str | None = Field(default=None, max_length=64)
     evidence: str | None = Field(default=None, sa_type=sa.Text)  # how implementation is shown
-    # The clock's bookkeeping (reminder, then escalation, each queued once), left out of the
-    # seal: the sweep writes them, and they say nothing the record relies on.
+    # The clock's bookkeeping (a reminder, then escalations repeated as an overdue step's, each
+    # queued once), left out of the seal: the sweep writes them, and they say nothing the
+    # record relies on. `escalated_at` is the newest escalation; `next_alert_at` when the clock
+    # speaks next (None: not armed yet, or the policy's cap reached).
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalations: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    next_alert_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # HMAC of every other field under the audit key (models/audit/seal.py), set on flush.
     seal: str | None = Field(default=None, max_length=64)
 

@@ -1,6 +1,7 @@
 """Revision 0013 on a database in use (SQLite and PostgreSQL): every row kept, a measure sealed
 before the clock's columns existed still matches its seal after them, the next sweep chases a
-measure already overdue, and a downgrade removes only what the revision added."""
+measure already overdue and arms its next escalation, and a downgrade removes only what the
+revision added."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from tests.integration.conftest import migrate, table_rows
 from tests.old_rows import INCIDENT, T0, write_old_rows
 
 INDEX = "ix_preventionmeasure_clock"
-COLUMNS = {"reminded_at", "escalated_at"}
+COLUMNS = {"reminded_at", "escalated_at", "escalations", "next_alert_at"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -81,9 +82,9 @@ def test_upgrading_keeps_every_row_and_seal_and_the_next_sweep_chases_the_measur
     assert {k: v for k, v in after.items() if k != "preventionmeasure"} == {
         k: v for k, v in before.items() if k != "preventionmeasure"
     }
-    # The measure keeps its values; the two new columns come last, empty.
-    assert [row[:-2] for row in after["preventionmeasure"]] == before["preventionmeasure"]
-    assert [row[-2:] for row in after["preventionmeasure"]] == [("None", "None")]
+    # The measure keeps its values; the new columns come last, empty (no escalation yet).
+    assert [row[:-4] for row in after["preventionmeasure"]] == before["preventionmeasure"]
+    assert [row[-4:] for row in after["preventionmeasure"]] == [("None", "None", "0", "None")]
     columns, indexes = _schema(old_url)
     assert columns >= COLUMNS
     assert INDEX in indexes
@@ -93,6 +94,9 @@ def test_upgrading_keeps_every_row_and_seal_and_the_next_sweep_chases_the_measur
     assert queue_due(old_url, now=later, incident_id=INCIDENT)["measures"] > 0
     chased = _measure(old_url)
     assert chased.escalated_at == later
+    assert chased.escalations >= 1  # a sweep that ran late sends the newest repeat only
+    assert chased.next_alert_at is not None
+    assert chased.next_alert_at > later
     assert seal_matches(chased, audit_key())
 
 

@@ -26,6 +26,9 @@ from jikoflow.models.incidents.tables import Incident, Report, Step
 from jikoflow.models.outbox.tables import Notification
 from jikoflow.models.parties.file import read_parties
 from jikoflow.models.parties.service import load_parties
+from jikoflow.models.policy.file import parse_policy
+from jikoflow.models.policy.service import load_policy
+from jikoflow.models.response.service import implement_measure
 from jikoflow.models.response.tables import PreventionMeasure
 from jikoflow.models.times import TOKYO
 from jikoflow.sweep import queue_due
@@ -208,8 +211,35 @@ def test_a_measure_is_found_from_its_warn_time_and_overdue_after_its_day(
         assert _sweep(db_url, overdue - SECOND)["measures"] == 0
     assert rows["preventionmeasure"] == 0  # reminded already: not read again until overdue
     assert _sweep(db_url, overdue)["measures"] == 4  # gamma, beta, acme and nerima
+    repeat = datetime(2026, 12, 7, 9, 0, tzinfo=TOKYO)  # Monday 09:00: the weekend skipped
     with loaded() as rows:
         assert _sweep(db_url, overdue + timedelta(days=1))["measures"] == 0
+        assert _sweep(db_url, repeat - SECOND)["measures"] == 0
+    assert rows["preventionmeasure"] == 0  # escalated: not read again until the repeat
+    assert _sweep(db_url, repeat)["measures"] == 4
+    with transaction(db_url) as session:
+        implement_measure(
+            session, actor=person("ito"), incident_id=incident, number=1, now=repeat + SECOND
+        )
+    with loaded() as rows:
+        assert _sweep(db_url, repeat + timedelta(days=1))["measures"] == 0
+    assert rows["preventionmeasure"] == 0  # implemented: never read again
+
+
+def test_a_measure_escalated_up_to_its_cap_is_never_read_again(db_url: str) -> None:
+    text = 'defaults:\n  escalation:\n    day_scale: {every: 1d, at: "09:00", cap: 1}\n'
+    with transaction(db_url) as session:
+        load_parties(session, read_parties(SAMPLE_PARTIES))
+        policy = parse_policy(text, "p.yaml")
+        load_policy(session, actor=OPERATOR, policy=policy, name="p.yaml", text=text)
+        incident = _declare(session)
+        acts.cause(session, incident, "確認漏れ", by="ito", now=T0)
+        acts.measure(session, incident, "点検", due=date(2026, 12, 4), by="ito", now=T0)
+    assert _sweep(db_url, datetime(2026, 12, 5, 0, 0, tzinfo=TOKYO))["measures"] == 4
+    assert _sweep(db_url, datetime(2026, 12, 7, 9, 0, tzinfo=TOKYO))["measures"] == 4
+    with loaded() as rows:
+        assert _sweep(db_url, datetime(2026, 12, 8, 9, 0, tzinfo=TOKYO))["measures"] == 0
+        assert _sweep(db_url, datetime(2027, 3, 1, 9, 0, tzinfo=TOKYO))["measures"] == 0
     assert rows["preventionmeasure"] == 0
 
 
@@ -396,8 +426,8 @@ def test_sqlite_reads_every_clock_through_its_index(sqlite_url: str) -> None:
                 rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
                 plans[statement] = " | ".join(str(r[-1]) for r in rows)
     # Two for steps, two for acknowledgements, one for instructions, one for 甲's APPI clocks,
-    # one for prevention measures.
-    assert len(plans) == 7
+    # two for prevention measures.
+    assert len(plans) == 8
     for plan in plans.values():
         assert "SCAN" not in plan, plan
         assert "USING INDEX ix_" in plan, plan
