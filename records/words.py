@@ -51,7 +51,7 @@ _ENUM_KEYS: dict[str, type[StrEnum]] = {
     "decision": Publication,
     "subject_notice": SubjectNotice,
 }
-_ORG_KEYS = frozenset({"org", "to", "recipients", "tier"})
+_ORG_KEYS = frozenset({"org", "to", "recipients", "tier", "acknowledgement"})
 _SUSPECTED_KEYS = frozenset({"suspected", "suspected_before", "suspected_after"})
 _DAY_KEYS = frozenset({"due", "on"})
 # Facts a person writes in words are 未記入 until written; the others are 不明 until learned.

@@ -28,6 +28,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, and_, col, select
 
+from jikoflow.models.audit.service import record_event
 from jikoflow.models.calendar import add_business_days, end_of_day
 from jikoflow.models.incidents.clocks import warn_time
 from jikoflow.models.incidents.repeats import escalation
@@ -207,4 +208,14 @@ def _queue(
             key_suffix=f"{row.number}:{org.id}" + (f":{index}" if index else ""),
         ):
             count += 1
+    if count:
+        # In the incident's trail beside the steps' reminders and escalations, so the written
+        # record shows how the measure was chased (a sweep run again queues and writes nothing).
+        if event is NoticeEvent.MEASURE_OVERDUE:
+            action = NoticeEvent.ESCALATION
+            detail: dict[str, object] = {"measure": row.number, "to": orgs, "repeat": index}
+        else:
+            action = NoticeEvent.REMINDER
+            detail = {"measure": row.number, "to": orgs}
+        record_event(session, incident.id, str(action), detail=detail, at=now)
     return count

@@ -16,9 +16,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from jikoflow.models.access import OPERATOR, person
+from jikoflow.models.audit.service import events_of
 from jikoflow.models.audit.verify import check_incident
 from jikoflow.models.calendar import end_of_day
 from jikoflow.models.db import get_engine, reading, transaction
+from jikoflow.models.enums import Lang
 from jikoflow.models.outbox.tables import Notification
 from jikoflow.models.parties.file import read_parties
 from jikoflow.models.parties.service import load_parties
@@ -28,6 +30,8 @@ from jikoflow.models.response.service import implement_measure
 from jikoflow.models.response.sweep import sweep_measures
 from jikoflow.models.response.tables import PreventionMeasure
 from jikoflow.models.times import TOKYO
+from jikoflow.records.data import record_data
+from jikoflow.records.render import RecordFormat, render_text
 from jikoflow.sweep import queue_due
 from tests import acts
 from tests.conftest import SAMPLE_PARTIES
@@ -273,6 +277,34 @@ def test_the_clock_leaves_the_seal_as_it_was(db_url: str, incident: str) -> None
     assert _measure(db_url, incident).escalated_at == REPEAT
     with reading(db_url) as session:
         assert check_incident(session, incident).broken == "measure 1"
+
+
+def test_the_trail_and_the_record_show_how_the_measure_was_chased(
+    db_url: str, incident: str
+) -> None:
+    for at in (WARN, WARN, OVERDUE, OVERDUE, REPEAT):  # each time twice or once: written once
+        _measures(db_url, at)
+    with reading(db_url) as session:
+        chased = [
+            (e.action, e.detail, e.at)
+            for e in events_of(session, incident)
+            if e.detail.get("measure") is not None
+        ]
+        assert check_incident(session, incident).broken is None
+        data = record_data(session, incident, now=REPEAT)
+    to_all = sorted(ESCALATED_TO)
+    assert [(a, d["measure"], sorted(d["to"]), d.get("repeat"), at) for a, d, at in chased] == [
+        ("reminder", 1, ["delta"], None, WARN),
+        ("escalation", 1, to_all, 0, OVERDUE),
+        ("escalation", 1, to_all, 1, REPEAT),
+    ]
+    text = render_text(data, lang=Lang.JA, fmt=RecordFormat.MD)
+    assert "期限前の催促" in text
+    assert "期限超過の通知" in text
+    assert "再発防止策: 1; 再通知の回数: 1; 宛先: デルタ入力サービス有限会社" in text
+    assert "repeat" not in text  # no word of the program in the Japanese record
+    english = render_text(data, lang=Lang.EN, fmt=RecordFormat.MD)
+    assert "prevention measure: 1" in english
 
 
 @pytest.mark.postgres

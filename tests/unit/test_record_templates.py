@@ -823,11 +823,9 @@ def test_every_detail_the_domain_records_has_words() -> None:
                 for keyword in node.keywords:
                     if keyword.arg == "detail" and isinstance(keyword.value, ast.Dict):
                         keys |= {k.value for k in keyword.value.keys if isinstance(k, ast.Constant)}
-            if (
-                isinstance(node, ast.Assign)
-                and [getattr(target, "id", None) for target in node.targets] == ["detail"]
-                and isinstance(node.value, ast.Dict)
-            ):
-                keys |= {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
-    assert {"org", "step", "version", "sha256"} <= keys  # the scan finds them
+            if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Dict):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if [getattr(target, "id", None) for target in targets] in (["detail"], ["said"]):
+                    keys |= {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
+    assert {"org", "step", "version", "sha256", "repeat"} <= keys  # the scan finds them
     assert keys - DETAIL_KEYS[Lang.JA].keys() == set()
