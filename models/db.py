@@ -69,8 +69,15 @@ def transaction(url: str) -> Iterator[Session]:
 
 @contextmanager
 def reading(url: str) -> Iterator[Session]:
-    """A session for reads only."""
-    with Session(get_engine(url), expire_on_commit=False) as session:
+    """A session for reads only, on one snapshot of the database: a view built from many
+    queries (a status with its trail check, a record) never mixes rows from before and after
+    another process's commit. SQLite's read transaction is one snapshot already; PostgreSQL's
+    default (READ COMMITTED) gives each query the newest commits, so reads take REPEATABLE
+    READ (a transaction that only reads never fails to serialize)."""
+    engine = get_engine(url)
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 

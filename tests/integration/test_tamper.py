@@ -301,3 +301,33 @@ def test_acts_after_the_head_keep_the_trail_verifying(
     assert head == newest
     assert head[0] > before
     assert cli("audit", "verify").code == 0
+
+
+def test_a_read_sees_one_snapshot_while_deliveries_commit(db_url: str) -> None:
+    """A status read while a delivery commits its events never reports the trail broken: the
+    read's events and the chain's head come from the same moment."""
+    from sqlmodel import select
+
+    from jikoflow.models.audit.service import events_of, record_event
+    from jikoflow.models.audit.tables import AuditHead
+    from jikoflow.models.audit.verify import check_incident
+    from jikoflow.models.db import reading, transaction
+    from jikoflow.models.parties.file import read_parties
+    from jikoflow.models.parties.service import load_parties
+    from tests import acts
+    from tests.conftest import SAMPLE_PARTIES
+
+    with transaction(db_url) as session:
+        load_parties(session, read_parties(SAMPLE_PARTIES))
+        incident = acts.declare(session).incident.id
+    with reading(db_url) as session:
+        before = len(events_of(session, incident))
+        with transaction(db_url) as other:  # another process delivers meanwhile
+            record_event(other, incident, "report_sent", detail={"to": "acme"})
+        assert len(events_of(session, incident)) == before
+        head = session.exec(select(AuditHead).where(AuditHead.chain == incident)).one()
+        assert head.seq == before
+        assert check_incident(session, incident).broken is None
+    with reading(db_url) as session:
+        assert len(events_of(session, incident)) == before + 1
+        assert check_incident(session, incident).broken is None
