@@ -9,12 +9,16 @@ nothing (only tests travel in time, by moving the clock itself).
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jikoflow.models.enums import StepName
 from jikoflow.models.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from jikoflow.models.outbox.tables import Notification
 
 # A time this little ahead is a skewed clock elsewhere, not the future.
 CLOCK_SKEW = timedelta(minutes=2)
@@ -29,14 +33,21 @@ def queue_due(
 ) -> dict[str, Any]:
     """Queue every reminder and escalation due at `now` (of one incident or step, or all)."""
     from jikoflow.models.db import transaction
+
+    with transaction(url) as session:
+        return _queue(session, now=now, incident_id=incident_id, step=step)
+
+
+def _queue(
+    session: Session, *, now: datetime, incident_id: str | None, step: StepName | None
+) -> dict[str, Any]:
     from jikoflow.models.facts.sweep import sweep_decisions
     from jikoflow.models.incidents.sweep import sweep_clocks
     from jikoflow.models.response.sweep import sweep_measures
 
-    with transaction(url) as session:
-        clocks = sweep_clocks(session, now, incident_id=incident_id, step=step)
-        decided = sweep_decisions(session, now, incident_id=incident_id) if step is None else None
-        measures = sweep_measures(session, now, incident_id=incident_id) if step is None else None
+    clocks = sweep_clocks(session, now, incident_id=incident_id, step=step)
+    decided = sweep_decisions(session, now, incident_id=incident_id) if step is None else None
+    measures = sweep_measures(session, now, incident_id=incident_id) if step is None else None
     counts: dict[str, Any] = {
         "reminders": clocks.reminders,
         "escalations": clocks.escalations,
@@ -59,7 +70,7 @@ def sweep(settings: Settings, *, now: datetime) -> dict[str, Any]:
     """Queue what the clocks call for at `now`, then deliver every due message; a `now` ahead
     of the real clock only previews."""
     if ahead(now):
-        return preview(settings, now=now)
+        return preview(settings.database_url, now=now)
     from jikoflow.notifications.delivery import deliver
 
     queued = queue_due(settings.database_url, now=now)
@@ -73,18 +84,29 @@ def sweep(settings: Settings, *, now: datetime) -> dict[str, Any]:
     return {"now": now.isoformat(), "preview": False, **queued, **delivered}
 
 
-def preview(settings: Settings, *, now: datetime) -> dict[str, Any]:
-    """What a sweep at `now` would send, oldest first; nothing is sent or written."""
-    from jikoflow.models.db import reading
-    from jikoflow.models.incidents.sweep import preview_clocks
+def preview(url: str, *, now: datetime) -> dict[str, Any]:
+    """What a sweep at `now` would send, oldest first: the sweep itself runs, in a transaction
+    that is rolled back, so nothing is sent or written."""
+    from jikoflow.models.db import trial
+    from jikoflow.models.outbox.service import due_rows
 
-    with reading(settings.database_url) as session:
-        clocks, messages = preview_clocks(session, now)
+    with trial(url) as session:
+        waiting = {row.id: row for row in due_rows(session, now)}
+        queued = _queue(session, now=now, incident_id=None, step=None)
+        new = [row for row in due_rows(session, now) if row.id not in waiting]
+        would = [_would_send(row, queued=True) for row in waiting.values()]
+        would += [_would_send(row, queued=False) for row in new]
+    return {"now": now.isoformat(), "preview": True, **queued, "would_send": would}
+
+
+def _would_send(row: Notification, *, queued: bool) -> dict[str, Any]:
+    """One message a sweep would send: waiting in the outbox already, or queued by the clocks."""
     return {
-        "now": now.isoformat(),
-        "preview": True,
-        "reminders": clocks.reminders,
-        "escalations": clocks.escalations,
-        "incidents": clocks.incidents,
-        "would_send": [asdict(m) for m in messages],
+        "incident": row.subject_id,
+        "event": row.event,
+        "step": row.facts.get("step"),
+        "to": row.org_id or row.person_id,
+        "transport": str(row.transport),
+        "key": row.key,
+        "queued": queued,
     }

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session
 
 _FOR_WRITE = "jikoflow_for_write"
+Query = TypeVar("Query", bound=sa.Select[*tuple[Any, ...]])
 _opened: list[sa.Engine] = []  # every engine `get_engine` made, for `close_engines`
 
 
@@ -79,6 +80,23 @@ def reading(url: str) -> Iterator[Session]:
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+@contextmanager
+def trial(url: str) -> Iterator[Session]:
+    """A writing session that is always rolled back: what a write would do, seen and undone."""
+    engine = get_engine(url).execution_options(**{_FOR_WRITE: True})
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+def unless_held(query: Query, table: Any) -> Query:
+    """Lock the rows of `table` the query reads, passing by those another transaction holds
+    (PostgreSQL; on SQLite the writing transaction already holds the whole database)."""
+    return query.with_for_update(of=table, skip_locked=True)
 
 
 def lock_row(session: Session, table: Any, key: Any) -> Any:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, or_, select
 
 from jikoflow.models.calendar import end_of_day
+from jikoflow.models.db import unless_held
 from jikoflow.models.enums import AppiStage
 from jikoflow.models.facts.appi import PERSONAL_DATA_KINDS, assess_appi
 from jikoflow.models.facts.store import facts_of, latest_facts
@@ -66,8 +67,9 @@ def sweep_decisions(
 
 def _instructions(session: Session, now: datetime, incident_id: str | None) -> tuple[int, int]:
     today = tokyo_day(now)
-    query = select(Instruction, Incident).join(
-        Incident, col(Incident.id) == Instruction.incident_id
+    query = unless_held(
+        select(Instruction, Incident).join(Incident, col(Incident.id) == Instruction.incident_id),
+        Incident,
     )
     # Only what is due, through the index on (done_at, escalated_at, due_date): due by
     # tomorrow, and overdue or not reminded yet.
@@ -120,11 +122,12 @@ def _to_responders(
 def _appi(session: Session, now: datetime, incident_id: str | None) -> int:
     """Remind 甲's managers of each report to the Commission due soon; only reports whose APPI
     time has come are read, and each gets its next time."""
-    query = (
+    query = unless_held(
         select(Report, Incident, Contract)
         .join(Incident, col(Incident.id) == Report.incident_id)
         .join(Contract, col(Contract.id) == Incident.contract_id)
-        .where(col(Report.appi_next_at) <= now)
+        .where(col(Report.appi_next_at) <= now),
+        Incident,
     )
     if incident_id is not None:
         query = query.where(Report.incident_id == incident_id)

@@ -16,8 +16,10 @@ missed. The sweep asks only for rows that are due, each condition a range of an 
 leads with the status and then the clock, so a minute in which nothing is due reads no row
 whatever the number of open incidents.
 
-`plan_clocks` decides without writing anything (what `sweep --now` previews);
-`sweep_clocks` decides and writes.
+Two sweeps at once, or a sweep and an act on the same incident, never meet: a sweep locks the
+incidents it chases and passes by one that another transaction holds, which is then chased at
+the next sweep (PostgreSQL; SQLite lets one writer in at a time). `plan_clocks` decides without
+writing anything; `sweep_clocks` decides and writes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any
 from sqlmodel import Session, and_, col, select
 
 from jikoflow.models.audit.service import record_events
+from jikoflow.models.db import unless_held
 from jikoflow.models.enums import IncidentState, ReportStatus, StepName, StepStatus
 from jikoflow.models.incidents.clocks import due_time, warn_time
 from jikoflow.models.incidents.repeats import allowed, escalation, newest, occurrence
@@ -42,12 +45,8 @@ from jikoflow.models.outbox.facts import (
     Variant,
     build_facts,
     enqueue_many,
-    notice_key,
     person_names,
-    queued_transports,
 )
-from jikoflow.models.outbox.service import due_rows
-from jikoflow.models.outbox.tables import Notification
 from jikoflow.models.parties.queries import managers_of
 from jikoflow.models.parties.tables import Contract, Organization
 from jikoflow.models.policy.schemas import ContractPolicy, Repeat
@@ -117,10 +116,13 @@ def due_steps(
     )
     rows: list[tuple[Step, Incident]] = []
     for clock in (armed, unarmed):
-        query = (
+        query = unless_held(
             select(Step, Incident)
             .join(Incident, col(Incident.id) == Step.incident_id)
-            .where(col(Step.status).in_(_OPEN_STEPS), clock, Incident.state != IncidentState.CLOSED)
+            .where(
+                col(Step.status).in_(_OPEN_STEPS), clock, Incident.state != IncidentState.CLOSED
+            ),
+            Incident,
         )
         if incident_id is not None:
             query = query.where(Step.incident_id == incident_id)
@@ -142,14 +144,15 @@ def due_reports(
     )
     rows: list[tuple[Report, Incident]] = []
     for clock in (armed, unarmed):
-        query = (
+        query = unless_held(
             select(Report, Incident)
             .join(Incident, col(Incident.id) == Report.incident_id)
             .where(
                 Report.status == ReportStatus.DELIVERED,
                 clock,
                 Incident.state != IncidentState.CLOSED,
-            )
+            ),
+            Incident,
         )
         if incident_id is not None:
             query = query.where(Report.incident_id == incident_id)
@@ -453,62 +456,3 @@ def _ack_escalation(
     detail: dict[str, object] = {"acknowledgement": silent.id, "to": targets, "repeat": index}
     plan.events.append((incident.id, str(NoticeEvent.ESCALATION), detail, now))
     return index + 1
-
-
-@dataclass(frozen=True)
-class WouldSend:
-    """One message a sweep at some time would send: queued already, or queued by its clocks."""
-
-    incident: str
-    event: str
-    step: str | None
-    to: str | None
-    transport: str
-    key: str
-    queued: bool
-
-
-def preview_clocks(session: Session, now: datetime) -> tuple[ClockResult, list[WouldSend]]:
-    """What a sweep at `now` would queue and send, oldest first; nothing is written."""
-    plan = plan_clocks(session, now)
-    planned = {
-        notice_key(base.subject_id, variant.event, suffix or org.id): (base, variant, org)
-        for base, variant, org, suffix in plan.result.items
-    }
-    queued: set[tuple[str, str]] = set()
-    keys = sorted(planned)
-    for start in range(0, len(keys), 500):
-        found = session.exec(
-            select(Notification.key, Notification.transport).where(
-                col(Notification.key).in_(keys[start : start + 500])
-            )
-        )
-        queued |= {(key, str(transport)) for key, transport in found}
-    waiting = [
-        WouldSend(
-            row.subject_id,
-            row.event,
-            row.facts.get("step"),
-            row.org_id or row.person_id,
-            str(row.transport),
-            row.key,
-            True,
-        )
-        for row in due_rows(session, now)
-    ]
-    new = [
-        WouldSend(
-            base.subject_id,
-            str(variant.event),
-            str(variant.step) if variant.step else None,
-            org.id,
-            str(transport),
-            key,
-            False,
-        )
-        for key, (base, variant, org) in planned.items()
-        for transport in queued_transports()
-        if (key, str(transport)) not in queued
-    ]
-    plan.result.messages = len(new)
-    return plan.result, waiting + new

@@ -30,6 +30,7 @@ from sqlmodel import Session, and_, col, select
 
 from jikoflow.models.audit.service import record_event
 from jikoflow.models.calendar import add_business_days, end_of_day
+from jikoflow.models.db import unless_held
 from jikoflow.models.incidents.clocks import warn_time
 from jikoflow.models.incidents.repeats import escalation
 from jikoflow.models.incidents.tables import Incident, Report
@@ -97,13 +98,12 @@ def due_measures(
     )
     rows: list[tuple[PreventionMeasure, Incident]] = []
     for clock in (armed, unarmed):
-        query = (
+        # An incident another sweep or an act holds right now is chased at the next sweep.
+        query = unless_held(
             select(PreventionMeasure, Incident)
             .join(Incident, col(Incident.id) == PreventionMeasure.incident_id)
-            .where(col(PreventionMeasure.implemented_at).is_(None), clock)
-            # A measure another sweep holds right now is that sweep's to chase (PostgreSQL;
-            # on SQLite the writing transaction already holds the whole database).
-            .with_for_update(of=PreventionMeasure, skip_locked=True)
+            .where(col(PreventionMeasure.implemented_at).is_(None), clock),
+            Incident,
         )
         if incident_id is not None:
             query = query.where(PreventionMeasure.incident_id == incident_id)

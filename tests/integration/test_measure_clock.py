@@ -32,7 +32,7 @@ from jikoflow.models.response.tables import PreventionMeasure
 from jikoflow.models.times import TOKYO
 from jikoflow.records.data import record_data
 from jikoflow.records.render import RecordFormat, render_text
-from jikoflow.sweep import queue_due
+from jikoflow.sweep import preview, queue_due
 from tests import acts
 from tests.conftest import SAMPLE_PARTIES
 
@@ -305,6 +305,27 @@ def test_the_trail_and_the_record_show_how_the_measure_was_chased(
     assert "repeat" not in text  # no word of the program in the Japanese record
     english = render_text(data, lang=Lang.EN, fmt=RecordFormat.MD)
     assert "prevention measure: 1" in english
+
+
+def test_a_preview_shows_the_measures_escalation_and_writes_nothing(
+    db_url: str, incident: str
+) -> None:
+    with reading(db_url) as session:
+        trail = len(events_of(session, incident))
+    shown = preview(db_url, now=OVERDUE)
+    assert shown["measures"] == len(ESCALATED_TO)
+    overdue = [m for m in shown["would_send"] if m["event"] == "measure_overdue"]
+    assert {m["to"] for m in overdue} == ESCALATED_TO
+    assert not any(m["queued"] for m in overdue)  # queued by the clock, not waiting already
+    # Nothing was written: no message, no trail event, the measure's clock as it was.
+    assert _notices(db_url, incident, "measure_overdue") == []
+    assert _measure(db_url, incident).escalated_at is None
+    with reading(db_url) as session:
+        assert len(events_of(session, incident)) == trail
+    # The sweep at that time queues exactly what the preview showed.
+    _measures(db_url, OVERDUE)
+    queued = {n.key for n in _notices(db_url, incident, "measure_overdue")}
+    assert queued == {m["key"] for m in overdue}
 
 
 @pytest.mark.postgres
