@@ -3,9 +3,11 @@ day and escalated after it, and 甲's APPI reports (速報/確報) reminded to �
 they are due (DESIGN.md §6).
 
 Every message is queued once: its outbox key names the instruction or report stage, so a sweep
-run again (or by another node) queues nothing more. Messages carry names, states and due times
-only — never an instruction's text or a fact. Only what is due is read: instructions due by
-tomorrow, and reports to 甲 whose `appi_next_at` has come (see `jikoflow.models.facts.wake`).
+run again (or by another node) queues nothing more. An instruction's reminder and escalation
+are also written to the incident's trail (甲's APPI reminders are not: they are 甲's own
+duties). Messages carry names, states and due times only — never an instruction's text or a
+fact. Only what is due is read: instructions due by tomorrow, and reports to 甲 whose
+`appi_next_at` has come (see `jikoflow.models.facts.wake`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, or_, select
 
+from jikoflow.models.audit.service import record_event
 from jikoflow.models.calendar import end_of_day
 from jikoflow.models.db import unless_held
 from jikoflow.models.enums import AppiStage
@@ -111,11 +114,19 @@ def _to_responders(
     due = end_of_day(row.due_date) if row.due_date else None
     base = facts_for(session, incident, event, now=now).model_copy(update={"due_at": due})
     count = 0
-    for org_id in dict.fromkeys(orgs):
+    told = list(dict.fromkeys(orgs))
+    for org_id in told:
         org = session.get_one(Organization, org_id)
         facts = base.model_copy(update={"recipient_id": org.id, "recipient_name": org.name})
         if enqueue(session, facts, org, key_suffix=f"{row.number}:{org.id}"):
             count += 1
+    if count:
+        # In the trail beside the steps' and measures' reminders and escalations, so the
+        # written record shows how 甲's instruction was chased.
+        overdue = event is NoticeEvent.INSTRUCTION_OVERDUE
+        action = NoticeEvent.ESCALATION if overdue else NoticeEvent.REMINDER
+        detail: dict[str, object] = {"instruction": row.number, "to": told}
+        record_event(session, incident.id, str(action), detail=detail, at=now)
     return count
 
 

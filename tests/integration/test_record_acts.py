@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from jikoflow.models.access import OPERATOR, person
 from jikoflow.models.audit.tables import AuditEvent
+from jikoflow.models.audit.verify import check_incident
 from jikoflow.models.db import transaction
 from jikoflow.models.enums import (
     AppiStage,
@@ -46,6 +47,8 @@ from jikoflow.models.parties.service import load_parties
 from jikoflow.models.response import service as response
 from jikoflow.models.response.schemas import SubmitInput
 from jikoflow.models.times import TOKYO
+from jikoflow.records.data import record_data
+from jikoflow.records.render import RecordFormat, render_text
 from jikoflow.sweep import queue_due
 from tests import acts
 from tests.conftest import SAMPLE_PARTIES
@@ -550,3 +553,16 @@ def test_the_sweep_reminds_instructions_and_the_clients_ppc_reports_once(
         late = _notices(session, incident_id, "instruction_overdue")
         assert {n.org_id for n in due} == {n.org_id for n in late} == {"gamma", "acme"}
         assert all(SECRET not in str(n.facts) for n in [*due, *late])
+        # The trail shows how the instruction was chased, once each; 甲's own APPI reminder not.
+        chased = [
+            (e.action, e.detail, e.at)
+            for e in session.exec(select(AuditEvent).where(AuditEvent.chain == incident_id))
+            if "instruction" in e.detail
+        ]
+        assert sorted(chased, key=lambda c: c[2]) == [
+            ("reminder", {"instruction": 1, "to": ["gamma", "acme"]}, sunday),
+            ("escalation", {"instruction": 1, "to": ["gamma", "acme"]}, tuesday),
+        ]
+        assert check_incident(session, incident_id).broken is None
+        text = render_text(record_data(session, incident_id, now=tuesday), fmt=RecordFormat.MD)
+    assert "甲の指示等: 1; 宛先: ガンマデータ" in text
