@@ -15,6 +15,7 @@ Prefect is imported here only when a flow actually runs, so read-only commands s
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Callable, Collection
@@ -65,6 +66,9 @@ class Reported:
 
 def prepare_prefect(settings: Settings) -> None:
     """Quiet, private defaults for the embedded Prefect; explicit environment wins."""
+    # A flow runs for a while and Prefect builds many cycles: the collector the CLI turned
+    # off for a short command is back on.
+    gc.enable()
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
     prefect_home = os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

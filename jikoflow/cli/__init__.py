@@ -11,6 +11,7 @@ serve modules); help and anything unknown build them all.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -124,6 +125,10 @@ COMMANDS: dict[str, Group] = {
 }
 
 
+# Commands that run until they are stopped.
+_UNTIL_STOPPED = frozenset({"web", "serve", "demo"})
+
+
 def _root() -> None:
     """Article 24 incident response for entrusted information (受託情報の事故等対応)."""
 
@@ -172,7 +177,14 @@ def _utf8(text: str) -> bool:
 
 def main() -> None:
     """Console-script entry point."""
-    code = run(sys.argv[1:])
+    argv = sys.argv[1:]
+    if not argv or argv[0] not in _UNTIL_STOPPED:
+        # A command is a short process: the cyclic garbage collector would only slow its start
+        # (it runs over and over while SQLAlchemy, pydantic and the tables are built, about 4%
+        # of `status`), and all memory goes back at exit. A flow turns it back on
+        # (`prepare_prefect`), as do the commands that run until stopped.
+        gc.disable()
+    code = run(argv)
     if "prefect" in sys.modules or threading.active_count() > 1:
         sys.exit(code)  # a flow ran or a thread is still at work: the ordinary exit waits
     _exit_without_teardown(code)
