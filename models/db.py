@@ -85,12 +85,9 @@ def reading(url: str) -> Iterator[Session]:
 @contextmanager
 def trial(url: str) -> Iterator[Session]:
     """A writing session that is always rolled back: what a write would do, seen and undone."""
-    engine = get_engine(url).execution_options(**{_FOR_WRITE: True})
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+    with transaction(url) as session:
+        yield session
+        session.rollback()  # what is left to commit is nothing
 
 
 def unless_held(query: Query, table: Any) -> Query:
