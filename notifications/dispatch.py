@@ -75,7 +75,7 @@ from jikoflow.notifications.base import (
 from jikoflow.notifications.cards import card_digest, opening_facts, refresh_cards
 from jikoflow.notifications.messages import build_card, build_message
 from jikoflow.notifications.pacing import ChannelPacer, Lanes, Pacer
-from jikoflow.notifications.plan import choose
+from jikoflow.notifications.plan import choose, openings, strays
 from jikoflow.notifications.shared_pace import shared_pacer
 from jikoflow.notifications.stats import DeliveryStats
 
@@ -297,6 +297,12 @@ class _Pass:
         busy = {a for who in ahead if (a := addresses.get(who)) is not None}
         chosen = choose(rows, addresses, self.opened, busy=busy, limit=1 if probe else None)
         claims = claim(self.url, chosen, now, probe=probe)
+        stray = strays(claims, addresses, self.opened, openings(rows, addresses))
+        if stray:
+            self._settle(
+                [Outcome(c, OutboxStatus.PENDING, released=True) for c in claims if c.id in stray]
+            )
+            claims = [c for c in claims if c.id not in stray]
         if not claims:
             return False
         sent = self.stats.sent

@@ -5,6 +5,9 @@ Per subject and address the first message opens the conversation (Slack: the sum
 the others reply in it. Until the opening message is out, the rest of its conversation waits
 for it: claimed together with it, or left alone while it is not due (backing off, or held by
 another dispatcher), so two dispatchers never open two cards for one subject in one channel.
+Two dispatchers claiming one conversation at the same instant may each get part of it (rows
+the other is claiming are skipped); the part without its opening message is given back
+(`strays`) and replies in the card once the other has opened it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
-from jikoflow.models.outbox.service import Candidate
+from jikoflow.models.outbox.service import Candidate, Claim
 from jikoflow.notifications.addresses import Who
 from jikoflow.notifications.base import Pair
 
@@ -35,12 +38,11 @@ def choose(
     none for a `busy` address, and at most `per_address` in flight per address, counting the
     rows other dispatchers hold."""
     limit = CLAIM_LIMIT if limit is None else limit
-    first: dict[Pair, int] = {}
+    first = openings(rows, addresses)
     per: Counter[str] = Counter()
     for row in rows:
         address = addresses.get((row.org_id, row.person_id))
         if address is not None:
-            first.setdefault((row.subject_id, address), row.id)
             per[address] += row.in_flight
     chosen: list[int] = []
     opening: set[Pair] = set()
@@ -64,3 +66,32 @@ def choose(
         if len(chosen) >= limit:
             break
     return chosen
+
+
+def openings(rows: Sequence[Candidate], addresses: Mapping[Who, str | None]) -> dict[Pair, int]:
+    """Per subject and address among `rows` (oldest first), the row that opens the conversation."""
+    first: dict[Pair, int] = {}
+    for row in rows:
+        address = addresses.get((row.org_id, row.person_id))
+        if address is not None:
+            first.setdefault((row.subject_id, address), row.id)
+    return first
+
+
+def strays(
+    claims: Sequence[Claim],
+    addresses: Mapping[Who, str | None],
+    opened: Collection[Pair],
+    first: Mapping[Pair, int],
+) -> set[int]:
+    """The claimed rows of a conversation not open yet whose opening message was not claimed
+    with them: another dispatcher got it, and these wait for its card."""
+    claimed = {c.id for c in claims}
+    stray: set[int] = set()
+    for c in claims:
+        address = addresses.get((c.org_id, c.person_id))
+        if address is None or (pair := (c.subject_id, address)) in opened:
+            continue
+        if first.get(pair) not in claimed:
+            stray.add(c.id)
+    return stray

@@ -112,6 +112,36 @@ def test_a_claim_skips_rows_another_dispatcher_is_claiming(postgres_url: str) ->
 
 
 @pytest.mark.postgres
+def test_a_conversation_split_between_two_claims_waits_for_its_card(
+    postgres_url: str, slack_server: SlackServer
+) -> None:
+    fill_outbox(postgres_url, channels=1, incidents=1, events=5)
+    world = OutboxWorld(postgres_url, slack_server, utcnow())
+    now = world.at(seconds=1)
+    opening, *rest = [c.id for c in candidates(postgres_url, now, transport=Transport.CHAT)]
+    with get_engine(postgres_url).connect() as other:
+        # Another dispatcher, claiming the conversation at the same instant, got its opening.
+        other.execute(
+            sa.text("SELECT id FROM notification WHERE id = :a FOR UPDATE"), {"a": opening}
+        )
+        stats = world.deliver(now)
+        other.rollback()
+    # The rest was claimed here without its card: given back untouched, none sent as a card.
+    assert stats.sent == 0
+    assert world.posts() == []
+    waiting = world.rows(status=OutboxStatus.PENDING)
+    assert [r.id for r in waiting] == [opening, *rest]
+    assert all(r.attempts == 0 for r in waiting)
+    assert world.deliver(now).sent == 5
+    assert len(slack_server.messages("C0VOL000")) == 1  # one card, four replies in its thread
+    card = world.posts()[0].body
+    assert "thread_ts" not in card
+    assert {p.body.get("thread_ts") for p in world.posts()[1:]} == {
+        slack_server.messages("C0VOL000")[0]["ts"]
+    }
+
+
+@pytest.mark.postgres
 def test_the_pace_of_a_channel_is_shared_and_no_429_reaches_the_outbox(
     postgres_url: str, tmp_path: Path
 ) -> None:
