@@ -4,6 +4,11 @@ A card shows the facts of its conversation's newest row with every report's stat
 when the card is posted or updated — the report a card delivers itself counts as delivered.
 The ledger keeps a digest of what each card shows, so a card is updated only when its facts
 or its reports' states changed.
+
+Several dispatchers may update one card at once, each with the facts it read, and Slack keeps
+whichever update reaches it last. So a dispatcher checks each card it updated against the facts
+as they are after its update landed, and updates it again when they moved on meanwhile: the last
+update of a card is always followed by a check, and the card ends on the newest facts.
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ def opening_facts(claim: Claim, reports: Mapping[str, ReportState]) -> NoticeFac
     return with_reports(claim.facts, states)
 
 
+# Rounds of checking the cards just updated against facts that moved on meanwhile.
+REFRESH_ROUNDS = 3
+
+
 def refresh_cards(
     url: str,
     channel: Channel,
@@ -55,21 +64,53 @@ def refresh_cards(
     """Update each card behind its newest facts or its reports; what fails waits for a pass."""
     if not isinstance(channel, Updating):
         return
+    due = _due(url, channel, subjects=subjects, touched=touched)
+    for _ in range(REFRESH_ROUNDS):
+        if not due:
+            return
+        shown = _update_all(channel, due, stats, lang, workers, portal)
+        with transaction(url) as session:
+            channel.ledger.shown(session, shown)
+        stats.cards_updated += len(shown)
+        due = _overtaken(url, channel, shown)
+
+
+def _due(
+    url: str,
+    channel: Channel,
+    *,
+    subjects: Collection[str] | None,
+    touched: Collection[str],
+    sent: Mapping[int | str, str] | None = None,
+) -> list[Due]:
+    """The cards to update: behind their facts by the ledger's digest, or, with `sent`, behind
+    the digest of what this dispatcher sent them."""
     with reading(url) as session:
         found = channel.ledger.cards(session, subjects=subjects, touched=touched)
         states = report_states(session, {c.subject_id for c in found if c.facts.reports})
     due: list[Due] = []
     for card in found:
+        if sent is not None and card.ident not in sent:
+            continue
         facts = with_reports(card.facts, states.get(card.subject_id, {}))
         digest = card_digest(facts)
-        if card.shown != digest or card.shown_row < card.row_id:
+        if sent is not None:
+            behind = sent[card.ident] != digest
+        else:
+            behind = card.shown != digest or card.shown_row < card.row_id
+        if behind:
             due.append((card, facts, digest))
-    if not due:
-        return
-    shown = _update_all(channel, due, stats, lang, workers, portal)
-    with transaction(url) as session:
-        channel.ledger.shown(session, shown)
-    stats.cards_updated += len(shown)
+    return due
+
+
+def _overtaken(url: str, channel: Channel, shown: list[tuple[Card, str]]) -> list[Due]:
+    """The cards just updated whose facts moved on before the update landed (another
+    dispatcher's newer update may have reached Slack first and been overwritten)."""
+    if not shown:
+        return []
+    subjects = {card.subject_id for card, _ in shown}
+    sent = {card.ident: digest for card, digest in shown}
+    return _due(url, channel, subjects=subjects, touched=subjects, sent=sent)
 
 
 def _update_all(

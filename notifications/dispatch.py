@@ -364,6 +364,10 @@ class _Pass:
             count(self.stats, outcome)
             if outcome.status in _CHANGED and _changes_reports(outcome.claim):
                 self.touched.add(outcome.claim.subject_id)
+            elif outcome.shown is not None and outcome.status is OutboxStatus.SENT:
+                # A card just opened shows the reports as they were read before it was posted;
+                # another dispatcher may have settled one since, before this card was recorded.
+                self.touched.add(outcome.claim.subject_id)
 
     def _work(
         self, lanes: Lanes[Claim], cards: dict[Pair, str], report: Callable[[Outcome], None]

@@ -4,6 +4,7 @@ and every way Slack can say no."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -88,6 +89,83 @@ def test_later_events_go_into_the_thread_and_the_card_is_updated(
         assert all(t.card_row_id == t.card_shown_id for t in threads)
     # Nothing new: the cards are not updated again.
     assert outbox_world.deliver(outbox_world.at(minutes=30)).cards_updated == 0
+
+
+def test_a_card_updated_late_by_a_slower_dispatcher_ends_on_the_newest_facts(
+    outbox_world: OutboxWorld,
+) -> None:
+    from jikoflow.models.db import transaction
+    from jikoflow.notifications.slack import SlackChannel
+    from tests import acts
+    from tests.slack_fixtures import SLACK_TOKEN
+
+    world = outbox_world
+    incident = world.declare()
+    world.deliver()
+    with transaction(world.url) as session:
+        acts.contain(session, incident, "該当端末を隔離", now=world.at(minutes=20))
+
+    class Slower(SlackChannel):
+        """A dispatcher whose first card update reaches Slack only after another dispatcher
+        has delivered a newer event and brought every card up to date."""
+
+        overtaken = False
+
+        def update(self, address: str, ref: str, message: Any) -> None:
+            if not self.overtaken:
+                self.overtaken = True
+                with transaction(world.url) as session:
+                    acts.contain(
+                        session, incident, "全端末を点検", done=True, now=world.at(minutes=22)
+                    )
+                assert world.deliver(world.at(minutes=23)).cards_updated == 5
+            super().update(address, ref, message)
+
+    world.deliver(world.at(minutes=21), channel=Slower(SLACK_TOKEN, world.slack.url, timeout=5))
+    for channel in ALL_CHANNELS:
+        [card] = world.slack.messages(channel)
+        shown = card["text"] + str(card["blocks"])
+        assert "被害拡大防止措置: 完了" in shown, channel
+    # Every card is where the ledger says: a further pass finds nothing to update.
+    assert world.deliver(world.at(minutes=30)).cards_updated == 0
+
+
+def test_a_card_opened_while_another_dispatcher_delivered_a_report_shows_it_delivered(
+    outbox_world: OutboxWorld,
+) -> None:
+    from jikoflow.notifications.base import DeliveryError
+    from jikoflow.notifications.slack import SlackChannel
+    from tests.slack_fixtures import SLACK_TOKEN
+
+    world = outbox_world
+    world.declare()
+
+    class Opening(SlackChannel):
+        """At first 甲's channel asks for ten minutes and delta's own is briefly unavailable;
+        then delta's card is posted only after another dispatcher has delivered 甲's report."""
+
+        first = True
+        overtaken = False
+
+        def send(self, address: str, message: Any, *, thread: str | None = None) -> Any:
+            if self.first and address == "C0NERIMA":
+                raise DeliveryError("ratelimited", retry_after=180)
+            if self.first and address == "C0DELTA":
+                raise DeliveryError("channel briefly unavailable")
+            if address == "C0DELTA" and not self.overtaken:
+                self.overtaken = True
+                assert world.deliver(world.at(minutes=4)).sent == 1
+            return super().send(address, message, thread=thread)
+
+    channel = Opening(SLACK_TOKEN, world.slack.url, timeout=5)
+    assert world.deliver(channel=channel).sent == 3  # 甲's report and delta's own message wait
+    channel.first = False
+    assert world.deliver(world.at(minutes=2), channel=channel).sent == 1
+    assert channel.overtaken
+    for address in ALL_CHANNELS:
+        [card] = world.slack.messages(address)
+        assert "練馬区 情報政策課: 送信済" in str(card["blocks"]), address
+    assert world.deliver(world.at(minutes=30)).cards_updated == 0
 
 
 def test_rate_limited_post_waits_for_retry_after_then_succeeds(
