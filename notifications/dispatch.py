@@ -364,7 +364,7 @@ class _Pass:
             count(self.stats, outcome)
             if outcome.status in _CHANGED and _changes_reports(outcome.claim):
                 self.touched.add(outcome.claim.subject_id)
-            elif outcome.shown is not None and outcome.status is OutboxStatus.SENT:
+            elif outcome.shown is not None and outcome.claim.facts.reports:
                 # A card just opened shows the reports as they were read before it was posted;
                 # another dispatcher may have settled one since, before this card was recorded.
                 self.touched.add(outcome.claim.subject_id)
