@@ -24,7 +24,7 @@ from jikoflow.cli.common import (
 from jikoflow.usecases import act, read
 
 if TYPE_CHECKING:
-    from jikoflow.models.incidents.schemas import Declared
+    from jikoflow.models.incidents.schemas import DeclaredIds
     from jikoflow.notifications.stats import DeliveryStats
     from jikoflow.runner import Reported
 
@@ -67,7 +67,7 @@ def declare(
     from jikoflow.models.choices import parse_choice
     from jikoflow.models.enums import IncidentKind
     from jikoflow.models.incidents.schemas import DeclareInput
-    from jikoflow.models.incidents.service import declare as declare_incident
+    from jikoflow.models.incidents.service import declare_ids
     from jikoflow.models.schemas import parse
     from jikoflow.models.times import parse_when
 
@@ -87,11 +87,12 @@ def declare(
         },
     )
     ctx = Context()
-    declared = act(ctx.url, declare_incident, actor=principal(by), data=data, idempotency_key=key)
-    ids = [declared.incident.id, *declared.violations]
+    # The ids only: the reports go out before the incident's view is built (for --json).
+    declared = act(ctx.url, declare_ids, actor=principal(by), data=data, idempotency_key=key)
+    ids = [declared.id, *declared.violations]
     if not json_out:
         # Saved: the id is the user's whatever happens next.
-        typer.echo(declared.incident.id)
+        typer.echo(declared.id)
     reported = None
     if not no_flow:
         from jikoflow.runner import FlowState, report_and_hand_off
@@ -134,13 +135,13 @@ def _say_reported(ctx: Context, ids: list[str], stats: DeliveryStats) -> None:
 
 
 def _print_declared(
-    ctx: Context, declared: Declared, reported: Reported | None, json_out: bool
+    ctx: Context, declared: DeclaredIds, reported: Reported | None, json_out: bool
 ) -> None:
     from jikoflow.models.access import OPERATOR
     from jikoflow.models.incidents.service import incident_status
 
     if json_out:
-        view = read(ctx.url, incident_status, actor=OPERATOR, incident_id=declared.incident.id)
+        view = read(ctx.url, incident_status, actor=OPERATOR, incident_id=declared.id)
         flow = None if reported is None else str(reported.flow)
         extra = {
             "violations": declared.violations,

@@ -141,6 +141,13 @@ class Declared(ReadModel):
     violations: list[str]
 
 
+class DeclaredIds(ReadModel):
+    """A declaration's ids: the incident, and the Art. 15 violations it revealed."""
+
+    id: str
+    violations: list[str]
+
+
 class Acknowledged(ReadModel):
     """A recipient's acknowledgement of its report."""
 

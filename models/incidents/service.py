@@ -34,6 +34,7 @@ from jikoflow.models.incidents.lifecycle import (
 from jikoflow.models.incidents.schemas import (
     Acknowledged,
     Declared,
+    DeclaredIds,
     DeclareInput,
     IncidentStatus,
     IncidentSummary,
@@ -81,6 +82,33 @@ def declare(
     report it; an unapproved tier on its path (Art. 15) opens a linked violation too. With an
     idempotency key, a retry with the same input returns the incident the first one opened."""
     moment = now or utcnow()
+    incident, violations, appi = _declare(session, actor, data, moment, idempotency_key)
+    view = incident_status_of(session, incident, moment, appi=appi)
+    return Declared(incident=view, violations=violations)
+
+
+def declare_ids(
+    session: Session,
+    *,
+    actor: Principal,
+    data: DeclareInput,
+    now: datetime | None = None,
+    idempotency_key: str | None = None,
+) -> DeclaredIds:
+    """`declare`, answered with the ids only: for a caller that sends the reports before it
+    shows the incident, so they do not wait for its view to be built."""
+    incident, violations, _ = _declare(session, actor, data, now or utcnow(), idempotency_key)
+    return DeclaredIds(id=incident.id, violations=violations)
+
+
+def _declare(
+    session: Session,
+    actor: Principal,
+    data: DeclareInput,
+    moment: datetime,
+    idempotency_key: str | None,
+) -> tuple[Incident, list[str], bool]:
+    """The declaration's incident, its violations, and whether its view shows APPI."""
     key = None if idempotency_key is None else keys.checked_key(idempotency_key)
     contract = get_contract(session, data.contract)
     org = get_organization(session, data.org)
@@ -93,10 +121,7 @@ def declare(
         found = keys.earlier(session, actor, key, data)
         if found is not None:
             incident = session.get_one(Incident, found.incident_id)
-            return Declared(
-                incident=incident_status_of(session, incident, moment),
-                violations=list(found.violations),
-            )
+            return incident, list(found.violations), True
     opened = open_incident(
         session,
         chain=chain,
@@ -114,10 +139,7 @@ def declare(
         keys.remember(
             session, actor, key, data, incident_id=opened[0].id, violations=violations, at=moment
         )
-    appi = shows_appi(session, actor, chain.contract_id)
-    return Declared(
-        incident=incident_status_of(session, opened[0], moment, appi=appi), violations=violations
-    )
+    return opened[0], violations, shows_appi(session, actor, chain.contract_id)
 
 
 def _authorize_declaration(session: Session, actor: Principal, chain: Chain, org_id: str) -> None:

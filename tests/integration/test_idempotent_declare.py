@@ -92,3 +92,20 @@ def test_retries_racing_with_one_key_open_one_incident(loaded_env: Env) -> None:
         ids = set(pool.map(attempt, range(6)))
     assert len(ids) == 1
     assert _incidents(loaded_env.url) == sorted(ids)
+
+
+def test_a_declaration_answered_with_ids_only_is_the_same_declaration(loaded_env: Env) -> None:
+    from jikoflow.models.incidents.service import declare_ids
+
+    data = DeclareInput(
+        contract="C-2026-001", org="delta", kind=IncidentKind.LEAK, summary="封筒の所在不明"
+    )
+    first = act(loaded_env.url, declare_ids, actor=OPERATOR, data=data, idempotency_key="ids-1")
+    assert first.violations == []
+    # A retry through either answer returns the same incident, with its full view.
+    again = act(loaded_env.url, declare, actor=OPERATOR, data=data, idempotency_key="ids-1")
+    assert again.incident.id == first.id
+    assert [r.to for r in again.incident.reports] == ["gamma", "beta", "acme", "nerima"]
+    retried = act(loaded_env.url, declare_ids, actor=OPERATOR, data=data, idempotency_key="ids-1")
+    assert retried == first
+    assert _incidents(loaded_env.url) == [first.id]

@@ -18,7 +18,7 @@ from jikoflow.models.enums import AppiStage, IncidentKind, Lang, ReportStatus
 from jikoflow.models.facts.service import ppc_draft_file
 from jikoflow.models.incidents.abilities import declare_places
 from jikoflow.models.incidents.schemas import DeclareInput
-from jikoflow.models.incidents.service import declare, list_incidents
+from jikoflow.models.incidents.service import declare_ids, list_incidents
 from jikoflow.models.parties.service import trees
 from jikoflow.models.response.documents import record_file, record_view
 from jikoflow.models.schemas import parse
@@ -120,14 +120,15 @@ def declare_incident(
     }
     done = attempt(
         db,
-        lambda: declare(
+        # The ids only: the page that follows builds the view, after the reports went out.
+        lambda: declare_ids(
             db, actor=who.principal, data=parse(DeclareInput, values), now=config.clock()
         ),
     )
     if isinstance(done, Refused):
         return _declare_page(request, db, who, config, values=values, refused=done)
-    deliveries.add(done.incident.id, *done.violations)
-    return RedirectResponse(f"/incidents/{done.incident.id}", status_code=303)
+    deliveries.add(done.id, *done.violations)
+    return RedirectResponse(f"/incidents/{done.id}", status_code=303)
 
 
 def _declare_page(
