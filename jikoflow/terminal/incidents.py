@@ -146,11 +146,14 @@ def label_of_reports(lang: Lang) -> str:
 
 
 def incidents_table(rows: list[IncidentSummary], lang: Lang = Lang.JA) -> Table:
-    """Many incidents, one line each; an id is never cut, whatever the terminal's width."""
+    """Many incidents, a row each. Whatever the terminal's width, the incident's id and time are
+    shown whole, on one line; the other columns give way."""
     table = Table(expand=True)
-    table.add_column("id", no_wrap=True, min_width=len("INC-20261127-XXXXXX"))
-    for column in ("contract", "org", "kind", "state", "declared", "late"):
-        table.add_column(noun(column, lang) if column in ("contract", "org", "kind") else column)
+    table.add_column(noun("incident_id", lang), no_wrap=True, min_width=len("INC-20261127-XXXXXX"))
+    for column in ("contract", "org", "kind", "state"):
+        table.add_column(noun(column, lang))
+    table.add_column(noun("declared", lang), no_wrap=True, min_width=len("2026-11-27 09:00"))
+    table.add_column(noun("late", lang))
     for row in rows:
         late = ", ".join(label(s, lang) for s in row.overdue_steps)
         table.add_row(

@@ -189,6 +189,30 @@ def test_list_shows_every_id_whole_on_a_narrow_terminal(
     assert shown.code == 0, shown.err
     for incident in ids:
         assert incident in shown.out
+    # The time, too, is never broken over two lines, and every heading is Japanese.
+    for row in cli("list", "--json").json():
+        declared = datetime.fromisoformat(row["declared_at"]).astimezone(TOKYO)
+        assert f"{declared:%Y-%m-%d %H:%M}" in shown.out
+    heading = shown.out.splitlines()[1]
+    assert "事故等番号" in heading
+    assert not any(word in heading for word in ("id", "state", "declared", "late"))
+
+
+def test_list_headings_follow_the_language(
+    loaded: Env, cli: Cli, declare: Declare, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    declare(org="delta")
+    from jikoflow.cli import common
+
+    monkeypatch.setattr(common.out, "_width", 160)
+    monkeypatch.setenv("JIKOFLOW_LANG", "en")
+    heading = cli("list").out.splitlines()[1]
+    for word in ("Incident", "Contract", "Kind", "State", "Reported", "Late"):
+        assert word in heading
+    monkeypatch.setenv("JIKOFLOW_LANG", "ja")
+    heading = cli("list").out.splitlines()[1]
+    for word in ("事故等番号", "契約", "発生組織", "種別", "状態", "報告日時", "期限超過"):
+        assert word in heading
 
 
 def test_list_overdue_uses_the_time_given(loaded: Env, cli: Cli, declare: Declare) -> None:
