@@ -187,6 +187,16 @@ def suspected_label(suspected: bool, lang: Lang = Lang.JA) -> str:
     return "suspected" if suspected else "confirmed"
 
 
+def tier_label(depth: int, lang: Lang = Lang.JA) -> str:
+    """A party by its depth in the chain: 甲 (0), 乙 (1), 再委託先（第1次） (2), 再々委託先（第n次）
+    (3 and deeper)."""
+    order = depth - 1
+    if lang is Lang.JA:
+        names = {0: "甲", 1: "乙", 2: "再委託先（第1次）"}
+        return names.get(depth, f"再々委託先（第{order}次）")
+    return {0: "client", 1: "contractor"}.get(depth, f"subcontractor (tier {order})")
+
+
 def noun(key: str, lang: Lang = Lang.JA) -> str:
     """A shared noun in `lang`."""
     return NOUNS[lang][key]

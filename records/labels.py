@@ -1,8 +1,8 @@
 """The words of the written record (事故等報告書) in Japanese (default) and English.
 
 Enum values use `models.enums.label` and the audit trail's words live in `records.trail`;
-these are the record's own headings and field names, the states of prevention measures and
-the names of subcontracting tiers.
+these are the record's own headings and field names and the states of prevention measures
+(the names of subcontracting tiers are shared: `models.terms.tier_label`).
 """
 
 from __future__ import annotations
@@ -310,12 +310,3 @@ MEASURE_STATES: dict[Lang, dict[str, str]] = {
     Lang.JA: {"planned": "未実施", "implemented": "実施済", "overdue": "期限超過"},
     Lang.EN: {"planned": "planned", "implemented": "implemented", "overdue": "overdue"},
 }
-
-
-def tier_label(depth: int, lang: Lang = Lang.JA) -> str:
-    """甲 (0), 乙 (1), 再委託先 (2), 再々委託先（第n次） (3 and deeper)."""
-    order = depth - 1
-    if lang is Lang.JA:
-        names = {0: "甲", 1: "乙", 2: "再委託先（第1次）"}
-        return names.get(depth, f"再々委託先（第{order}次）")
-    return {0: "client", 1: "contractor"}.get(depth, f"subcontractor (tier {order})")

@@ -25,9 +25,9 @@ from jinja2.runtime import Context
 
 from jikoflow.models.enums import Lang
 from jikoflow.models.facts.schemas import Facts
-from jikoflow.models.terms import label, suspected_label
+from jikoflow.models.terms import label, suspected_label, tier_label
 from jikoflow.models.times import tokyo_day
-from jikoflow.records.labels import MEASURE_STATES, WORDS, tier_label
+from jikoflow.records.labels import MEASURE_STATES, WORDS
 from jikoflow.records.trail import action_label
 from jikoflow.records.values import Actor, MeasureState, RecordData
 from jikoflow.records.words import NOTHING, Voice

@@ -13,7 +13,7 @@ from rich.tree import Tree
 from jikoflow.models.enums import Lang
 from jikoflow.models.incidents.schemas import IncidentStatus, IncidentSummary
 from jikoflow.models.parties.schemas import ContractTree
-from jikoflow.models.terms import label, noun, step_status_label, suspected_label
+from jikoflow.models.terms import label, noun, step_status_label, suspected_label, tier_label
 from jikoflow.models.times import tokyo_time
 
 STATUS_STYLE = {
@@ -173,11 +173,12 @@ def chain_tree(contract: ContractTree, lang: Lang = Lang.JA) -> Tree:
     tree = Tree(Text.assemble((contract.id, "bold"), f" {contract.title}"))
     branches: dict[str | None, Tree] = {None: tree}
     for node in contract.organizations:
-        text = Text(f"{node.name} ({node.id}) — {label(node.kind, lang)}")
+        text = Text(f"{node.name} ({node.id}) — {tier_label(node.depth, lang)}")
         if node.unapproved:
             text.append(" ⚠ 甲の承認なし / not approved (Art. 15)", style="bold red")
         elif node.approved_at:
-            text.append(f" 承認 {node.approved_at.isoformat()}", style="dim")
+            approved = "承認" if lang is Lang.JA else "approved"
+            text.append(f" {approved} {node.approved_at.isoformat()}", style="dim")
         if node.upstream_notice_missing:
             text.append(
                 " ⚠ 元の委託者への通知の記録なし / delegator not notified (Art. 15 (3))",

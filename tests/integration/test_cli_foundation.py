@@ -90,6 +90,17 @@ def test_parties_show_draws_the_chain(loaded: Env, cli: Cli) -> None:
     ]
     assert positions == sorted(positions)
     assert "ゼータ" not in shown.out
+    # Each party is named by its tier, as the written record names it.
+    tiers = {
+        "nerima": "甲",
+        "acme": "乙",
+        "beta": "再委託先（第1次）",
+        "gamma": "再々委託先（第2次）",
+    }
+    tiers["delta"] = "再々委託先（第3次）"
+    for org, tier in tiers.items():
+        line = next(line for line in lines if f"({org})" in line)
+        assert f"({org}) — {tier}" in line
 
 
 def test_parties_show_json_lists_each_tree_in_order(loaded: Env, cli: Cli) -> None:

@@ -25,6 +25,7 @@ from jikoflow.models.enums import (
 )
 from jikoflow.models.facts.appi import assess_appi
 from jikoflow.models.facts.schemas import FACT_FIELDS, Facts
+from jikoflow.models.terms import tier_label
 from jikoflow.records.data import (
     Actor,
     Cause,
@@ -39,7 +40,7 @@ from jikoflow.records.data import (
     TimelineEvent,
     measure_state,
 )
-from jikoflow.records.labels import MEASURE_STATES, WORDS, tier_label
+from jikoflow.records.labels import MEASURE_STATES, WORDS
 from jikoflow.records.render import (
     DateStyle,
     RecordFormat,
