@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     SerializerFunctionWrapHandler,
     ValidationError,
     field_serializer,
@@ -107,6 +108,17 @@ def _typed_day(value: date) -> date:
 
 # A calendar day as a person gives it (a due date, a day of publication).
 Day = Annotated[date, AfterValidator(_typed_day)]
+
+# The number of an incident's prevention measure or 甲's instruction, as a person gives it.
+MAX_NUMBER = 10**6
+Number = Annotated[int, Field(ge=1, le=MAX_NUMBER)]
+
+
+def check_number(number: int) -> int:
+    """`number` if it can name a measure or an instruction; refused (naming `number`) if not."""
+    if not 1 <= number <= MAX_NUMBER:
+        raise BadInput("number", f"must be between 1 and {MAX_NUMBER}")
+    return number
 
 
 def parse(model: type[M], data: dict[str, Any]) -> M:

@@ -227,7 +227,8 @@ def paren(ctx: Context, value: str) -> str:
 
 
 def cell(value: object) -> str:
-    """Text safe inside a Markdown table cell: pipes escaped, line breaks kept as <br>."""
+    """Typed text safe on one line of Markdown (a table cell, a list item): pipes escaped, line
+    breaks kept as <br>, so no line of it can start a heading or a list of its own."""
     text = str(value).replace("\\", "\\\\").replace("|", "\\|")
     return "<br>".join(text.splitlines()) if text else NOTHING
 

@@ -1,5 +1,5 @@
 """The app factory: pages, the JSON API mounted at `/api/v1`, static files, and the layers
-every response passes (security headers, a last catch of failures)."""
+every response passes (HEAD as GET, security headers, a last catch of failures)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from jikoflow.web.routes import (
     incidents,
     slack,
 )
-from jikoflow.web.security import SecurityHeaders
+from jikoflow.web.security import HeadAsGet, SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAGE_ROUTERS = [
@@ -92,6 +92,7 @@ def create_app(
     install_page_handlers(app)
     app.add_middleware(CatchAll, respond=failure_page)
     app.add_middleware(SecurityHeaders, https=config.https)
+    app.add_middleware(HeadAsGet)
     return app
 
 

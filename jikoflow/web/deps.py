@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 import sqlalchemy.exc
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -27,6 +27,7 @@ from jikoflow.models.accounts.sessions import resolve_session
 from jikoflow.models.db import transaction
 from jikoflow.models.enums import Lang, SessionStage
 from jikoflow.models.errors import BadInput, Conflict, Forbidden, NotFound
+from jikoflow.models.schemas import MAX_NUMBER
 from jikoflow.web.api_docs import refusals
 from jikoflow.web.config import WebConfig, config_of
 from jikoflow.web.courier import Courier
@@ -45,6 +46,9 @@ def get_config(request: Request) -> WebConfig:
 
 
 Config = Annotated[WebConfig, Depends(get_config)]
+# A prevention measure's or an instruction's number in a path; a larger one is refused (422)
+# before it reaches the database.
+NumberPath = Annotated[int, Path(ge=1, le=MAX_NUMBER)]
 
 
 class Deliveries:

@@ -158,6 +158,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "measure_implemented": ("実施済", "implemented"),
     "measure_overdue": ("期限超過", "overdue"),
     "mark_implemented": ("実施済にする", "Mark implemented"),
+    "evidence": ("実施の確認方法", "How it is shown"),
     "measure_after_cause": (
         "原因の分析を記録すると、再発防止策を追加できます。",
         "Record the root cause first; then prevention measures can be added.",
@@ -288,6 +289,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "field_reason": ("理由", "the reason"),
     "field_instruction": ("指示の内容", "the instruction"),
     "field_done_note": ("対応内容", "how it was done"),
+    "field_evidence": ("実施の確認方法", "how it is shown"),
     "field_decision": ("公表の判断", "the decision"),
     "field_on": ("日付", "the day"),
     "field_known_facts": ("事実関係", "the facts"),

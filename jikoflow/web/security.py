@@ -75,6 +75,29 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class HeadAsGet:
+    """ASGI middleware: HEAD is answered as GET would be, with the same status and headers
+    and no body (RFC 9110 §9.3.2): uptime checks and link checkers use it, and the routes
+    declare GET only."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
 def cookie_names(config: WebConfig) -> tuple[str, str]:
     """The session cookie and the before-sign-in cookie; `__Host-` pins them to this host
     over HTTPS."""

@@ -30,7 +30,7 @@ from jikoflow.models.enums import (
     ReviewAnswer,
     SubjectNotice,
 )
-from jikoflow.models.schemas import Day, Input, Plain, ReadModel, inert_text
+from jikoflow.models.schemas import Day, Input, Number, Plain, ReadModel, inert_text
 from jikoflow.models.times import TOKYO, out_of_range
 
 # Far above any real count (Japan has about 125 million people) and far below 2^63.
@@ -251,7 +251,7 @@ class InstructionDoneBody(Input):
 class InstructionDoneInput(InstructionDoneBody):
     """Instruction `number` is done; `note` says how, when given."""
 
-    number: int = Field(ge=1, le=10**6)
+    number: Number
 
 
 class PublishInput(Input):

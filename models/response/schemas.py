@@ -31,6 +31,12 @@ class MeasureInput(Input):
     due: Day | None = None
 
 
+class ImplementInput(Input):
+    """A prevention measure implemented, with how that is shown when given."""
+
+    evidence: Plain | None = Field(default=None, max_length=4000)
+
+
 class SubmitInput(Input):
     """Submitting the written record: the language it is frozen in, and whether it proposes
     closing as 該当なし (not an incident: a suspicion that proved unfounded), with the reason."""

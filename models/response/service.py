@@ -26,7 +26,8 @@ from jikoflow.models.incidents.service import get_step, locked_incident, move_st
 from jikoflow.models.incidents.tables import Incident, Report
 from jikoflow.models.outbox.facts import NoticeEvent, enqueue, facts_for
 from jikoflow.models.outbox.service import withdraw_alerts
-from jikoflow.models.parties.queries import get_person, organizations_by_id
+from jikoflow.models.parties.queries import chain_for, get_contract, organizations_by_id
+from jikoflow.models.parties.tables import Person
 from jikoflow.models.response.schemas import (
     Accepted,
     CauseInput,
@@ -44,7 +45,7 @@ from jikoflow.models.response.tables import (
     PreventionMeasure,
     RecordVersion,
 )
-from jikoflow.models.schemas import inert_text
+from jikoflow.models.schemas import check_number, inert_text
 from jikoflow.models.times import tokyo_day
 from jikoflow.models.types import utcnow
 
@@ -181,6 +182,15 @@ def has_cause(session: Session, incident_id: str) -> bool:
     return session.exec(query).first() is not None
 
 
+def _check_owner(session: Session, incident: Incident, owner: str) -> None:
+    """A measure's owner is a person of an organisation in the incident's contract. Anyone
+    else is refused as an unknown person is: the answer does not tell who exists elsewhere."""
+    found = session.get(Person, owner)
+    chain = chain_for(session, get_contract(session, incident.contract_id))
+    if found is None or found.org_id not in chain.members():
+        raise BadInput("owner", f"no person {owner!r} in contract {incident.contract_id}")
+
+
 def add_measure(
     session: Session,
     *,
@@ -191,11 +201,11 @@ def add_measure(
 ) -> MeasureRecorded:
     """Add a recurrence-prevention measure; refused before a root cause exists."""
     moment = now or utcnow()
-    if data.owner is not None:
-        get_person(session, data.owner, "owner")
     if data.due is not None and data.due < tokyo_day(moment):
         raise BadInput("due", f"{data.due.isoformat()} is in the past")
     incident = _begin(session, actor, incident_id, Act.PREVENT, Action.PREVENT)
+    if data.owner is not None:
+        _check_owner(session, incident, data.owner)
     if not has_cause(session, incident.id):
         raise Conflict("id", f"{incident.id} has no root cause yet: record the cause first")
     number = next_number(
@@ -235,6 +245,7 @@ def implement_measure(
     """Mark measure `number` implemented, with evidence text when given (marking it again
     changes nothing); measures stay tracked after 甲 accepted the record."""
     moment = now or utcnow()
+    check_number(number)
     text = (evidence or "").strip() or None
     if text is not None and len(text) > 4000:
         raise BadInput("evidence", "is longer than 4000 characters")

@@ -4,9 +4,7 @@ reclassification, and 甲's return (差戻し), instructions (Art. 22) and publi
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Path, status
+from fastapi import status
 
 from jikoflow.models.facts.schemas import (
     Facts,
@@ -31,7 +29,7 @@ from jikoflow.models.facts.service import (
     return_record,
 )
 from jikoflow.web.api_docs import refusals
-from jikoflow.web.deps import AfterCommit, ApiCaller, Config, Db, api_router
+from jikoflow.web.deps import AfterCommit, ApiCaller, Config, Db, NumberPath, api_router
 
 router = api_router()
 ACTS = refusals(403, 404, 409, 422)
@@ -127,7 +125,7 @@ def instructions(
 )
 def instruction_done(
     incident_id: str,
-    number: Annotated[int, Path(ge=1)],
+    number: NumberPath,
     db: Db,
     caller: ApiCaller,
     config: Config,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Body, Path, status
+from fastapi import Body, status
 
 from jikoflow.models.response.schemas import (
     Accepted,
@@ -13,6 +13,7 @@ from jikoflow.models.response.schemas import (
     CauseRecorded,
     ContainInput,
     ContainmentRecorded,
+    ImplementInput,
     MeasureInput,
     MeasureRecorded,
     SubmitInput,
@@ -27,7 +28,7 @@ from jikoflow.models.response.service import (
     submit,
 )
 from jikoflow.web.api_docs import refusals
-from jikoflow.web.deps import AfterCommit, ApiCaller, Config, Db, api_router
+from jikoflow.web.deps import AfterCommit, ApiCaller, Config, Db, NumberPath, api_router
 
 router = api_router()
 ACTS = refusals(403, 404, 409, 422)
@@ -104,15 +105,22 @@ def measures(
 )
 def implemented(
     incident_id: str,
-    number: Annotated[int, Path(ge=1)],
+    number: NumberPath,
     db: Db,
     caller: ApiCaller,
     config: Config,
     deliveries: AfterCommit,
+    data: Annotated[ImplementInput | None, Body()] = None,
 ) -> MeasureRecorded:
-    """Marking it again changes nothing."""
+    """The body may say how the implementation is shown (`evidence`); marking it again
+    changes nothing."""
     done = implement_measure(
-        db, actor=caller, incident_id=incident_id, number=number, now=config.clock()
+        db,
+        actor=caller,
+        incident_id=incident_id,
+        number=number,
+        evidence=data.evidence if data else None,
+        now=config.clock(),
     )
     deliveries.add(incident_id)
     return done

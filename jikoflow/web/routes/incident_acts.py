@@ -29,7 +29,13 @@ from jikoflow.models.facts.service import (
     return_record,
 )
 from jikoflow.models.incidents.service import acknowledge
-from jikoflow.models.response.schemas import CauseInput, ContainInput, MeasureInput, SubmitInput
+from jikoflow.models.response.schemas import (
+    CauseInput,
+    ContainInput,
+    ImplementInput,
+    MeasureInput,
+    SubmitInput,
+)
 from jikoflow.models.response.service import (
     accept,
     add_measure,
@@ -40,7 +46,16 @@ from jikoflow.models.response.service import (
 )
 from jikoflow.models.schemas import parse
 from jikoflow.models.times import parse_day
-from jikoflow.web.deps import AfterCommit, Config, Db, Refused, SignedIn, attempt, page_router
+from jikoflow.web.deps import (
+    AfterCommit,
+    Config,
+    Db,
+    NumberPath,
+    Refused,
+    SignedIn,
+    attempt,
+    page_router,
+)
 from jikoflow.web.incident_page import render_incident
 
 router = page_router()
@@ -161,21 +176,29 @@ def measure(
 @router.post("/incidents/{incident_id}/measures/{number}/implemented")
 def implemented(
     incident_id: str,
-    number: int,
+    number: NumberPath,
     request: Request,
     db: Db,
     who: SignedIn,
     config: Config,
     deliveries: AfterCommit,
+    evidence: Text = "",
 ) -> Response:
-    """Mark prevention measure `number` implemented."""
+    """Mark prevention measure `number` implemented, with how that is shown when given."""
+    values = {"evidence": evidence, "number": number}
 
     def act() -> object:
+        data = parse(ImplementInput, {"evidence": evidence or None})
         return implement_measure(
-            db, actor=who.principal, incident_id=incident_id, number=number, now=config.clock()
+            db,
+            actor=who.principal,
+            incident_id=incident_id,
+            number=number,
+            evidence=data.evidence,
+            now=config.clock(),
         )
 
-    return _done(request, db, who, config, deliveries, incident_id, "measures", act)
+    return _done(request, db, who, config, deliveries, incident_id, "measures", act, values)
 
 
 @router.post("/incidents/{incident_id}/submit")
@@ -268,7 +291,7 @@ def instruction(
 @router.post("/incidents/{incident_id}/instructions/{number}/done")
 def instruction_done(
     incident_id: str,
-    number: int,
+    number: NumberPath,
     request: Request,
     db: Db,
     who: SignedIn,
