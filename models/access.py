@@ -77,6 +77,7 @@ class Act(StrEnum):
     INSTRUCT = "instruct"
     PUBLISH = "publish"
     PPC = "ppc"
+    ANSWER = "answer"  # mark 甲's instruction done: responding to the incident
     OPERATE = "operate"  # parties, users, drill plans, the outbox
     DRILL_RUN = "drill_run"
     DRILL_LEAD = "drill_lead"  # release injects, end a drill, record findings
@@ -116,6 +117,7 @@ RULES: dict[Act, frozenset[tuple[Standing, Role | None]]] = {
     Act.INSTRUCT: _CLIENT_MANAGERS,
     Act.PUBLISH: _CLIENT_MANAGERS,
     Act.PPC: _CLIENT_MANAGERS,
+    Act.ANSWER: _RESPONDERS,
     Act.OPERATE: frozenset(),
     Act.DRILL_RUN: _DRILL_LEADS,
     Act.DRILL_LEAD: _DRILL_LEADS,
@@ -135,7 +137,7 @@ WHO_MAY: dict[Act, str] = {
     Act.DRILL_ACK: "managers of the organisation reached",
     Act.DRILL_TAKE_PART: "people of an organisation the drill reached",
     **dict.fromkeys(
-        (Act.CONTAIN, Act.CAUSE, Act.PREVENT, Act.FACTS, Act.RECLASSIFY),
+        (Act.CONTAIN, Act.CAUSE, Act.PREVENT, Act.FACTS, Act.RECLASSIFY, Act.ANSWER),
         "people of the incident's organisation, or managers above it on its path",
     ),
     **dict.fromkeys((Act.ACCEPT, Act.RETURN, Act.INSTRUCT, Act.PUBLISH, Act.PPC), "managers of 甲"),
@@ -158,6 +160,7 @@ VERBS: dict[Act, str] = {
     Act.INSTRUCT: "instruct",
     Act.PUBLISH: "decide on publication",
     Act.PPC: "draft the report to the PPC",
+    Act.ANSWER: "mark 甲's instructions done",
     Act.OPERATE: "do this",
     Act.DRILL_RUN: "run a drill",
     Act.DRILL_LEAD: "lead this drill",

@@ -257,7 +257,7 @@ def complete_instruction(
     moment = now or utcnow()
     note = (data.note or "").strip() or None
     # Answering an instruction is responding to the incident: the responders' rule of §8.
-    incident = locked_for(session, actor, incident_id, Act.FACTS)
+    incident = locked_for(session, actor, incident_id, Act.ANSWER)
     apply_action(session, actor, incident, Action.INSTRUCT)
     row = session.exec(
         select(Instruction).where(
@@ -294,12 +294,16 @@ def publish(
 ) -> PublicationResult:
     """甲's decision to publish the incident or withhold it (Art. 25); the latest is in force."""
     moment = now or utcnow()
-    on, reason = check_publication(
-        data.decision, on=data.on, reason=data.reason, today=tokyo_day(moment)
-    )
     if not actor.is_person:
         raise BadInput("by", "name the manager of 甲 who decides")
     incident = locked_for(session, actor, incident_id, Act.PUBLISH)
+    on, reason = check_publication(
+        data.decision,
+        on=data.on,
+        reason=data.reason,
+        today=tokyo_day(moment),
+        discovered=tokyo_day(incident.discovered_at),
+    )
     apply_action(session, actor, incident, Action.PUBLISH)
     session.add(
         PublicationDecision(

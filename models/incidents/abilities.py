@@ -85,7 +85,7 @@ def acts_on(session: Session, actor: Principal, incident: Incident) -> IncidentA
         publish=may(Act.PUBLISH),
         ppc=may(Act.PPC) and not incident.is_drill,
         # Answering an instruction is responding to the incident (facts/service.py).
-        complete_instruction=may(Act.FACTS),
+        complete_instruction=may(Act.ANSWER),
     )
     if closed:
         return later
