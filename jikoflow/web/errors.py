@@ -168,7 +168,9 @@ async def api_invalid(request: Request, exc: Exception) -> Response:
     """Request validation in the same shape as a service's bad input: 422 naming the field."""
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-    parts = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+    # Malformed JSON is located by its character offset, which names no field: the body is.
+    where = () if first.get("type") == "json_invalid" else first.get("loc", ())
+    parts = [str(p) for p in where if p not in ("body", "query", "path", "header")]
     field = ".".join(parts) or "body"
     return JSONResponse(
         {
