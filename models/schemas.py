@@ -37,14 +37,19 @@ class Input(BaseModel):
     )
 
 
-class ReadModel(BaseModel):
-    """A use case's answer; times in JSON as `datetime.isoformat()` writes them (+00:00)."""
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
+class IsoTimes(BaseModel):
+    """Times in JSON as `datetime.isoformat()` writes them, with their offset (+00:00, or
+    +09:00 for a Tokyo end of day), in every answer alike: never pydantic's `Z`."""
 
     @field_serializer("*", mode="wrap", when_used="json")
     def _iso_times(self, value: Any, handler: SerializerFunctionWrapHandler) -> Any:
         return value.isoformat() if isinstance(value, datetime) else handler(value)
+
+
+class ReadModel(IsoTimes):
+    """A use case's answer."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 def build_now() -> None:

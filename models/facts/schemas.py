@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -30,7 +29,7 @@ from jikoflow.models.enums import (
     ReviewAnswer,
     SubjectNotice,
 )
-from jikoflow.models.schemas import Day, Input, Number, Plain, ReadModel, inert_text
+from jikoflow.models.schemas import Day, Input, IsoTimes, Number, Plain, ReadModel, inert_text
 from jikoflow.models.times import TOKYO, out_of_range
 
 # Far above any real count (Japan has about 125 million people) and far below 2^63.
@@ -67,7 +66,7 @@ FACT_FIELDS = (
 )
 
 
-class Facts(BaseModel):
+class Facts(IsoTimes):
     """What is known of an incident; each field `None` until it is learned."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -125,7 +124,7 @@ class Facts(BaseModel):
         }
 
 
-class _View(BaseModel):
+class _View(IsoTimes):
     model_config = ConfigDict(frozen=True)
 
 
