@@ -139,7 +139,10 @@ def test_the_page_shows_the_outcome_instructions_publication_and_appi(portal: Po
         assert "本人への連絡状況を報告すること" in row
         assert "2026年12月4日" in row
         assert "対応中" in row
-        assert "公表する" in page.text.split('class="publication">', 1)[1]
+        assert "田中 一郎" in row  # who gave it, by name
+        publication = page.text.split('class="publication">', 1)[1].split("</p>", 1)[0]
+        assert "公表する" in publication
+        assert "田中 一郎" in publication
         assert "監査証跡の検証に失敗" not in page.text
     panel = client.text.split('<section id="appi"', 1)[1].split("</section>", 1)[0]
     assert "報告対象" in panel
