@@ -316,6 +316,14 @@ def submit(
     latest = latest_version(session, incident.id)
     if incident.state is IncidentState.SUBMITTED and latest is not None:
         raise Conflict("id", f"{incident.id} is unchanged since version {latest.version}")
+    # 該当なし is where a suspicion that proved unfounded ends: an incident recorded as 発生 is
+    # first reclassified, with its reason kept, rather than closed as never having happened.
+    if outcome is Outcome.NOT_AN_INCIDENT and not incident.suspected:
+        raise Conflict(
+            "not_an_incident",
+            f"{incident.id} is recorded as 発生 (confirmed): reclassify it as おそれ (suspected), "
+            "with the reason, before proposing 該当なし",
+        )
     # 該当なし needs only its reason: demanding a prevention plan would make people invent one.
     missing = [] if outcome is Outcome.NOT_AN_INCIDENT else missing_for_submit(session, incident)
     if missing:

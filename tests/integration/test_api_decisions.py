@@ -53,6 +53,10 @@ def test_the_record_acts_through_the_api(portal: Portal) -> None:
     assert decided.status_code == 201, decided.text
 
     proposal = {"not_an_incident": True, "reason": "所在が確認された"}
+    # Recorded as 発生, it is reclassified as おそれ before it may end as 該当なし.
+    assert _refused(portal, delta, f"{base}/submit", proposal, 409)["field"] == "not_an_incident"
+    back = {"suspected": True, "reason": "紛失の確認は誤りだった"}
+    assert delta.post(f"{base}/reclassify", back).status_code == 200
     submitted = delta.post(f"{base}/submit", proposal)
     assert submitted.status_code == 201, submitted.text
     assert submitted.json()["outcome"] == "not_an_incident"

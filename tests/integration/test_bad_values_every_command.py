@@ -111,7 +111,8 @@ def _prepare(world: World) -> None:
     # Everything queued so far goes out, except to delta's channel, which does not exist: those
     # messages are left unreachable for `notifications retry`.
     _ok("sweep")
-    opened = _ok(*declare, "--summary", "入力用紙1箱の所在不明", "--no-flow").json()
+    # A suspicion (おそれ): it may also be proposed as 該当なし.
+    opened = _ok(*declare, "--suspected", "--summary", "入力用紙1箱の所在不明", "--no-flow").json()
     world.ids["incident"] = opened["id"]
     _ok("cause", opened["id"], "--text", "調査中")
     _ok("prevent", opened["id"], "--measure", "搬送記録の照合", "--owner", "watanabe")

@@ -283,3 +283,19 @@ def test_a_deeper_tier_without_notice_upward_is_flagged_and_told_to_the_contract
     assert all(n.facts["party_id"] == "delta" for n in told)
     assert all("秘密" not in str(n.facts) for n in told)
     assert at_gamma
+
+
+def test_only_a_suspicion_closes_as_not_an_incident(incident: str, cli: Cli) -> None:
+    _ok(cli("reclassify", incident, "--confirmed", "--reason", "紛失を確認"))
+    why = ["--reason", "見つかった", "--by", "watanabe"]
+    propose = ["submit", incident, "--not-an-incident", *why]
+    refused = cli(*propose)
+    assert refused.code == 2
+    assert refused.err.count("\n") == 1
+    assert "--not-an-incident" in refused.err
+    assert "reclassify" in refused.err
+    assert _ok(cli("status", incident, "--json")).json()["state"] == "open"
+    # Reclassified as おそれ again, with its reason kept, it may end as 該当なし.
+    _ok(cli("reclassify", incident, "--suspected", "--reason", "庁舎内で発見の報告"))
+    submitted = _ok(cli(*propose, "--json")).json()
+    assert submitted["outcome"] == "not_an_incident"
