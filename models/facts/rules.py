@@ -140,14 +140,22 @@ def instruction_status(
 
 
 def check_publication(
-    decision: Publication, *, on: date | None, reason: str | None, today: date
+    decision: Publication,
+    *,
+    on: date | None,
+    reason: str | None,
+    today: date,
+    discovered: date | None = None,
 ) -> tuple[date, str | None]:
     """The day of a publication decision and its reason.
 
     `on` is the day of publication (past, or planned for a later day), or the day 甲 decided to
     withhold, which cannot be later than today; withholding says why (the ward answers for it).
+    Neither comes before the day the incident was discovered.
     """
     day = on or today
+    if discovered is not None and day < discovered:
+        raise BadInput("on", f"is before the incident was discovered ({discovered.isoformat()})")
     text = (reason or "").strip() or None
     if decision is Publication.WITHHOLD:
         if day > today:

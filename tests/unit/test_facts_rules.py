@@ -236,3 +236,16 @@ def test_publication_decisions() -> None:
     with pytest.raises(BadInput) as refused:
         check_publication(Publication.WITHHOLD, on=later, reason="理由", today=TODAY)
     assert refused.value.field == "on"
+
+
+def test_a_publication_is_never_dated_before_the_discovery() -> None:
+    found = TODAY - timedelta(days=2)
+    earlier = found - timedelta(days=1)
+    for decision in Publication:
+        reason = "理由"
+        with pytest.raises(BadInput) as refused:
+            check_publication(decision, on=earlier, reason=reason, today=TODAY, discovered=found)
+        assert refused.value.field == "on"
+        assert found.isoformat() in refused.value.message
+        day = check_publication(decision, on=found, reason=reason, today=TODAY, discovered=found)
+        assert day == (found, reason)
