@@ -4,12 +4,14 @@ implemented measure, and typed line breaks that must not reshape the written rec
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from jikoflow.models.db import transaction
 from jikoflow.models.enums import OrgKind, Role
+from jikoflow.models.incidents.tables import Incident
 from jikoflow.models.parties.tables import Organization, Person
 from jikoflow.models.response.tables import PreventionMeasure
 from tests.integration.test_api_incidents import Api
@@ -130,3 +132,51 @@ def test_line_breaks_in_the_facts_cannot_add_sections_to_the_record(portal: Port
         # What was typed is all there, its line breaks shown as breaks within the item.
         assert "受付係<br>## 偽の受理" in text
         assert "窓口で発見<br><br>## 偽の節<br>- 偽の項目" in text
+
+
+def test_a_refusal_names_the_act_refused(portal: Portal) -> None:
+    worker, incident = _with_cause(portal)
+    ward, above = Api(portal, "tanaka"), Api(portal, "sato")  # sato: a worker at 乙
+    given = ward.post(f"/incidents/{incident}/instructions", {"text": "経緯を報告してください"})
+    assert given.status_code == 201, given.text
+    refused = above.post(f"/incidents/{incident}/instructions/1/done")
+    assert refused.status_code == 403
+    assert "may not mark 甲's instructions done" in refused.json()["detail"]
+    assert worker.post(f"/incidents/{incident}/instructions/1/done").status_code == 200
+
+
+def test_malformed_json_is_refused_as_the_body(portal: Portal) -> None:
+    api = Api(portal, "yamamoto")
+    headers = {"Content-Type": "application/json"}
+    answer = api.client.post("/incidents", content=b'{"contract": ', headers=headers)
+    assert answer.status_code == 422
+    assert (answer.json()["field"], answer.json()["pointer"]) == ("body", "/")
+    assert portal.rows(Incident) == []
+
+
+def test_every_time_in_an_answer_is_written_alike(portal: Portal) -> None:
+    worker, incident = _with_cause(portal)
+    ward = Api(portal, "tanaka")
+    at = f"/incidents/{incident}"
+    facts = {"occurred_at": "2026-11-30T09:00:00", "people": 500}
+    assert worker.post(f"{at}/facts", facts).status_code == 201
+    assert ward.post(f"{at}/instructions", {"text": "報告してください"}).status_code == 201
+    assert ward.post(f"{at}/ack").status_code == 200
+    times: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str) and len(value) > 19 and value[10:11] == "T":
+            times.append(value)
+
+    walk(worker.get(at).json())
+    walk(ward.get(at).json())  # 甲 sees its APPI clocks too
+    assert len(times) > 10
+    # Each with its offset written out, as Python writes it: never a `Z` beside a `+00:00`.
+    assert not [t for t in times if t.endswith("Z")]
+    assert all(datetime.fromisoformat(t).utcoffset() is not None for t in times)
