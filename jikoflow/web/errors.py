@@ -8,6 +8,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -182,7 +183,18 @@ async def api_invalid(request: Request, exc: Exception) -> Response:
     )
 
 
+async def api_http_error(request: Request, exc: Exception) -> Response:
+    """An HTTP refusal before any route ran. A body that could not be read at all (not UTF-8,
+    nested past the parser's depth) is bad input like malformed JSON: 422 naming the body."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        detail = "the body could not be read as JSON"
+        return JSONResponse({"detail": detail, "field": "body", "pointer": "/"}, status_code=422)
+    return await http_exception_handler(request, exc)
+
+
 def install_api_handlers(app: FastAPI) -> None:
     """The API's answers to refusals and failures."""
     app.add_exception_handler(BadInput, api_refused)
     app.add_exception_handler(RequestValidationError, api_invalid)
+    app.add_exception_handler(StarletteHTTPException, api_http_error)

@@ -151,6 +151,12 @@ def test_malformed_json_is_refused_as_the_body(portal: Portal) -> None:
     answer = api.client.post("/incidents", content=b'{"contract": ', headers=headers)
     assert answer.status_code == 422
     assert (answer.json()["field"], answer.json()["pointer"]) == ("body", "/")
+    # Nor can a body that is not UTF-8 or is nested past any reason be read: the same refusal.
+    for body in (b'{"summary": "\xff\xfe"}', b"[" * 100_000 + b"]" * 100_000):
+        unreadable = api.client.post("/incidents", content=body, headers=headers)
+        assert unreadable.status_code == 422
+        assert unreadable.json()["field"] == "body"
+    assert api.client.get("/nowhere").status_code == 404  # other HTTP refusals as before
     assert portal.rows(Incident) == []
 
 
