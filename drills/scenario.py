@@ -25,7 +25,7 @@ from pydantic import (
 
 from jikoflow.drills.schemas import ScenarioSummary
 from jikoflow.models.enums import IncidentKind
-from jikoflow.models.errors import BadInput
+from jikoflow.models.errors import BadInput, problem_text
 from jikoflow.models.yamlfile import load_strict
 
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
@@ -146,8 +146,7 @@ def parse_scenario(raw: Any, name: str) -> Scenario:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        message = str(err["msg"]).removeprefix("Value error, ")
-        raise BadInput(f"{name}: {_place(err['loc'])}", message) from None
+        raise BadInput(f"{name}: {_place(err['loc'])}", problem_text(err)) from None
     check_scenario(scenario, name)
     return scenario
 

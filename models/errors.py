@@ -9,6 +9,9 @@ not do (403), or an act the current state does not allow (409).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class BadInput(Exception):
     """Input refused: `field` names what to fix."""
@@ -29,3 +32,9 @@ class Forbidden(BadInput):
 
 class Conflict(BadInput):
     """The subject's state does not allow this now (closed, not submitted, already done)."""
+
+
+def problem_text(error: Mapping[str, Any]) -> str:
+    """A validation problem (one of pydantic's `errors()`) in plain words, without pydantic's
+    `Value error, ` before the message a validator gave."""
+    return str(error["msg"]).removeprefix("Value error, ")

@@ -22,7 +22,7 @@ from pydantic import (
     field_serializer,
 )
 
-from jikoflow.models.errors import BadInput
+from jikoflow.models.errors import BadInput, problem_text
 from jikoflow.models.times import TOKYO, out_of_range
 
 M = TypeVar("M", bound=BaseModel)
@@ -133,5 +133,4 @@ def parse(model: type[M], data: dict[str, Any]) -> M:
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(part) for part in error["loc"]) or "input"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        raise BadInput(field, message) from None
+        raise BadInput(field, problem_text(error)) from None

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jikoflow.models.enums import SessionStage
-from jikoflow.models.errors import BadInput, Conflict, Forbidden, NotFound
+from jikoflow.models.errors import BadInput, Conflict, Forbidden, NotFound, problem_text
 from jikoflow.web.deps import CsrfRefused, SignInRequired
 from jikoflow.web.templating import render
 
@@ -175,7 +175,7 @@ async def api_invalid(request: Request, exc: Exception) -> Response:
     field = ".".join(parts) or "body"
     return JSONResponse(
         {
-            "detail": str(first.get("msg", "invalid")),
+            "detail": problem_text(first) if "msg" in first else "invalid",
             "field": field,
             "pointer": "/" + "/".join(parts),
         },

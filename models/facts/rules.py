@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from jikoflow.models.calendar import add_business_days, end_of_day
 from jikoflow.models.enums import IncidentKind, InstructionStatus, Outcome, Publication
-from jikoflow.models.errors import BadInput
+from jikoflow.models.errors import BadInput, problem_text
 from jikoflow.models.facts.schemas import FACT_FIELDS, Facts
 from jikoflow.models.times import tokyo_day
 
@@ -31,7 +31,7 @@ def parse_facts(data: Mapping[str, Any]) -> Facts:
     except ValidationError as exc:
         error = exc.errors()[0]
         place = error["loc"][0] if error["loc"] else "facts"
-        raise BadInput(str(place), error["msg"]) from None
+        raise BadInput(str(place), problem_text(error)) from None
 
 
 def check_facts(facts: Facts, *, now: datetime, discovered_at: datetime) -> Facts:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from jikoflow.models.enums import OrgKind, Role, Sector
-from jikoflow.models.errors import BadInput
+from jikoflow.models.errors import BadInput, problem_text
 from jikoflow.models.parties.chain import Chain, Tier
 from jikoflow.models.parties.tables import MAX_MENTIONS
 from jikoflow.models.yamlfile import load_strict
@@ -124,7 +124,7 @@ def read_parties(path: Path) -> PartiesFile:
         parties = PartiesFile.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise BadInput(f"{path.name}: {_place(err['loc'])}", err["msg"]) from None
+        raise BadInput(f"{path.name}: {_place(err['loc'])}", problem_text(err)) from None
     check_references(parties, path.name)
     return parties
 

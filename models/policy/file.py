@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from jikoflow.models.errors import BadInput
+from jikoflow.models.errors import BadInput, problem_text
 from jikoflow.models.policy.rules import contract_checks, place_of
 from jikoflow.models.policy.schemas import ClosedDayRule, TimeOfDay
 from jikoflow.models.policy.span import Span
@@ -148,8 +148,7 @@ def read_policy(path: Path) -> tuple[PolicyFile, str]:
 
 def _refusal(name: str, error: Any, prefix: Sequence[int | str] = ()) -> BadInput:
     loc = [*prefix, *error["loc"]]
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return BadInput(f"{name}: {place_of(loc)}", message)
+    return BadInput(f"{name}: {place_of(loc)}", problem_text(error))
 
 
 def _unique(ids: list[str], name: str, section: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from jikoflow.models.errors import problem_text
 from jikoflow.models.policy.schemas import ContractPolicy, OrganizationPolicy
 
 BUILTIN: dict[str, Any] = ContractPolicy().model_dump(mode="json")
@@ -60,7 +61,7 @@ def contract_checks(
         resolve_contract(defaults)
     except ValidationError as exc:
         error = exc.errors()[0]
-        return ["defaults", *error["loc"]], _message(error)
+        return ["defaults", *error["loc"]], problem_text(error)
     for index, contract in enumerate(contracts):
         try:
             resolve_contract(defaults, contract)
@@ -70,12 +71,8 @@ def contract_checks(
             where: list[int | str] = (
                 ["contracts", index, *loc] if _sets(contract, loc) else ["defaults", *loc]
             )
-            return where, _message(error)
+            return where, problem_text(error)
     return None
-
-
-def _message(error: Any) -> str:
-    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def place_of(loc: Sequence[int | str]) -> str:

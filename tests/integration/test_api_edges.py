@@ -14,7 +14,7 @@ from jikoflow.models.enums import OrgKind, Role
 from jikoflow.models.incidents.tables import Incident
 from jikoflow.models.parties.tables import Organization, Person
 from jikoflow.models.response.tables import PreventionMeasure
-from tests.integration.test_api_incidents import Api
+from tests.integration.test_api_incidents import DECLARATION, Api
 from tests.web_fixtures import Portal, csrf_of, sign_in
 
 HUGE = "99999999999999999999999"
@@ -186,3 +186,11 @@ def test_every_time_in_an_answer_is_written_alike(portal: Portal) -> None:
     # Each with its offset written out, as Python writes it: never a `Z` beside a `+00:00`.
     assert not [t for t in times if t.endswith("Z")]
     assert all(datetime.fromisoformat(t).utcoffset() is not None for t in times)
+
+
+def test_a_refusal_is_worded_in_plain_words(portal: Portal) -> None:
+    api = Api(portal, "yamamoto")
+    blank = api.post("/incidents", {**DECLARATION, "summary": "   "})
+    assert blank.status_code == 422
+    expected = {"detail": "must not be empty", "field": "summary", "pointer": "/summary"}
+    assert blank.json() == expected
