@@ -111,9 +111,9 @@ def _declare(
     """The declaration's incident, its violations, and whether its view shows APPI."""
     key = None if idempotency_key is None else keys.checked_key(idempotency_key)
     contract = get_contract(session, data.contract)
-    org = get_organization(session, data.org)
     chain = chain_for(session, contract)
-    _authorize_declaration(session, actor, chain, org.id)
+    _authorize_declaration(session, actor, chain, data.org)
+    org = get_organization(session, data.org)
     if data.discovered_at is not None:
         check_discovery(chain, org.id, data.discovered_at, moment, confirmed=data.confirm_discovery)
     if key is not None:
@@ -143,7 +143,8 @@ def _declare(
 
 
 def _authorize_declaration(session: Session, actor: Principal, chain: Chain, org_id: str) -> None:
-    """A person declares at their own organisation, or as a manager at one below it (§8)."""
+    """A person declares at their own organisation, or as a manager at one below it (§8). An
+    organisation outside the contract's chain is refused alike whether it exists or not."""
     person = acting_person(session, actor)
     if person is None:
         return
@@ -253,7 +254,7 @@ def acknowledge(
     if recipient is None:
         raise BadInput("org", "name the recipient organisation acknowledging the report")
     authorize(session, actor, Act.SEE, _subject(incident))
-    get_organization(session, recipient)
+    # An organisation that is not a recipient is refused alike whether it exists or not.
     report = session.exec(
         select(Report).where(Report.incident_id == incident.id, Report.recipient_id == recipient)
     ).first()

@@ -194,3 +194,19 @@ def test_a_refusal_is_worded_in_plain_words(portal: Portal) -> None:
     assert blank.status_code == 422
     expected = {"detail": "must not be empty", "field": "summary", "pointer": "/summary"}
     assert blank.json() == expected
+
+
+def test_an_organisation_elsewhere_reads_as_one_that_does_not_exist(portal: Portal) -> None:
+    _stranger(portal)  # omega exists, in no chain of the sample contract
+    worker, ward = Api(portal, "watanabe"), Api(portal, "tanaka")
+    incident = worker.declare()["id"]
+    answers = {}
+    for org in ("omega", "nowhere"):
+        declared = worker.post("/incidents", {**DECLARATION, "org": org})
+        acked = ward.post(f"/incidents/{incident}/ack", {"org": org})
+        answers[org] = [
+            (a.status_code, a.json()["field"], a.json()["detail"].replace(org, "ORG"))
+            for a in (declared, acked)
+        ]
+    assert answers["omega"] == answers["nowhere"]
+    assert [code for code, _, _ in answers["omega"]] == [422, 422]
