@@ -71,10 +71,13 @@ def sweep(settings: Settings, *, now: datetime) -> dict[str, Any]:
     of the real clock only previews."""
     if ahead(now):
         return preview(settings.database_url, now=now)
+    from jikoflow.models.types import utcnow
     from jikoflow.notifications.delivery import deliver
 
     queued = queue_due(settings.database_url, now=now)
-    stats = deliver(settings, now=now)
+    # What this pass queued is due from the moment it was written, which is after `now`: the
+    # pass delivers it too, rather than leaving it to the next one.
+    stats = deliver(settings, now=max(now, utcnow()))
     delivered = {
         "sent": stats.sent,
         "retrying": stats.retrying,

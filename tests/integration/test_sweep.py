@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
@@ -98,3 +99,21 @@ def test_a_done_step_is_never_reminded(db_url: str, incident: str) -> None:
     late = {r.facts["step"] for r in queued(db_url, NoticeEvent.ESCALATION)}
     assert StepName.CONTAINMENT.value not in late
     assert StepName.REPORT.value in late
+
+
+def test_one_pass_delivers_the_escalations_it_queues(
+    db_url: str, incident: str, tmp_path: Path
+) -> None:
+    from jikoflow.models.enums import Lang
+    from jikoflow.models.outbox.facts import OutboxStatus
+    from jikoflow.models.settings import Settings
+    from jikoflow.sweep import sweep
+
+    settings = Settings(tmp_path, db_url, None, "http://127.0.0.1:9/", Lang.JA)
+    sweep(settings, now=T0)  # the reports go out
+    done = sweep(settings, now=T0 + timedelta(hours=2))
+    assert done["escalations"] > 0
+    escalations = queued(db_url, NoticeEvent.ESCALATION)
+    assert escalations
+    assert {row.status for row in escalations} == {OutboxStatus.SENT}
+    assert done["sent"] == len(queued(db_url, NoticeEvent.REMINDER)) + len(escalations)
