@@ -16,6 +16,7 @@ from jikoflow.models.enums import IncidentState, Lang
 from jikoflow.models.errors import BadInput, Conflict, NotFound
 from jikoflow.models.incidents.lifecycle import Action, next_state
 from jikoflow.models.incidents.tables import Incident
+from jikoflow.models.outbox.service import withdraw_alerts, withdraw_drill_messages
 from jikoflow.models.parties.chain import Chain
 from jikoflow.models.parties.queries import (
     chain_for,
@@ -148,6 +149,7 @@ def close_drill(session: Session, drill: Drill, now: datetime, actor: str) -> Dr
     if drill.type is DrillType.CONTACT:
         detail["never_answered"] = len(silent)
     record_event(session, drill.id, "drill_closed", actor=actor, at=closed_at, detail=detail)
+    withdraw_drill_messages(session, drill.id)
     if drill.incident_id is not None:
         for incident in _drill_incidents(session, drill.incident_id):
             end_drill_incident(session, incident, drill_id=drill.id, at=closed_at, actor=actor)
@@ -173,6 +175,7 @@ def end_drill_incident(
     incident.state = next_state(incident.state, Action.END_DRILL, incident.id)
     incident.closed_at = at
     session.add(incident)
+    withdraw_alerts(session, incident.id)
     record_event(
         session, incident.id, "drill_ended", actor=actor, at=at, detail={"drill": drill_id}
     )

@@ -82,7 +82,7 @@ def findings(
 
 def _failed(lang: Lang) -> tuple[str, ...]:
     w = WORDS[lang]
-    return (w["failed"], w["unreachable"], w["pending"])
+    return (w["failed"], w["unreachable"], w["pending"], w["withdrawn"])
 
 
 def _overdue_steps(session: Session, drill: Drill, now: datetime, lang: Lang) -> list[str]:

@@ -77,6 +77,7 @@ WORDS: dict[Lang, dict[str, str]] = {
         "pending": "未送信",
         "failed": "送信失敗",
         "unreachable": "連絡手段なし",
+        "withdrawn": "取下げ",  # never sent: the drill closed first
         "yes": "あり",
         "no": "なし",
     },
@@ -152,6 +153,7 @@ WORDS: dict[Lang, dict[str, str]] = {
         "pending": "pending",
         "failed": "failed",
         "unreachable": "unreachable",
+        "withdrawn": "withdrawn",
         "yes": "yes",
         "no": "no",
     },

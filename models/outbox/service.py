@@ -640,6 +640,21 @@ def withdraw_alerts(session: Session, incident_id: str, *, recipient: str | None
     return int(withdrawn.rowcount or 0)
 
 
+def withdraw_drill_messages(session: Session, drill_id: str) -> int:
+    """A closed drill's messages still waiting to be sent (a check asking for confirmation, an
+    inject, a reminder), marked withdrawn: nobody is asked for what can no longer be recorded.
+    Returns how many."""
+    withdrawn = session.connection().execute(
+        sa.update(Notification)
+        .where(
+            col(Notification.drill_id) == drill_id,
+            col(Notification.status) == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.WITHDRAWN)
+    )
+    return int(withdrawn.rowcount or 0)
+
+
 def waiting(
     url: str,
     subjects: Collection[str] | None = None,

@@ -172,10 +172,10 @@ def test_a_long_chain_prints_its_lists_as_plain_lines(
         in lines
     )
     assert (
-        "再委託先07（sub07） / 連絡網 / なし / 0 / 未送信 / 2026-11-02 10:12 / "
+        "再委託先07（sub07） / 連絡網 / なし / 0 / 取下げ / 2026-11-02 10:12 / "
         "運用担当（サーバー） / 12.0 / 30分以内" in lines
     )
-    assert "再委託先44（sub44） / 連絡網 / なし / 0 / 未送信 / — / — / — / 応答なし" in lines
+    assert "再委託先44（sub44） / 連絡網 / なし / 0 / 取下げ / — / — / — / 応答なし" in lines
     assert any(
         line.startswith("2026-11-02 10:12") and "受領確認 org=sub07" in line for line in lines
     )
@@ -277,3 +277,28 @@ def test_drill_commands_that_run_no_flow_never_import_prefect(
         code, modules = imported_modules(*argv)
         assert code in (0, 2), argv
         assert not any(m == "prefect" or m.startswith("prefect.") for m in modules), argv
+
+
+def test_a_closed_drill_asks_nobody_for_anything_more(loaded_env: Env, cli: Cli) -> None:
+    from sqlmodel import select
+
+    from jikoflow.models.db import reading
+    from jikoflow.models.outbox.tables import Notification
+
+    def statuses(drill_id: str) -> set[str]:
+        with reading(loaded_env.url) as session:
+            rows = session.exec(select(Notification).where(Notification.drill_id == drill_id))
+            return {str(row.status) for row in rows}
+
+    contact = run_drill(cli, "contact", "--no-flow", "--by", "suzuki", "--now", at(0))["id"]
+    tabletop = ["tabletop", "--scenario", "lost-forms-tier3", "--no-flow", "--by", "suzuki"]
+    exercise = run_drill(cli, *tabletop, "--now", at(1))
+    assert cli("drill", "next", exercise["id"], "--no-flow", "--now", at(2)).code == 0
+    assert statuses(contact) == statuses(exercise["id"]) == {"pending"}  # nothing sent yet
+    for drill_id in (contact, exercise["id"]):
+        assert cli("drill", "close", drill_id, "--now", at(3)).code == 0
+        # The check asking for confirmation and the inject are withdrawn: a sweep sends neither.
+        assert statuses(drill_id) == {"withdrawn"}
+    swept = cli("sweep", "--json")
+    assert swept.code == 0, swept.err
+    assert statuses(contact) == statuses(exercise["id"]) == {"withdrawn"}
