@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
-
 from jikoflow.models.enums import Role, SessionStage
+from jikoflow.models.schemas import ReadModel
 
 
-class AccountView(BaseModel):
+class AccountView(ReadModel):
     """A person's sign-in state."""
 
     person: str
@@ -23,7 +22,7 @@ class AccountView(BaseModel):
     totp_enabled: bool
 
 
-class PersonRef(BaseModel):
+class PersonRef(ReadModel):
     """Who a person is: id, name, organisation and role."""
 
     id: str
@@ -33,7 +32,7 @@ class PersonRef(BaseModel):
     role: Role
 
 
-class TokenCreated(BaseModel):
+class TokenCreated(ReadModel):
     """A new API token: the only time its value is shown."""
 
     id: int
@@ -42,7 +41,7 @@ class TokenCreated(BaseModel):
     token: str
 
 
-class TokenView(BaseModel):
+class TokenView(ReadModel):
     """An API token as listed (never its value)."""
 
     id: int

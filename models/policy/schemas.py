@@ -22,6 +22,7 @@ from pydantic import (
 
 from jikoflow.models.enums import StepName
 from jikoflow.models.policy.span import Span
+from jikoflow.models.schemas import ReadModel
 
 _HH_MM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -142,7 +143,7 @@ class OrganizationPolicy(_Frozen):
     require_totp: bool = False  # its people sign in with a second factor (TOTP)
 
 
-class PolicyLoaded(BaseModel):
+class PolicyLoaded(ReadModel):
     """What `policy load` changed (all zero when the database already matched)."""
 
     file: str
@@ -150,7 +151,7 @@ class PolicyLoaded(BaseModel):
     changed: dict[str, int]
 
 
-class PolicyView(BaseModel):
+class PolicyView(ReadModel):
     """The effective policy of every contract and organisation in the database."""
 
     loaded_at: datetime | None

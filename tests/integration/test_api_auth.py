@@ -4,6 +4,7 @@ named, revocable, last use recorded; 401 without a valid one (SQLite, then Postg
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import httpx
 import pytest
@@ -59,6 +60,10 @@ def test_a_token_from_the_cli_acts_as_its_person_and_is_kept_only_hashed(
     assert row["last_used_at"] is not None
     assert row["revoked_at"] is None
     assert "token" not in row
+    # Times as everywhere in jikoflow's JSON: with their offset, never pydantic's `Z`.
+    for name in ("created_at", "last_used_at"):
+        assert row[name].endswith("+00:00"), row[name]
+        assert datetime.fromisoformat(row[name]).tzinfo is not None
 
 
 @pytest.mark.usefixtures("cli_env")

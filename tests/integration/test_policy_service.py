@@ -145,6 +145,7 @@ def test_policy_commands(
     assert data["defaults"]["escalation"]["day_scale"]["at"] == "09:00"
     assert data["organizations"]["nerima"] == {"require_totp": True}
     assert data["organizations"]["delta"] == {"require_totp": False}
+    assert data["loaded_at"].endswith("+00:00"), data["loaded_at"]
     assert text.code == 0
     assert "C-2026-001:" in text.out
     assert "root_cause:" in text.out
