@@ -187,6 +187,17 @@ def suspected_label(suspected: bool, lang: Lang = Lang.JA) -> str:
     return "suspected" if suspected else "confirmed"
 
 
+def kind_label(kind: StrEnum, suspected: bool, lang: Lang = Lang.JA, *, brief: bool = False) -> str:
+    """An incident's kind with its certainty: 漏えい（おそれ）, leak (suspected). `brief` marks only
+    a suspicion (a list, where "（発生）" on every other row would only take room)."""
+    if brief and not suspected:
+        return label(kind, lang)
+    certainty = suspected_label(suspected, lang)
+    if lang is Lang.JA:
+        return f"{label(kind, lang)}（{certainty}）"
+    return f"{label(kind, lang)} ({certainty})"
+
+
 def tier_label(depth: int, lang: Lang = Lang.JA) -> str:
     """A party by its depth in the chain: 甲 (0), 乙 (1), 再委託先（第1次） (2), 再々委託先（第n次）
     (3 and deeper)."""

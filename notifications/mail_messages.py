@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from jikoflow.models.enums import Lang, ReportStatus
 from jikoflow.models.outbox.facts import NoticeFacts, Subject
 from jikoflow.models.settings import DEFAULT_BASE_URL
-from jikoflow.models.terms import label, step_status_label, suspected_label
+from jikoflow.models.terms import kind_label, label, step_status_label
 from jikoflow.notifications.messages import (
     awaits_ack,
     clip,
@@ -52,7 +52,7 @@ def _fields(facts: NoticeFacts, lang: Lang) -> list[tuple[str, str]]:
         (w["incident"], facts.subject_id),
         (w["contract"], f"{facts.contract_id} {plain_name(facts.contract_title)}"),
         (w["org"], plain_name(facts.org_name)),
-        (w["kind"], f"{label(facts.kind, lang)}（{suspected_label(facts.suspected, lang)}）"),
+        (w["kind"], kind_label(facts.kind, facts.suspected, lang)),
         (w["state"], label(facts.state, lang)),
     ]
     if facts.recipient_name:

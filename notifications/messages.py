@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from jikoflow.models.enums import Lang, ReportStatus
 from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, ReportFact, Subject
 from jikoflow.models.settings import DEFAULT_BASE_URL
-from jikoflow.models.terms import label, step_status_label, suspected_label
+from jikoflow.models.terms import kind_label, label, step_status_label, suspected_label
 from jikoflow.notifications.base import (
     Actions,
     Button,
@@ -81,7 +81,7 @@ def card_title(facts: NoticeFacts, lang: Lang = Lang.JA) -> str:
     """The card's title: drill marker, incident id, kind and suspected/confirmed."""
     w = WORDS[lang]
     marker = w["drill"] if facts.drill else ""
-    what = f"{label(facts.kind, lang)}（{suspected_label(facts.suspected, lang)}）"
+    what = kind_label(facts.kind, facts.suspected, lang)
     return clip(f"{marker}{w['incident_title']} {facts.subject_id} {what}", HEADER_MAX)
 
 
@@ -127,7 +127,7 @@ def _event_fields(facts: NoticeFacts, lang: Lang) -> list[tuple[str, str]]:
         (w["incident"], f"`{escape_mrkdwn(facts.subject_id)}`"),
         (w["contract"], f"{escape_mrkdwn(facts.contract_id)} {_name(facts.contract_title)}"),
         (w["org"], _name(facts.org_name)),
-        (w["kind"], f"{label(facts.kind, lang)}（{suspected_label(facts.suspected, lang)}）"),
+        (w["kind"], kind_label(facts.kind, facts.suspected, lang)),
     ]
     if facts.recipient_name:
         rows.append((w["to"], _name(facts.recipient_name)))

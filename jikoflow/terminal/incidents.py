@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group
+from rich import box
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from jikoflow.models.enums import Lang
+from jikoflow.models.enums import Lang, StepName
 from jikoflow.models.incidents.schemas import IncidentStatus, IncidentSummary
 from jikoflow.models.parties.schemas import ContractTree
-from jikoflow.models.terms import label, noun, step_status_label, suspected_label, tier_label
+from jikoflow.models.terms import kind_label, label, noun, step_status_label, tier_label
 from jikoflow.models.times import tokyo_time
 
 STATUS_STYLE = {
@@ -40,9 +41,7 @@ def incident_panel(view: IncidentStatus, lang: Lang = Lang.JA) -> Panel:
     head = Table.grid(padding=(0, 2))
     head.add_row(noun("contract", lang), Text(f"{view.contract} {view.contract_title}"))
     head.add_row(noun("org", lang), Text(f"{view.org_name} ({view.org})"))
-    head.add_row(
-        noun("kind", lang), f"{label(view.kind, lang)}（{suspected_label(view.suspected, lang)}）"
-    )
+    head.add_row(noun("kind", lang), kind_label(view.kind, view.suspected, lang))
     head.add_row(noun("state", lang), label(view.state, lang))
     head.add_row(noun("discovered", lang), _when(view.discovered_at))
     head.add_row(noun("declared", lang), _when(view.declared_at))
@@ -147,25 +146,51 @@ def label_of_reports(lang: Lang) -> str:
 
 def incidents_table(rows: list[IncidentSummary], lang: Lang = Lang.JA) -> Table:
     """Many incidents, a row each. Whatever the terminal's width, the incident's id and time are
-    shown whole, on one line; the other columns give way."""
-    table = Table(expand=True)
+    shown whole, on one line; the other columns wrap (never cut). When every row is of one contract
+    (a list of one contract, or a single contractor's), the contract is said once, above; the
+    late steps have a column when a step is late."""
+    contracts = {row.contract for row in rows}
+    one = contracts.pop() if len(contracts) == 1 else None
+    # No lines between the columns: at 80 columns the values have the room, not the borders.
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    if one is not None:
+        table.title = Text(f"{noun('contract', lang)}: {one}")
+        table.title_justify = "left"
     table.add_column(noun("incident_id", lang), no_wrap=True, min_width=len("INC-20261127-XXXXXX"))
-    for column in ("contract", "org", "kind", "state"):
-        table.add_column(noun(column, lang))
+    columns = ("org", "kind", "state") if one is not None else ("contract", "org", "kind", "state")
+    for column in columns:
+        table.add_column(noun(column, lang), overflow="fold")  # wraps, never cut
     table.add_column(noun("declared", lang), no_wrap=True, min_width=len("2026-11-27 09:00"))
-    table.add_column(noun("late", lang))
+    late_column = any(row.overdue_steps for row in rows)
+    if late_column:
+        table.add_column(noun("late", lang), overflow="fold")
     for row in rows:
-        late = ", ".join(label(s, lang) for s in row.overdue_steps)
-        table.add_row(
+        late = _late(row.overdue_steps, lang)
+        cells: list[RenderableType] = [
             row.id,
             Text(row.contract),
             Text(row.org),
-            f"{label(row.kind, lang)}（{suspected_label(row.suspected, lang)}）",
+            kind_label(row.kind, row.suspected, lang, brief=True),
             label(row.state, lang),
             _when(row.declared_at),
             _styled(late, "overdue") if late else "",
-        )
+        ]
+        if not late_column:
+            del cells[-1]
+        if one is not None:
+            del cells[1]
+        table.add_row(*cells)
     return table
+
+
+def _late(steps: list[StepName], lang: Lang) -> str:
+    """A row's late steps in a few words: the first, and how many more (`status` tells all)."""
+    if not steps:
+        return ""
+    first = label(steps[0], lang)
+    if len(steps) == 1:
+        return first
+    return f"{first} 他{len(steps) - 1}" if lang is Lang.JA else f"{first} +{len(steps) - 1}"
 
 
 def chain_tree(contract: ContractTree, lang: Lang = Lang.JA) -> Tree:

@@ -204,9 +204,59 @@ def test_list_shows_every_id_whole_on_a_narrow_terminal(
     for row in cli("list", "--json").json():
         declared = datetime.fromisoformat(row["declared_at"]).astimezone(TOKYO)
         assert f"{declared:%Y-%m-%d %H:%M}" in shown.out
-    heading = shown.out.splitlines()[1]
+    heading = "".join(shown.out.split("─")[0].splitlines()[1:])  # below the contract
     assert "事故等番号" in heading
     assert not any(word in heading for word in ("id", "state", "declared", "late"))
+
+
+def test_list_at_80_columns_shows_every_value_whole(
+    loaded: Env, cli: Cli, declare: Declare, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = {
+        declare(org="delta", kind="tampering")["id"]: ("delta", "改ざん"),
+        declare("--suspected", org="acme")["id"]: ("acme", "漏えい（おそれ）"),
+    }
+    from jikoflow.cli import common
+
+    monkeypatch.setattr(common.out, "_width", 80)
+    shown = cli("list")
+
+    assert shown.code == 0, shown.err
+    lines = shown.out.splitlines()
+    # One contract: said once above the table, not on every row.
+    assert lines[0].strip() == f"契約: {SAMPLE_CONTRACT}"
+    assert all(SAMPLE_CONTRACT not in line for line in lines[1:])
+    for incident, (org, kind) in rows.items():
+        [line] = [line for line in lines if incident in line]
+        assert org in line
+        assert kind in line
+        assert "対応中" in line
+        assert "（発生）" not in line  # only a suspicion is marked
+    assert "…" not in shown.out
+    assert "期限超過" not in shown.out  # nothing is late yet: no empty column
+
+    later = datetime.now(TOKYO) + timedelta(days=60)
+    late = cli("list", "--now", later.isoformat()).out
+    assert "期限超過" in late
+    assert "…" not in late
+    # The first late step and how many more; `status` names them all.
+    assert "他4" in late.replace("\n", "").replace(" ", "")
+
+
+def test_list_of_several_contracts_has_a_contract_column(
+    loaded: Env, cli: Cli, declare: Declare, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    declare(org="delta")
+    declare(org="delta", contract="C-2026-002")
+    from jikoflow.cli import common
+
+    monkeypatch.setattr(common.out, "_width", 120)
+    lines = cli("list").out.splitlines()
+
+    assert "契約" in lines[0]
+    assert "事故等番号" in lines[0]
+    assert sum(SAMPLE_CONTRACT in line for line in lines) == 1
+    assert sum("C-2026-002" in line for line in lines) == 1
 
 
 def test_list_headings_follow_the_language(
@@ -217,12 +267,15 @@ def test_list_headings_follow_the_language(
 
     monkeypatch.setattr(common.out, "_width", 160)
     monkeypatch.setenv("JIKOFLOW_LANG", "en")
-    heading = cli("list").out.splitlines()[1]
-    for word in ("Incident", "Contract", "Kind", "State", "Reported", "Late"):
+    later = (datetime.now(TOKYO) + timedelta(days=60)).isoformat()  # every step late
+    title, heading = cli("list", "--now", later).out.splitlines()[:2]
+    assert title.strip() == f"Contract: {SAMPLE_CONTRACT}"
+    for word in ("Incident", "Organisation", "Kind", "State", "Reported", "Late"):
         assert word in heading
     monkeypatch.setenv("JIKOFLOW_LANG", "ja")
-    heading = cli("list").out.splitlines()[1]
-    for word in ("事故等番号", "契約", "発生組織", "種別", "状態", "報告日時", "期限超過"):
+    title, heading = cli("list", "--now", later).out.splitlines()[:2]
+    assert title.strip() == f"契約: {SAMPLE_CONTRACT}"
+    for word in ("事故等番号", "発生組織", "種別", "状態", "報告日時", "期限超過"):
         assert word in heading
 
 
