@@ -1,6 +1,6 @@
-"""One sweep path, the same for `jikoflow sweep`, `serve` and the sweep flow: queue the
-reminders and escalations the clocks call for, then deliver every due message through the one
-delivery path (`jikoflow.notifications.delivery.deliver`).
+"""One sweep path, the same for `jikoflow sweep`, `serve` and the sweep flow: deliver what
+waits, queue the reminders and escalations the clocks call for, then deliver those, through the
+one delivery path (`jikoflow.notifications.delivery.deliver`).
 
 A time ahead of the real clock is a preview: it shows exactly what a sweep at that time would
 send — the messages waiting by then and those the clocks would queue — and sends and writes
@@ -67,17 +67,21 @@ def ahead(now: datetime) -> bool:
 
 
 def sweep(settings: Settings, *, now: datetime) -> dict[str, Any]:
-    """Queue what the clocks call for at `now`, then deliver every due message; a `now` ahead
-    of the real clock only previews."""
+    """Deliver what waits, queue what the clocks call for at `now`, then deliver that too; a
+    `now` ahead of the real clock only previews."""
     if ahead(now):
         return preview(settings.database_url, now=now)
     from jikoflow.models.types import utcnow
     from jikoflow.notifications.delivery import deliver
 
+    # What already waits goes out first (a declaration's reports, say): the clocks then see the
+    # steps those messages completed, and remind of or escalate nothing that is done.
+    stats = deliver(settings, now=max(now, utcnow()))
     queued = queue_due(settings.database_url, now=now)
     # What this pass queued is due from the moment it was written, which is after `now`: the
     # pass delivers it too, rather than leaving it to the next one.
-    stats = deliver(settings, now=max(now, utcnow()))
+    if not stats.outage:
+        stats += deliver(settings, now=max(now, utcnow()))
     delivered = {
         "sent": stats.sent,
         "retrying": stats.retrying,

@@ -187,15 +187,23 @@ def suspected_label(suspected: bool, lang: Lang = Lang.JA) -> str:
     return "suspected" if suspected else "confirmed"
 
 
+def aside(*parts: str, lang: Lang = Lang.JA) -> str:
+    """Words in brackets after others: （期限 12月1日 10:00、田中） in Japanese, " (due …, …)" in
+    English; nothing when every part is empty."""
+    shown = [p for p in parts if p]
+    if not shown:
+        return ""
+    if lang is Lang.JA:
+        return f"（{'、'.join(shown)}）"
+    return f" ({', '.join(shown)})"
+
+
 def kind_label(kind: StrEnum, suspected: bool, lang: Lang = Lang.JA, *, brief: bool = False) -> str:
     """An incident's kind with its certainty: 漏えい（おそれ）, leak (suspected). `brief` marks only
     a suspicion (a list, where "（発生）" on every other row would only take room)."""
     if brief and not suspected:
         return label(kind, lang)
-    certainty = suspected_label(suspected, lang)
-    if lang is Lang.JA:
-        return f"{label(kind, lang)}（{certainty}）"
-    return f"{label(kind, lang)} ({certainty})"
+    return label(kind, lang) + aside(suspected_label(suspected, lang), lang=lang)
 
 
 def tier_label(depth: int, lang: Lang = Lang.JA) -> str:

@@ -1,7 +1,7 @@
 """Summary cards: what a card shows, and bringing the cards of a channel up to date.
 
-A card shows the facts of its conversation's newest row with every report's state as it is
-when the card is posted or updated — the report a card delivers itself counts as delivered.
+A card shows the facts of its conversation's newest row with every report's and every step's
+state as it is when the card is updated — the report a card delivers itself counts as delivered.
 The ledger keeps a digest of what each card shows, so a card is updated only when its facts
 or its reports' states changed.
 
@@ -20,9 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from jikoflow.models.db import reading, transaction
 from jikoflow.models.enums import Lang, ReportStatus
-from jikoflow.models.outbox.facts import NoticeFacts, ReportState, with_reports
-from jikoflow.models.outbox.service import Claim, report_states
+from jikoflow.models.outbox.facts import NoticeFacts, ReportState, with_reports, with_steps
+from jikoflow.models.outbox.service import Claim, report_states, step_states
 from jikoflow.models.settings import DEFAULT_BASE_URL
+from jikoflow.models.types import utcnow
 from jikoflow.notifications.base import Card, Channel, DeliveryError, Message, Updating
 from jikoflow.notifications.messages import build_card
 from jikoflow.notifications.pacing import ChannelPacer, Lanes
@@ -85,14 +86,19 @@ def _due(
 ) -> list[Due]:
     """The cards to update: behind their facts by the ledger's digest, or, with `sent`, behind
     the digest of what this dispatcher sent them."""
+    # A pass for some subjects looks at all their cards: an act elsewhere (an acknowledgement,
+    # a step done) changes what every card of the subject shows, not only its own channel's.
+    touched = {*touched, *(subjects or ())}
     with reading(url) as session:
         found = channel.ledger.cards(session, subjects=subjects, touched=touched)
         states = report_states(session, {c.subject_id for c in found if c.facts.reports})
+        steps = step_states(session, {c.subject_id for c in found if c.facts.steps}, utcnow())
     due: list[Due] = []
     for card in found:
         if sent is not None and card.ident not in sent:
             continue
         facts = with_reports(card.facts, states.get(card.subject_id, {}))
+        facts = with_steps(facts, steps.get(card.subject_id))
         digest = card_digest(facts)
         if sent is not None:
             behind = sent[card.ident] != digest

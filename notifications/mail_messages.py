@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from jikoflow.models.enums import Lang, ReportStatus
 from jikoflow.models.outbox.facts import NoticeFacts, Subject
 from jikoflow.models.settings import DEFAULT_BASE_URL
-from jikoflow.models.terms import kind_label, label, step_status_label
+from jikoflow.models.terms import aside, kind_label, label, step_status_label
 from jikoflow.notifications.messages import (
     awaits_ack,
     clip,
@@ -43,7 +43,9 @@ def subject_line(facts: NoticeFacts, lang: Lang = Lang.JA) -> str:
     w = WORDS[lang]
     marker = w["drill"] if facts.drill else ""
     title = plain_name(facts.contract_title)
-    return clip(f"{marker}{w['incident_title']} {facts.subject_id}（{title}）", SUBJECT_MAX)
+    return clip(
+        f"{marker}{w['incident_title']} {facts.subject_id}{aside(title, lang=lang)}", SUBJECT_MAX
+    )
 
 
 def _fields(facts: NoticeFacts, lang: Lang) -> list[tuple[str, str]]:
@@ -78,7 +80,9 @@ def _steps(facts: NoticeFacts, lang: Lang) -> list[str]:
     lines = [f"■ {w['steps']}"]
     for step in facts.steps:
         due = format_time(step.due_at, lang)
-        lines.append(f"・{label(step.name, lang)}: {label(step.status, lang)}（{w['due']} {due}）")
+        status = step_status_label(step.name, step.status, lang)
+        when = aside(f"{w['due']} {due}", lang=lang)
+        lines.append(f"・{label(step.name, lang)}: {status}{when}")
     return ["", *lines]
 
 
@@ -93,7 +97,7 @@ def _reports(facts: NoticeFacts, lang: Lang) -> list[str]:
         if acknowledged and report.acknowledged_at is not None:
             who = plain_name(report.acknowledged_by) if report.acknowledged_by else ""
             when = format_time(report.acknowledged_at, lang)
-            line += f"（{who}、{when}）" if who else f"（{when}）"
+            line += aside(who, when, lang=lang)
         lines.append(line)
     listed = min(len(facts.reports), MAX_REPORT_LINES)
     if facts.report_count > listed:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from jikoflow.models.enums import Lang, ReportStatus
 from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, ReportFact, Subject
 from jikoflow.models.settings import DEFAULT_BASE_URL
-from jikoflow.models.terms import kind_label, label, step_status_label, suspected_label
+from jikoflow.models.terms import aside, kind_label, label, step_status_label, suspected_label
 from jikoflow.notifications.base import (
     Actions,
     Button,
@@ -297,8 +297,8 @@ def step_lines(facts: NoticeFacts, lang: Lang = Lang.JA) -> str:
     lines = [f"*{w['steps']}*"]
     for step in facts.steps:
         lines.append(
-            f"• {label(step.name, lang)}: {label(step.status, lang)}"
-            f"（{w['due']} {format_time(step.due_at, lang)}）"
+            f"• {label(step.name, lang)}: {step_status_label(step.name, step.status, lang)}"
+            + aside(f"{w['due']} {format_time(step.due_at, lang)}", lang=lang)
         )
     return clip("\n".join(lines), TEXT_MAX)
 
@@ -309,9 +309,7 @@ def _acked(report: ReportFact, lang: Lang) -> str:
         return ""
     when = format_time(report.acknowledged_at, lang)
     who = _name(report.acknowledged_by) if report.acknowledged_by else ""
-    if lang is Lang.EN:
-        return f" ({who}, {when})" if who else f" ({when})"
-    return f"（{who}、{when}）" if who else f"（{when}）"
+    return aside(who, when, lang=lang)
 
 
 def report_lines(facts: NoticeFacts, lang: Lang = Lang.JA) -> str:

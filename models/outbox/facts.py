@@ -177,6 +177,22 @@ def facts_for(
     )
 
 
+def steps_as_shown(
+    steps: Sequence[Step], now: datetime, *, closed: bool, contained: bool
+) -> tuple[StepFact, ...]:
+    """An incident's steps as a message shows them at `now` (one that is late: 期限超過)."""
+    return tuple(
+        StepFact(
+            name=s.name,
+            status=shown_status(
+                s.name, s.status, s.due_at, now, closed=closed, contained=contained
+            ),
+            due_at=s.due_at,
+        )
+        for s in steps
+    )
+
+
 def person_names(session: Session, ids: Sequence[str | None]) -> dict[str, str]:
     """The names of these people (as the parties file gives them), by id."""
     wanted = sorted({i for i in ids if i})
@@ -203,20 +219,11 @@ def build_facts(
 ) -> NoticeFacts:
     """The facts from rows already loaded — the free-text columns are never read; `names` are
     the people who acknowledged reports, by id."""
-    step_facts = tuple(
-        StepFact(
-            name=s.name,
-            status=shown_status(
-                s.name,
-                s.status,
-                s.due_at,
-                now,
-                closed=incident.closed_at is not None,
-                contained=incident.contained_at is not None,
-            ),
-            due_at=s.due_at,
-        )
-        for s in steps
+    step_facts = steps_as_shown(
+        steps,
+        now,
+        closed=incident.closed_at is not None,
+        contained=incident.contained_at is not None,
     )
     chosen = next((s for s in step_facts if s.name == step), None)
     return NoticeFacts(
@@ -480,6 +487,14 @@ def with_reports(facts: NoticeFacts, states: Mapping[str, ReportState]) -> Notic
         for report in facts.reports
     )
     return facts.model_copy(update={"reports": reports})
+
+
+def with_steps(facts: NoticeFacts, steps: Sequence[StepFact] | None) -> NoticeFacts:
+    """The facts with the incident's steps as they are now (a message that lists none, such
+    as a drill's, stays as it is)."""
+    if not facts.steps or not steps or tuple(steps) == facts.steps:
+        return facts
+    return facts.model_copy(update={"steps": tuple(steps)})
 
 
 def _with_state(report: ReportFact, state: ReportState) -> ReportFact:

@@ -30,7 +30,14 @@ from jikoflow.models.db import get_engine, reading, transaction
 from jikoflow.models.enums import ReportStatus, StepName, StepStatus
 from jikoflow.models.errors import BadInput
 from jikoflow.models.incidents.tables import Incident, Report, Step
-from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, OutboxStatus, ReportState
+from jikoflow.models.outbox.facts import (
+    NoticeEvent,
+    NoticeFacts,
+    OutboxStatus,
+    ReportState,
+    StepFact,
+    steps_as_shown,
+)
 from jikoflow.models.outbox.tables import Notification, Transport
 from jikoflow.models.parties.tables import Person
 
@@ -466,6 +473,8 @@ def _settle_reports(
             step.status = StepStatus.DONE
             step.done_at = now
             events.append((report.incident_id, "step_done", {"step": str(step.name)}, now))
+            # A reminder or escalation about reporting that waits would now say something untrue.
+            withdraw_alerts(session, report.incident_id, step=StepName.REPORT)
         session.add(step)
     _write_reports(connection, table, list(changed.values()), now)
     record_events(session, events)
@@ -605,6 +614,33 @@ def report_states(
     return states
 
 
+def step_states(
+    session: Session, incident_ids: Collection[str], now: datetime
+) -> dict[str, tuple[StepFact, ...]]:
+    """Each incident's steps as a message shows them at `now` (a card, updated)."""
+    if not incident_ids:
+        return {}
+    wanted = sorted(set(incident_ids))
+    ended = {
+        incident_id: (closed is not None, contained is not None)
+        for incident_id, closed, contained in session.execute(
+            sa.select(col(Incident.id), col(Incident.closed_at), col(Incident.contained_at)).where(
+                col(Incident.id).in_(wanted)
+            )
+        )
+    }
+    rows: dict[str, list[Step]] = {i: [] for i in ended}
+    found = session.exec(
+        select(Step).where(col(Step.incident_id).in_(wanted)).order_by(col(Step.id))
+    )
+    for step in found:
+        rows[step.incident_id].append(step)
+    return {
+        i: steps_as_shown(rows[i], now, closed=closed, contained=contained)
+        for i, (closed, contained) in ended.items()
+    }
+
+
 # Messages that remind or escalate: when what they say stops being true, they are withdrawn.
 ALERTS = (
     NoticeEvent.REMINDER,
@@ -613,13 +649,28 @@ ALERTS = (
     NoticeEvent.ACK_OVERDUE,
 )
 _ACK_ALERTS = (NoticeEvent.ACK_REMINDER, NoticeEvent.ACK_OVERDUE)
+_STEP_ALERTS = (NoticeEvent.REMINDER, NoticeEvent.ESCALATION)
 
 
-def withdraw_alerts(session: Session, incident_id: str, *, recipient: str | None = None) -> int:
+def withdraw_alerts(
+    session: Session,
+    incident_id: str,
+    *,
+    recipient: str | None = None,
+    step: StepName | None = None,
+) -> int:
     """Reminders and escalations of an incident still waiting to be sent, marked withdrawn (with
-    `recipient`: only those about that recipient's acknowledgement); returns how many."""
+    `recipient`: only those about that recipient's acknowledgement; with `step`: only those
+    about that step's clock); returns how many."""
     which: sa.ColumnElement[bool]
-    if recipient is None:
+    if step is not None:
+        which = or_(
+            *(
+                col(Notification.key).startswith(f"{incident_id}:{e}:{step}:", autoescape=True)
+                for e in _STEP_ALERTS
+            )
+        )
+    elif recipient is None:
         which = col(Notification.event).in_([str(e) for e in ALERTS])
     else:
         which = or_(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import time_machine
 
+from jikoflow.models.times import TOKYO
 from tests.conftest import CliResult, Env
 from tests.slack_server import SlackServer
 
@@ -197,3 +198,63 @@ def test_bare_notifications_lists_the_outbox(
     table = cli("notifications")
     assert table.code == 0
     assert "C0NERIMA" in table.out
+
+
+def _keys(posts: list[Any]) -> list[str]:
+    return [str(p.body["metadata"]["event_payload"]["key"]) for p in posts]
+
+
+def _last_cards(slack: SlackServer) -> dict[str, str]:
+    """Each channel's card (its one top-level message) as Slack shows it now."""
+    channels = {call.body["channel"] for call in slack.calls("chat.postMessage")}
+    shown: dict[str, str] = {}
+    for channel in sorted(channels):
+        [card] = slack.messages(channel)
+        shown[channel] = json.dumps(card["blocks"], ensure_ascii=False)
+    return shown
+
+
+@pytest.mark.parametrize("hours_ago", [0, 3])
+def test_reports_a_sweep_delivers_are_not_escalated_and_every_card_shows_them_done(
+    slack: SlackServer, cli: Cli, parties_file: Path, hours_ago: int
+) -> None:
+    load(cli, parties_file)
+    # Recorded without the flow; found just now, or three hours ago (every report is late).
+    found = (datetime.now(TOKYO) - timedelta(hours=hours_ago)).strftime("%Y-%m-%dT%H:%M")
+    result = cli(
+        "declare", "--contract", "C-2026-001", "--org", "delta", "--kind", "leak",
+        "--summary", "封筒1通の所在不明", "--discovered-at", found, "--no-flow", "--json",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    incident = result.json()["id"]
+
+    sweep(cli)
+
+    keys = _keys(slack.calls("chat.postMessage"))
+    assert sum(f"{incident}:report:" in k for k in keys) == 4
+    # The sweep sent the reports first: nobody is told reporting is overdue once it is done.
+    assert not [k for k in keys if ":escalation:report:" in k or ":reminder:report:" in k]
+    status = cli("status", incident, "--json").json()
+    [step] = [s for s in status["steps"] if s["name"] == "report"]
+    assert step["status"] == "done"
+    cards = _last_cards(slack)
+    assert len(cards) == 5
+    for channel, blocks in cards.items():
+        assert "甲・乙等への報告: 完了" in blocks, channel
+        assert "未送信" not in blocks, channel
+
+
+def test_an_acknowledgement_shows_on_every_card_of_the_incident(
+    slack: SlackServer, cli: Cli, parties_file: Path
+) -> None:
+    load(cli, parties_file)
+    incident = declare(cli)["id"]
+    sweep(cli)
+
+    acked = cli("ack", incident, "--org", "nerima", "--by", "tanaka")
+
+    assert acked.code == 0, acked.err
+    cards = _last_cards(slack)
+    assert len(cards) == 5
+    for channel, blocks in cards.items():
+        assert "受領" in blocks, channel  # nerima's report, in every channel alike

@@ -52,7 +52,7 @@ def test_every_mail_of_an_incident_has_one_subject() -> None:
     assert subjects == {"事故等 INC-20261201-ABC123（住民情報システム運用保守業務）"}
     assert subject_line(facts(drill=True)).startswith("【訓練】")
     assert subject_line(facts(), Lang.EN) == (
-        "Incident INC-20261201-ABC123（住民情報システム運用保守業務）"
+        "Incident INC-20261201-ABC123 (住民情報システム運用保守業務)"
     )
 
 

@@ -124,6 +124,20 @@ def test_the_card_shows_every_step_and_report() -> None:
     assert "練馬区 情報政策課: 未送信" in card
 
 
+def test_steps_read_alike_in_the_card_the_e_mail_and_the_terminal() -> None:
+    """Containment under way is 措置中 everywhere; English brackets are ASCII, after a space."""
+    steps = tuple(
+        StepFact(name=s.name, status=StepStatus.IN_PROGRESS, due_at=s.due_at) for s in STEPS
+    )
+    shown = facts(NoticeEvent.STATE, steps=steps)
+    for text in (rendered(build_card(shown)), build_mail(shown, Lang.JA, opening=True).body):
+        assert "被害拡大防止措置: 措置中（期限 " in text
+        assert "原因分析: 対応中（期限 " in text
+    english = rendered(build_card(shown, Lang.EN))
+    assert "containment: measures under way (due " in english.lower()
+    assert "（" not in english
+
+
 def test_drills_carry_the_marker_everywhere() -> None:
     for build in BUILDERS:
         ja = build(facts(NoticeEvent.DRILL_CHECK, drill=True))
