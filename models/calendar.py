@@ -91,11 +91,13 @@ def end_of_day(day: date) -> datetime:
 
 
 # The eras of the Japanese calendar (元号) from their first day; a new era needs a new line here.
-# Only the modern eras: no record or incident of this product predates them.
+# Back to 明治: every time jikoflow accepts (from 1900, `times.out_of_range`) has its era.
 ERAS: tuple[tuple[date, str, str], ...] = (
     (date(2019, 5, 1), "令和", "Reiwa"),
     (date(1989, 1, 8), "平成", "Heisei"),
     (date(1926, 12, 25), "昭和", "Showa"),
+    (date(1912, 7, 30), "大正", "Taisho"),
+    (date(1868, 10, 23), "明治", "Meiji"),
 )
 
 

@@ -446,6 +446,9 @@ def record_document(
 
     incident = visible_incident(session, actor, incident_id)
     if version is not None:
+        if fmt != "md":
+            # What was submitted is its Markdown, as hashed: never another format under its name.
+            raise BadInput("fmt", f"version {version} is kept as its submitted Markdown only")
         return frozen_version(session, incident.id, version).encode()
     data = record_data(session, incident.id, now=now or utcnow())
     dates = DateStyle.ERA if era else DateStyle.WESTERN

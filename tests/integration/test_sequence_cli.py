@@ -91,6 +91,8 @@ def test_from_declaration_to_acceptance(declared: str, slack_env: SlackServer, c
     assert hashlib.sha256(frozen.out.encode()).hexdigest() == submitted["sha256"]
     assert "事故等報告書" in frozen.out
     assert "下書き" not in frozen.out
+    # What was submitted is its Markdown: never written under another format's name.
+    refused(cli("record", incident, "--version", "1", "--format", "html"), "--format", "Markdown")
     accepted = cli("accept", incident, "--by", "tanaka", "--json")
     assert accepted.json()["state"] == "closed"
     assert cli("status", incident, "--json").json()["state"] == "closed"

@@ -19,6 +19,7 @@ from jikoflow.models.calendar import (
     previous_business_day,
     subtract_business_days,
 )
+from jikoflow.models.times import MIN_YEAR
 
 
 @pytest.mark.parametrize(
@@ -156,6 +157,11 @@ def test_the_end_of_a_day_is_its_last_tokyo_instant() -> None:
         (date(2019, 4, 30), "平成31年"),
         (date(1989, 1, 8), "平成元年"),
         (date(1989, 1, 7), "昭和64年"),
+        (date(1926, 12, 25), "昭和元年"),
+        (date(1926, 12, 24), "大正15年"),
+        (date(1912, 7, 30), "大正元年"),
+        (date(1912, 7, 29), "明治45年"),
+        (date(MIN_YEAR, 1, 1), "明治33年"),  # the earliest day jikoflow accepts
     ],
 )
 def test_japanese_era_years(day: date, year: str) -> None:
@@ -164,4 +170,4 @@ def test_japanese_era_years(day: date, year: str) -> None:
 
 def test_a_day_before_the_known_eras_is_refused() -> None:
     with pytest.raises(ValueError, match="before the eras"):
-        era_year(date(1926, 12, 24))
+        era_year(date(1868, 10, 22))
