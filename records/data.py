@@ -92,8 +92,12 @@ def record_data(
     now: datetime,
     submitting: bool = False,
     proposal: Proposal | None = None,
+    appi: bool = False,
 ) -> RecordData:
     """The record of an incident: a draft of the next version while open, else the latest.
+
+    `appi`: with 甲's assessment of its duty to report to the PPC, for 甲's eyes only (a record
+    submitted or shown to the other tiers leaves it out, as `status` does).
 
     `submitting` (or a `proposal`) gives the next version as it reads once submitted: not a
     draft, in state submitted, listing itself among the submissions with what it proposes.
@@ -131,7 +135,7 @@ def record_data(
         **_outcome(submissions, freezing),
         **parties,
         **_responses(rows, who, now),
-        **_decisions(session, incident, rows, who, now, parties),
+        **_decisions(session, incident, rows, who, now, parties, appi=appi),
     )
 
 
@@ -258,6 +262,8 @@ def _decisions(
     who: _Actors,
     now: datetime,
     parties: dict[str, Any],
+    *,
+    appi: bool,
 ) -> dict[str, Any]:
     client: Org = parties["client"]
     facts = rows.facts[-1].facts if rows.facts else Facts()
@@ -289,7 +295,9 @@ def _decisions(
             kind=incident.kind,
             learned_at=client_learned_at(session, incident, client.id),
             sector=client.sector,
-        ),
+        )
+        if appi
+        else None,
     }
 
 

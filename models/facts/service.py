@@ -350,7 +350,7 @@ def ppc_draft(
     authorize(session, actor, Act.PPC, subject)
     if incident.is_drill:
         raise Conflict("id", f"{incident.id} is a drill's incident: nothing is reported to the PPC")
-    record = record_data(session, incident.id, now=moment)
+    record = record_data(session, incident.id, now=moment, appi=True)
     dates = DateStyle.ERA if era else DateStyle.WESTERN
     return render_ppc(record, stage=stage, fmt=RecordFormat(fmt), now=moment, dates=dates)
 

@@ -34,10 +34,9 @@ def incident_overview(
     `now` (unknown to one who may not see it)."""
     moment = now or utcnow()
     incident = visible_incident(session, actor, incident_id)
+    appi = shows_appi(session, actor, incident.contract_id)
     return IncidentOverview(
-        status=incident_status_of(
-            session, incident, moment, appi=shows_appi(session, actor, incident.contract_id)
-        ),
-        record=record_data(session, incident.id, now=moment),
+        status=incident_status_of(session, incident, moment, appi=appi),
+        record=record_data(session, incident.id, now=moment, appi=appi),
         acts=acts_on(session, actor, incident),
     )

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from jikoflow.models.access import Principal
 from jikoflow.models.enums import IncidentState, Lang
 from jikoflow.models.errors import BadInput
-from jikoflow.models.incidents.service import visible_incident
+from jikoflow.models.incidents.service import shows_appi, visible_incident
 from jikoflow.models.response.schemas import RecordFile
 from jikoflow.models.response.tables import RecordVersion
 from jikoflow.models.types import utcnow
@@ -28,7 +28,8 @@ def record_view(
 ) -> RecordData:
     """Everything the record holds as of `now`: containment, causes, measures, submissions."""
     incident = visible_incident(session, actor, incident_id)
-    return record_data(session, incident.id, now=now or utcnow())
+    appi = shows_appi(session, actor, incident.contract_id)
+    return record_data(session, incident.id, now=now or utcnow(), appi=appi)
 
 
 def record_file(
@@ -65,7 +66,8 @@ def record_file(
         body = chosen.content.encode()
         lang = Lang(chosen.lang)
     else:
-        data = record_data(session, incident.id, now=now or utcnow())
+        appi = shows_appi(session, actor, incident.contract_id)
+        data = record_data(session, incident.id, now=now or utcnow(), appi=appi)
         body = render_record(data, lang=lang, fmt=fmt)
     number = chosen.version if chosen is not None else None
     stem = f"{incident.id}-v{number}" if number is not None else f"{incident.id}-draft"

@@ -22,7 +22,13 @@ from jikoflow.models.facts.rules import check_reason
 from jikoflow.models.facts.tables import RecordReview
 from jikoflow.models.guard import Subject, authorize
 from jikoflow.models.incidents.lifecycle import Action, StepEvent, next_state
-from jikoflow.models.incidents.service import get_step, locked_incident, move_step, visible_incident
+from jikoflow.models.incidents.service import (
+    get_step,
+    locked_incident,
+    move_step,
+    shows_appi,
+    visible_incident,
+)
 from jikoflow.models.incidents.tables import Incident, Report
 from jikoflow.models.outbox.facts import NoticeEvent, enqueue, facts_for
 from jikoflow.models.outbox.service import withdraw_alerts
@@ -450,7 +456,8 @@ def record_document(
             # What was submitted is its Markdown, as hashed: never another format under its name.
             raise BadInput("fmt", f"version {version} is kept as its submitted Markdown only")
         return frozen_version(session, incident.id, version).encode()
-    data = record_data(session, incident.id, now=now or utcnow())
+    appi = shows_appi(session, actor, incident.contract_id)
+    data = record_data(session, incident.id, now=now or utcnow(), appi=appi)
     dates = DateStyle.ERA if era else DateStyle.WESTERN
     return render_record(data, lang=lang, fmt=RecordFormat(fmt), dates=dates)
 

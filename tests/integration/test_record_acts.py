@@ -495,6 +495,14 @@ def test_status_shows_appi_clocks_to_the_client_across_the_year_end(db_url: str)
     nerima = next(r for r in seen.reports if r.to == "nerima")
     assert nerima.acknowledged_by == "tanaka"
     assert hidden.appi is None
+    # The written record alike: 甲's assessment is 甲's; other tiers' copies leave it out.
+    with transaction(db_url) as session:
+        for who, shown in (("tanaka", True), ("ito", False), ("sato", False)):
+            for fmt in ("md", "html"):
+                text = response.record_document(
+                    session, actor=person(who), incident_id=incident_id, fmt=fmt, now=declared
+                ).decode()
+                assert ("個人情報保護委員会" in text) is shown, (who, fmt)
     dumped = seen.model_dump(mode="json")
     assert {"outcome", "facts", "appi", "instructions", "publication"} <= set(dumped)
     assert dumped["appi"]["preliminary_due_at"].startswith("2027-01-04T23:59:59")

@@ -177,7 +177,7 @@ def sqlite_incident(sqlite_url: str) -> str:
 def test_record_data_collects_the_incident_from_the_database(db_url: str, incident_id: str) -> None:
     now = T0 + timedelta(days=7)  # 2 December in Tokyo: measure 2 is not yet due
     with transaction(db_url) as session:
-        data = record_data(session, incident_id, now=now)
+        data = record_data(session, incident_id, now=now, appi=True)  # as 甲 sees it
     assert (data.version, data.draft, data.as_of) == (1, True, now)
     assert (data.client.id, data.client.addressee, data.contractor.id) == (
         "nerima",
@@ -421,9 +421,6 @@ PDF_JA = [
     "搬出手順書を提出すること",
     "公表しない",
     "本人への個別通知で足りる",
-    "個人情報保護委員会への報告（甲の参考）",
-    "2026年11月30日",
-    "2026年12月25日",
     "10 記録の提出（第24条第1項第4号）",
     "第1版（本書）",
     "11 経緯（監査記録）",
@@ -448,6 +445,8 @@ def test_the_japanese_pdf_reads_back_as_a_report_a_ward_can_accept(
     # The only unknown action is the test's own `cron_check`, shown as recorded.
     assert raw_codes_in(text) == set()
     assert "下書き" not in text
+    # What is submitted goes to every tier: 甲's own assessment of its PPC duty is not in it.
+    assert "個人情報保護委員会" not in flat
 
 
 def test_the_japanese_pdf_in_the_japanese_era(sqlite_url: str, sqlite_incident: str) -> None:
@@ -460,7 +459,7 @@ def test_the_japanese_pdf_in_the_japanese_era(sqlite_url: str, sqlite_incident: 
 
 def test_the_english_pdf(sqlite_url: str, sqlite_incident: str) -> None:
     with transaction(sqlite_url) as session:
-        data = record_data(session, sqlite_incident, now=T0 + timedelta(days=3))
+        data = record_data(session, sqlite_incident, now=T0 + timedelta(days=3), appi=True)
     text = pdf_text(render_record(data, lang=Lang.EN, fmt=RecordFormat.PDF))
     flat = " ".join(text.split())
     for expected in [
@@ -482,7 +481,7 @@ def test_the_english_pdf(sqlite_url: str, sqlite_incident: str) -> None:
 def test_the_ppc_draft_reads_back_from_its_pdf(sqlite_url: str, sqlite_incident: str) -> None:
     now = T0 + timedelta(days=2)
     with transaction(sqlite_url) as session:
-        data = record_data(session, sqlite_incident, now=now)
+        data = record_data(session, sqlite_incident, now=now, appi=True)
     body = render_ppc(data, stage=AppiStage.PRELIMINARY, fmt=RecordFormat.PDF, now=now)
     assert body.startswith(b"%PDF-")
     flat = "".join(pdf_text(body).split())
