@@ -7,6 +7,7 @@ Western (2026年11月25日) or in the Japanese era (令和8年11月25日) by opt
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from functools import cache
@@ -226,13 +227,30 @@ def paren(ctx: Context, value: str) -> str:
     return f"{words['lp']}{value}{words['rp']}"
 
 
+# What Markdown (CommonMark and GitHub's tables) could read as markup in typed text: each is
+# backslash-escaped, so every reader of the Markdown shows it as typed — a `<script>` is text, a
+# `#` starts no heading, a `|` splits no table, `*` and `[…](…)` make no emphasis or link.
+_MARKUP = re.compile(r"([\\`*_\[\]<>#|~&])")
+# Constructs only the start of a line makes: a list item (-, +, 1.), a thematic break or a
+# heading's underline (---, ===).
+_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.MULTILINE)
+
+
+def markdown_text(value: object) -> str:
+    """Typed text as literal Markdown: no character of it is markup."""
+    text = _MARKUP.sub(r"\\\1", str(value))
+    return _LINE_START.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}", text)
+
+
 def cell(value: object) -> str:
-    """Typed text safe on one line of Markdown (a table cell, a list item): pipes escaped, line
-    breaks kept as <br>, so no line of it can start a heading or a list of its own."""
-    text = str(value).replace("\\", "\\\\").replace("|", "\\|")
+    """Typed text safe on one line of Markdown (a table cell, a list item): markup escaped,
+    line breaks kept as <br>, so no line of it can start a heading or a list of its own."""
+    text = markdown_text(value)
     return "<br>".join(text.splitlines()) if text else NOTHING
 
 
 def quote(value: str) -> str:
-    """Typed text as a Markdown block quote, so it cannot break the record's structure."""
-    return "\n".join(f"> {line}".rstrip() for line in value.splitlines()) or ">"
+    """Typed text as a Markdown block quote of literal text: it cannot break the record's
+    structure nor bring markup of its own."""
+    lines = markdown_text(value).splitlines()
+    return "\n".join(f"> {line}".rstrip() for line in lines) or ">"

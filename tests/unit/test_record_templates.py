@@ -11,6 +11,9 @@ from typing import Any
 
 import jinja2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from jikoflow.models.enums import (
     IncidentKind,
@@ -44,8 +47,11 @@ from jikoflow.records.labels import MEASURE_STATES, WORDS
 from jikoflow.records.render import (
     DateStyle,
     RecordFormat,
+    cell,
     context_for,
     environment,
+    markdown_text,
+    quote,
     render_record,
     render_text,
     template_for,
@@ -311,8 +317,10 @@ def _text(record: RecordData, lang: Lang, fmt: RecordFormat, **options: Any) -> 
 
 
 def _has(text: str, expected: str) -> bool:
-    """`expected` in the text; in HTML a field's name and value sit in two cells."""
-    return expected in text or expected.replace(": ", " ", 1) in text
+    """`expected` in the text; in HTML a field's name and value sit in two cells, in Markdown
+    its markup characters are escaped."""
+    forms = (expected, expected.replace(": ", " ", 1), markdown_text(expected))
+    return any(form in text for form in forms)
 
 
 SECTIONS = [
@@ -657,7 +665,7 @@ def test_markdown_summary_is_quoted_line_by_line() -> None:
     text = render_text(
         make_record(summary="# 見出しではない\n二行目"), lang=Lang.JA, fmt=RecordFormat.MD
     )
-    assert "> # 見出しではない\n> 二行目\n" in text
+    assert "> \\# 見出しではない\n> 二行目\n" in text
 
 
 def test_markdown_is_identical_for_the_same_data() -> None:
@@ -667,9 +675,31 @@ def test_markdown_is_identical_for_the_same_data() -> None:
     assert first.decode().endswith("\n")
 
 
-def test_markdown_keeps_typed_text_as_written() -> None:
+def test_markdown_shows_typed_text_as_typed_in_any_reader() -> None:
     text = render_text(make_record(summary="A&B <社外秘>"), lang=Lang.JA, fmt=RecordFormat.MD)
-    assert "> A&B <社外秘>" in text
+    assert "> A\\&B \\<社外秘\\>" in text
+    assert "<p>A&amp;B &lt;社外秘&gt;</p>" in MARKDOWN.render(quote("A&B <社外秘>"))
+
+
+# A Markdown reader as GitHub's: CommonMark with tables.
+MARKDOWN = MarkdownIt("commonmark").enable("table")
+TYPED = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TYPED)
+def test_no_typed_text_is_markup_in_a_markdown_reader(typed: str) -> None:
+    """Whatever is typed, a reader of the frozen Markdown shows it as text: in a block quote
+    (the summary, the cause) or on one line (a list item, a table cell)."""
+    quoted = MARKDOWN.render(f"## 概要\n\n{quote(typed)}\n\n## 次\n")
+    assert set(re.findall(r"<(\w+)", quoted)) <= {"h2", "blockquote", "p", "pre", "code"}
+    assert quoted.count("<h2>") == 2
+    listed = MARKDOWN.render(f"- 発見者: {cell(typed)}\n- 次: x\n")
+    assert set(re.findall(r"<(\w+)", listed)) <= {"ul", "li", "br"}
+    assert listed.count("<li>") == 2
+    row = MARKDOWN.render(f"| a | b |\n|---|---|\n| {cell(typed)} | x |\n")
+    assert row.count("<td>") == 2
+    assert set(re.findall(r"<(\w+)", row)) <= {"table", "thead", "tbody", "tr", "th", "td", "br"}
 
 
 def _with_xss(field: str) -> RecordData:
