@@ -23,7 +23,7 @@ from jikoflow.models.enums import (
 )
 from jikoflow.models.facts.schemas import Facts
 from jikoflow.models.terms import label, suspected_label
-from jikoflow.models.times import TOKYO, day_label
+from jikoflow.models.times import TOKYO, day_label, tokyo_day
 from jikoflow.records.labels import WORDS
 from jikoflow.records.trail import DETAIL_KEYS, NOTICE_EVENTS
 from jikoflow.records.values import Actor
@@ -54,6 +54,9 @@ _ENUM_KEYS: dict[str, type[StrEnum]] = {
 _ORG_KEYS = frozenset({"org", "to", "recipients", "tier", "acknowledgement"})
 _SUSPECTED_KEYS = frozenset({"suspected", "suspected_before", "suspected_after"})
 _DAY_KEYS = frozenset({"due", "on"})
+# An alert's place on its repeat schedule (a sweep that ran late skips the occurrences it
+# missed), not a count of messages: the trail's own rows are the count.
+_UNSHOWN_KEYS = frozenset({"repeat"})
 # Facts a person writes in words are 未記入 until written; the others are 不明 until learned.
 _TYPED_FACTS = frozenset({"discovered_by", "how", "subject_notice"})
 _DATA_FACTS = frozenset({"sensitive", "my_number"})
@@ -135,8 +138,12 @@ class Voice:
     def detail(self, value: Mapping[str, Any]) -> str:
         """An audit event's detail as `name: value` pairs, keys sorted, empty values left out."""
         names = DETAIL_KEYS[self.lang]
+        if "was" in value and "to" in value:  # a correction: `to` is the value it was set to
+            value = {("corrected" if k == "to" else k): v for k, v in value.items()}
         parts = []
         for key in sorted(value):
+            if key in _UNSHOWN_KEYS:
+                continue
             text = self._detail_value(key, value[key])
             if text:
                 parts.append(f"{names.get(key, key)}: {text}")
@@ -164,9 +171,11 @@ class Voice:
             return self.org(text)
         if key in _ENUM_KEYS:
             return _enum_text(_ENUM_KEYS[key], text, self.lang)
-        if key in _DAY_KEYS:
-            return self.day(_iso_day(text)) if _iso_day(text) else text
         moment = _aware_time(text)
+        if key in _DAY_KEYS:
+            # A day, or a deadline at its end (stored as the day's last instant): its Tokyo day.
+            day = _iso_day(text) or (tokyo_day(moment) if moment else None)
+            return self.day(day) if day else text
         return self.when(moment) if moment else text
 
 

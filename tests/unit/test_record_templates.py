@@ -860,3 +860,44 @@ def test_every_detail_the_domain_records_has_words() -> None:
                     keys |= {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
     assert {"org", "step", "version", "sha256", "repeat"} <= keys  # the scan finds them
     assert keys - DETAIL_KEYS[Lang.JA].keys() == set()
+
+
+def test_the_trail_words_corrections_deadlines_and_repeats_as_a_reader_needs() -> None:
+    corrected = TimelineEvent(
+        seq=1,
+        at=T0,
+        actor=None,
+        action="discovery_corrected",
+        detail={
+            "was": "2026-11-25T03:00:00+00:00",
+            "to": "2026-11-25T11:30:00+09:00",
+            "reason": "記録の誤り",
+        },
+    )
+    returned = TimelineEvent(
+        seq=2,
+        at=T0,
+        actor=None,
+        action="record_returned",
+        detail={"version": 1, "due": "2026-12-05T23:59:59.999999+09:00"},
+    )
+    escalated = TimelineEvent(
+        seq=3,
+        at=T0,
+        actor=None,
+        action="escalation",
+        detail={"step": "report", "to": ["delta"], "repeat": 32},
+    )
+    record = make_record(timeline=[corrected, returned, escalated])
+    ja = render_text(record, lang=Lang.JA, fmt=RecordFormat.MD)
+    en = render_text(record, lang=Lang.EN, fmt=RecordFormat.MD)
+    assert "訂正後: 2026年11月25日 11:30" in ja
+    assert "訂正前: 2026年11月25日 12:00" in ja
+    assert "期限: 2026年12月5日" in ja
+    assert "corrected to: 2026-11-25 11:30 JST" in en
+    for text in (ja, en):
+        assert "T23:59:59" not in text
+        assert "+09:00" not in text
+        # A place on the repeat schedule, not a count of messages: the trail's rows count.
+        assert "再通知の回数" not in text
+        assert "repeats before" not in text
