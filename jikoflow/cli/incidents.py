@@ -270,7 +270,9 @@ def correct_discovery(
     if json_out:
         emit_json(done)
     else:
-        now_, was = done.discovered_at.isoformat(), done.was.isoformat()
+        from jikoflow.models.times import tokyo_time
+
+        now_, was = tokyo_time(done.discovered_at, compact=True), tokyo_time(done.was, compact=True)
         out.print(f"{done.id}: discovered at {now_} (was {was})")
 
 

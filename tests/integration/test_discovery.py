@@ -13,6 +13,7 @@ import pytest
 
 from jikoflow.models.audit.service import events_of
 from jikoflow.models.db import reading
+from jikoflow.models.times import TOKYO
 from tests.conftest import CliResult, Env
 
 ARGV = ("declare", "--contract", "C-2026-001", "--org", "delta", "--kind", "leak", "--no-flow")
@@ -70,6 +71,12 @@ def test_a_discovery_time_is_corrected_with_its_reason_and_the_clocks_follow(
         "correct-discovery", incident, "--discovered-at", corrected_to, "--reason", "年の誤記"
     )
     assert done.code == 0, done.err
+    # Both times as a person reads them: in Tokyo, to the minute.
+    tokyo = [
+        datetime.fromisoformat(t).astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+        for t in (corrected_to, first["discovered_at"])
+    ]
+    assert done.out == f"{incident}: discovered at {tokyo[0]} (was {tokyo[1]})\n"
     after = cli("status", incident, "--json").json()
     assert datetime.fromisoformat(after["discovered_at"]) == datetime.fromisoformat(corrected_to)
     shift = timedelta(minutes=90)
