@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jikoflow.models.enums import Lang, ReportStatus
-from jikoflow.models.outbox.facts import NoticeFacts, Subject
+from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, Subject
 from jikoflow.models.settings import DEFAULT_BASE_URL
 from jikoflow.models.terms import aside, kind_label, label, step_status_label
 from jikoflow.notifications.messages import (
@@ -57,7 +57,7 @@ def _fields(facts: NoticeFacts, lang: Lang) -> list[tuple[str, str]]:
         (w["kind"], kind_label(facts.kind, facts.suspected, lang)),
         (w["state"], label(facts.state, lang)),
     ]
-    if facts.recipient_name:
+    if facts.recipient_name and facts.event is NoticeEvent.REPORT:
         rows.append((w["to"], plain_name(facts.recipient_name)))
     if facts.step is not None:
         status = step_status_label(facts.step, facts.step_status, lang) if facts.step_status else ""

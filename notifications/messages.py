@@ -129,7 +129,8 @@ def _event_fields(facts: NoticeFacts, lang: Lang) -> list[tuple[str, str]]:
         (w["org"], _name(facts.org_name)),
         (w["kind"], kind_label(facts.kind, facts.suspected, lang)),
     ]
-    if facts.recipient_name:
+    if facts.recipient_name and facts.event is NoticeEvent.REPORT:
+        # 報告先 is a report's recipient; any other message is only addressed to its channel.
         rows.append((w["to"], _name(facts.recipient_name)))
     if facts.step is not None:
         status = step_status_label(facts.step, facts.step_status, lang) if facts.step_status else ""

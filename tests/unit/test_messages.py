@@ -316,3 +316,14 @@ def test_a_short_list_of_reports_is_carried_whole() -> None:
     short = _deep(MAX_REPORTS, recipient="s3")
     assert listed(short) is short
     assert short.report_count == MAX_REPORTS
+
+
+def test_only_a_report_names_its_recipient_as_such() -> None:
+    """報告先 is a report's recipient; an acknowledgement told to the reporter, or an update in
+    each channel, is only addressed there and does not call its addressee 報告先."""
+    report = rendered(build_message(facts(NoticeEvent.REPORT)))
+    assert "報告先" in report
+    assert "練馬区 情報政策課" in report
+    for event in (NoticeEvent.ACKNOWLEDGED, NoticeEvent.STATE, NoticeEvent.ESCALATION):
+        for text in (rendered(build_message(facts(event))), build_mail(facts(event)).body):
+            assert "報告先" not in text, event
