@@ -13,12 +13,12 @@ import json
 import re
 from datetime import datetime
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from jikoflow.models.enums import Lang, ReportStatus
 from jikoflow.models.outbox.facts import NoticeEvent, NoticeFacts, ReportFact, Subject
 from jikoflow.models.settings import DEFAULT_BASE_URL
 from jikoflow.models.terms import aside, kind_label, label, step_status_label, suspected_label
+from jikoflow.models.times import tokyo_time
 from jikoflow.notifications.base import (
     Actions,
     Button,
@@ -30,7 +30,6 @@ from jikoflow.notifications.base import (
 )
 from jikoflow.notifications.wording import DRILL_ORIGIN_LEADS, HEADINGS, LEADS, WORDS
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 # The action ids of the buttons; Slack reports a click on either (`jikoflow.web` answers it).
 ACK_ACTION = "jikoflow_ack"
 DRILL_ACK_ACTION = "jikoflow_drill_ack"  # a contact check (Art. 24 (3)) confirmed
@@ -61,9 +60,8 @@ _name = _mrkdwn_name
 
 
 def format_time(value: datetime, lang: Lang = Lang.JA) -> str:
-    """A time as users read it: Asia/Tokyo, to the minute."""
-    local = value.astimezone(TOKYO)
-    return f"{local:%Y-%m-%d %H:%M} JST" if lang is Lang.EN else f"{local:%Y年%m月%d日 %H:%M}"
+    """A time as users read it: Asia/Tokyo, to the minute, as everywhere (2026年6月1日 10:00)."""
+    return tokyo_time(value, lang)
 
 
 def mentions(facts: NoticeFacts) -> str:

@@ -65,7 +65,7 @@ def test_the_silent_are_reminded_once_at_the_warn_time(
     assert sorted(org for org, _ in posted) == ["delta", "gamma", "nerima"]
     for org, text in posted:
         assert "【訓練】期限が近づいています" in text
-        assert "2026年11月02日 11:00" in text  # the first report's due time
+        assert "2026年11月2日 11:00" in text  # the first report's due time
         assert f"<@{MANAGERS[org]}>" in text
         assert f"http://127.0.0.1:8080/drills/{drill_id}" in text
     for minutes in (31, 45, 59):

@@ -145,7 +145,7 @@ def test_a_card_shows_who_acknowledged_a_report_and_when() -> None:
     )
     now = with_reports(queued, {"nerima": acked})
     assert card_digest(now) != card_digest(with_reports(queued, {"nerima": state(acked.status)}))
-    assert "練馬区: 受領確認済（田中 一郎、2026年11月02日 10:05）" in report_lines(now)
+    assert "練馬区: 受領確認済（田中 一郎、2026年11月2日 10:05）" in report_lines(now)
 
 
 def state(status: ReportStatus) -> ReportState:

@@ -77,7 +77,7 @@ def test_the_body_is_plain_text_with_the_portal_link() -> None:
     )
     said = build_mail(acknowledged).body
     assert "練馬区 情報政策課が デルタ入力サービス有限会社 & Co. からの報告を受領しました" in said
-    assert "（田中 一郎、2026年12月01日 10:00）" in said
+    assert "（田中 一郎、2026年12月1日 10:00）" in said
     assert "受領確認は" not in said  # the reporter has nothing to acknowledge
 
 

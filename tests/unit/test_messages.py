@@ -104,10 +104,10 @@ def test_a_measures_messages_give_its_number_and_due_time_in_either_language() -
 
     due = build_message(measure(NoticeEvent.MEASURE_DUE)).text
     assert due.startswith("再発防止策の実施期限が近づいています ")
-    assert "再発防止策 2 の実施期限（2026年06月01日 11:00）が近づいています。" in due
+    assert "再発防止策 2 の実施期限（2026年6月1日 11:00）が近づいています。" in due
     late = build_message(measure(NoticeEvent.MEASURE_OVERDUE)).text
     assert late.startswith("再発防止策の実施期限超過 ")
-    assert "再発防止策 2 が実施期限（2026年06月01日 11:00）を過ぎています。" in late
+    assert "再発防止策 2 が実施期限（2026年6月1日 11:00）を過ぎています。" in late
     english = build_message(measure(NoticeEvent.MEASURE_DUE), Lang.EN).text
     assert english.startswith("Prevention measure due soon ")
     assert "Prevention measure 2 is due 2026-06-01 11:00 JST." in english
@@ -194,7 +194,7 @@ def test_card_updates_do_not_mention_again() -> None:
 
 
 def test_times_are_shown_in_tokyo() -> None:
-    assert format_time(T0) == "2026年06月01日 10:00"
+    assert format_time(T0) == "2026年6月1日 10:00"
     assert format_time(T0, Lang.EN) == "2026-06-01 10:00 JST"
 
 
