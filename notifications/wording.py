@@ -69,7 +69,7 @@ HEADINGS: dict[Lang, dict[NoticeEvent, str]] = {
 LEADS: dict[Lang, dict[NoticeEvent, str]] = {
     Lang.JA: {
         NoticeEvent.REPORT: "{org} から{to}へ、{kind}（{suspected}）の事故等の報告があります。",
-        NoticeEvent.DECLARED: "{org} から{kind}（{suspected}）の事故等が報告されました（第一報）。",
+        NoticeEvent.DECLARED: "{org} から{kind}（{suspected}）の事故等が報告されました。",
         NoticeEvent.STATE: "{step}: {status}",
         NoticeEvent.REMINDER: "{step}の期限（{due}）が近づいています。",
         NoticeEvent.ESCALATION: "{step}が期限（{due}）を過ぎています。",

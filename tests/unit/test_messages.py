@@ -327,3 +327,9 @@ def test_only_a_report_names_its_recipient_as_such() -> None:
     for event in (NoticeEvent.ACKNOWLEDGED, NoticeEvent.STATE, NoticeEvent.ESCALATION):
         for text in (rendered(build_message(facts(event))), build_mail(facts(event)).body):
             assert "報告先" not in text, event
+
+
+def test_the_first_report_is_called_so_once() -> None:
+    said = build_message(facts(NoticeEvent.DECLARED)).text  # the heading, then the lead
+    assert said.count("第一報") == 1
+    assert said.startswith("事故等の報告（第一報）")
