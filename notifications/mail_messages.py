@@ -20,6 +20,7 @@ from jikoflow.notifications.messages import (
     clip,
     format_time,
     heading,
+    id_word,
     lead,
     page_url,
     plain_name,
@@ -51,7 +52,7 @@ def subject_line(facts: NoticeFacts, lang: Lang = Lang.JA) -> str:
 def _fields(facts: NoticeFacts, lang: Lang) -> list[tuple[str, str]]:
     w = WORDS[lang]
     rows = [
-        (w["incident"], facts.subject_id),
+        (id_word(facts, lang), facts.subject_id),
         (w["contract"], f"{facts.contract_id} {plain_name(facts.contract_title)}"),
         (w["org"], plain_name(facts.org_name)),
         (w["kind"], kind_label(facts.kind, facts.suspected, lang)),

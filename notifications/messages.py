@@ -115,6 +115,11 @@ def lead(facts: NoticeFacts, lang: Lang = Lang.JA, *, plain: bool = False) -> st
     return template.format_map(values)
 
 
+def id_word(facts: NoticeFacts, lang: Lang) -> str:
+    """What the subject's id is called: 事故ID, or 訓練ID for a drill's own messages."""
+    return WORDS[lang]["drill_id" if facts.subject is Subject.DRILL else "incident"]
+
+
 def _field(name: str, value: str) -> str:
     return f"*{name}*\n{value}"
 
@@ -122,7 +127,7 @@ def _field(name: str, value: str) -> str:
 def _event_fields(facts: NoticeFacts, lang: Lang) -> list[tuple[str, str]]:
     w = WORDS[lang]
     rows = [
-        (w["incident"], f"`{escape_mrkdwn(facts.subject_id)}`"),
+        (id_word(facts, lang), f"`{escape_mrkdwn(facts.subject_id)}`"),
         (w["contract"], f"{escape_mrkdwn(facts.contract_id)} {_name(facts.contract_title)}"),
         (w["org"], _name(facts.org_name)),
         (w["kind"], kind_label(facts.kind, facts.suspected, lang)),

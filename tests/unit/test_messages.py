@@ -24,6 +24,7 @@ from jikoflow.models.outbox.facts import (
     NoticeFacts,
     ReportFact,
     StepFact,
+    Subject,
     listed,
 )
 from jikoflow.notifications.base import Context, DeliveryError, Divider, Header, Message, Section
@@ -333,3 +334,12 @@ def test_the_first_report_is_called_so_once() -> None:
     said = build_message(facts(NoticeEvent.DECLARED)).text  # the heading, then the lead
     assert said.count("第一報") == 1
     assert said.startswith("事故等の報告（第一報）")
+
+
+def test_a_drills_own_messages_call_its_id_the_drills() -> None:
+    check = facts(NoticeEvent.DRILL_CHECK, drill=True, subject=Subject.DRILL, subject_id="DRL-1")
+    for text in (rendered(build_message(check)), build_mail(check).body):
+        assert "訓練ID" in text
+        assert "事故ID" not in text
+    assert "Drill" in build_mail(check, Lang.EN).body
+    assert "事故ID" in rendered(build_message(facts()))
