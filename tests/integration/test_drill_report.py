@@ -14,6 +14,7 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
+from jikoflow.records.render import markdown_text
 from tests.conftest import Env
 from tests.integration.drill_helpers import T0, Cli, at, run_drill
 
@@ -115,8 +116,10 @@ def test_improvement_items_are_tracked_to_closure(closed: str, cli: Cli) -> None
         old["id"]
     ]
     md = cli("drill", "report", closed, "--now", NOW).out
-    assert "| 1 | &lt;script&gt;" not in md  # Markdown carries the text as typed
-    assert f"| 1 | {TYPED} | 伊藤 健（ito） | 2026-12-31 | 完了 |" in md
+    # Markdown carries the text as typed, its markup escaped: a reader shows it, runs nothing.
+    assert "| 1 | &lt;script&gt;" not in md
+    assert f"| 1 | {markdown_text(TYPED)} | 伊藤 健（ito） | 2026-12-31 | 完了 |" in md
+    assert "<script>" not in md
     assert "| 2 | 管理責任者の登録 | — | 2026-01-31 | 未着手 ⚠ |" in md
     html = cli("drill", "report", closed, "--format", "html", "--now", NOW).out
     assert "<script>" not in html
