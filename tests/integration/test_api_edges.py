@@ -129,9 +129,10 @@ def test_line_breaks_in_the_facts_cannot_add_sections_to_the_record(portal: Port
         text = api.get(path, params={"format": "md"}).text
         lines = text.splitlines()
         assert not any(line.startswith(("# 偽", "## 偽", "- 偽")) for line in lines)
-        # What was typed is all there, its line breaks shown as breaks within the item.
-        assert "受付係<br>## 偽の受理" in text
-        assert "窓口で発見<br><br>## 偽の節<br>- 偽の項目" in text
+        # What was typed is all there, its line breaks shown as breaks within the item and its
+        # markup escaped (a reader shows `## 偽の受理` as typed, not as a heading).
+        assert "受付係<br>\\#\\# 偽の受理" in text
+        assert "窓口で発見<br><br>\\#\\# 偽の節<br>\\- 偽の項目" in text
 
 
 def test_a_refusal_names_the_act_refused(portal: Portal) -> None:

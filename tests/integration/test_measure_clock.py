@@ -301,7 +301,7 @@ def test_the_trail_and_the_record_show_how_the_measure_was_chased(
     text = render_text(data, lang=Lang.JA, fmt=RecordFormat.MD)
     assert "期限前の催促" in text
     assert "期限超過の通知" in text
-    assert "再発防止策: 1; 再通知の回数: 1; 宛先: デルタ入力サービス有限会社" in text
+    assert "再発防止策: 1; 宛先: デルタ入力サービス有限会社" in text
     assert "repeat" not in text  # no word of the program in the Japanese record
     english = render_text(data, lang=Lang.EN, fmt=RecordFormat.MD)
     assert "prevention measure: 1" in english
