@@ -111,8 +111,36 @@ def html_to_pdf(html: str) -> bytes:
     # WeasyPrint takes about a second to import; only the pdf path pays for it.
     from weasyprint import HTML
 
-    pdf: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    pdf: bytes = HTML(string=breakable(html), base_url=str(TEMPLATES)).write_pdf()
     return pdf
+
+
+# Text between tags, and in it a long run of characters a line may not break in: no space, no
+# markup, nothing from the CJK blocks (a line breaks between any two of those anyway).
+_TEXT = re.compile(r">[^<]+")
+_LONG_RUN = re.compile(r"[^\s<>&\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]{129,}")
+_CHUNK = re.compile(r".{8}(?=.)", re.DOTALL)
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def breakable(html: str) -> str:
+    """`html` with a break opportunity (an invisible U+200B) after every 8 characters of each
+    run of more than 128 that has none, in the text of its body.
+
+    WeasyPrint lays out a run that must be broken inside itself in time that grows with the
+    square of its length: a 20,000-character key or log line pasted into a measure would
+    take it minutes to print. Broken into pieces narrower than the narrowest column, it
+    takes a second or two. Words, Japanese text and short runs (a URL, a hash) are kept.
+    """
+    head, body_tag, body = html.partition("<body")
+    if not body_tag:
+        return html
+    marked = _TEXT.sub(lambda text: _LONG_RUN.sub(_chunked, text[0]), body)
+    return head + body_tag + marked
+
+
+def _chunked(run: re.Match[str]) -> str:
+    return _CHUNK.sub(rf"\g<0>{ZERO_WIDTH_SPACE}", run[0])
 
 
 @cache

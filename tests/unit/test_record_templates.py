@@ -4,6 +4,7 @@ no code of the program in the Japanese text, escaping, strictness."""
 from __future__ import annotations
 
 import ast
+import html
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
+from markupsafe import escape
 
 from jikoflow.models.enums import (
     IncidentKind,
@@ -45,8 +47,10 @@ from jikoflow.records.data import (
 )
 from jikoflow.records.labels import MEASURE_STATES, WORDS
 from jikoflow.records.render import (
+    ZERO_WIDTH_SPACE,
     DateStyle,
     RecordFormat,
+    breakable,
     cell,
     context_for,
     environment,
@@ -63,7 +67,7 @@ from jikoflow.records.values import (
     PublicationLine,
     Reclassified,
 )
-from tests.record_checks import raw_codes_in, visible_text
+from tests.record_checks import pdf_text, raw_codes_in, visible_text
 
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # 18:30 in Tokyo
 SUZUKI = Actor(id="suzuki", name="鈴木 花子")
@@ -756,6 +760,59 @@ def test_html_is_a_standalone_document_with_print_css() -> None:
     assert '<html lang="ja">' in html
     for rule in ["size: A4", "counter(page)", '"IPAexGothic"', '"Noto Sans CJK JP"']:
         assert rule in html
+
+
+KEY = "0123456789abcdef" * 4  # 64 characters: a SHA-256, never broken
+URL = "https://portal.example.jp/incidents/INC-20261125-ABC123?tab=record&lang=ja"
+
+
+def _page(text: str) -> str:
+    return (
+        f'<html><head><title>{"t" * 200}</title></head><body><p class="x">{text}</p></body></html>'
+    )
+
+
+def test_the_printer_gets_break_opportunities_only_inside_long_unbroken_runs() -> None:
+    run = "A1/=" * 750  # 3,000 characters a line cannot break in: a pasted key or log line
+    kept = f"{KEY} {escape(URL)} 保管庫の鍵を交換した。{'長' * 400} {'word ' * 100}"
+    page = _page(f"{run} {kept}")
+    printed = breakable(page)
+    text = printed.split('<p class="x">', 1)[1]
+    assert text.count(ZERO_WIDTH_SPACE) == 3000 // 8 - 1
+    assert {len(piece) for piece in text.split(" ", 1)[0].split(ZERO_WIDTH_SPACE)} == {8}
+    assert kept in printed  # the hash, the URL, Japanese and words: as they were
+    assert "t" * 200 in printed  # the head (title, styles) is not text of the body
+    assert printed.replace(ZERO_WIDTH_SPACE, "") == page
+
+
+_ANY = st.characters(blacklist_characters=ZERO_WIDTH_SPACE)
+_PIECES = st.one_of(
+    st.text(alphabet=_ANY, max_size=40),
+    st.text(alphabet="Aa9/=+-_.:;'\"\\&<>長", min_size=100, max_size=400),  # keys, log lines
+)
+
+
+@given(st.lists(_PIECES, max_size=8).map("".join))
+@settings(max_examples=200)
+def test_breaking_runs_never_changes_the_text_or_the_markup(typed: str) -> None:
+    page = _page(str(escape(typed)))
+    printed = breakable(page)
+    assert printed.replace(ZERO_WIDTH_SPACE, "") == page
+    text = printed.split('<p class="x">', 1)[1].rsplit("</p>", 1)[0]
+    assert html.unescape(text.replace(ZERO_WIDTH_SPACE, "")) == typed
+    for run in re.findall(r"[^\s<>&\u200b\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+", text):
+        assert len(run) <= 128, run
+
+
+def test_a_long_unbroken_measure_prints_whole_in_its_column() -> None:
+    run = "X" * 3000
+    measures = make_record().measures
+    record = make_record(measures=[measures[0].model_copy(update={"text": run}), *measures[1:]])
+    body = render_record(record, lang=Lang.JA, fmt=RecordFormat.PDF)
+    words = pdf_text(body).replace(ZERO_WIDTH_SPACE, "").split()
+    # Line by line, between the page headers and footers of the pages it runs over.
+    assert "".join(word for word in words if set(word) == {"X"}) == run
+    assert "再発防止策（第24条第1項第3号）" in words
 
 
 @pytest.mark.parametrize("fmt", TEXT_FORMATS)
