@@ -40,6 +40,7 @@ from jikoflow.models.enums import Lang
 from jikoflow.models.errors import BadInput
 from jikoflow.models.outbox.tables import Transport
 from jikoflow.models.settings import DEFAULT_BASE_URL
+from jikoflow.models.times import TOKYO
 from jikoflow.models.types import utcnow
 from jikoflow.notifications.addresses import mail_address
 from jikoflow.notifications.base import Addressee, DeliveryError, Message, Sent
@@ -206,7 +207,8 @@ class MailChannel:
         mail["To"] = address
         # A Header, not its text: the generator folds it into RFC 2047 encoded words.
         mail["Subject"] = _Utf8Header(subject)  # type: ignore[assignment]
-        mail["Date"] = format_datetime(self.clock())
+        # Shown as sent in Tokyo (+0900), as a ward's own mail is; any client converts it.
+        mail["Date"] = format_datetime(self.clock().astimezone(TOKYO))
         mail["Message-ID"] = message_id(message.key or text.subject, self.domain)
         if thread is not None:
             mail["In-Reply-To"] = thread

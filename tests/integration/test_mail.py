@@ -5,7 +5,8 @@ failed and shown, a server down then up, a resend after a crash being the same m
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 from sqlmodel import select
@@ -49,7 +50,9 @@ def test_reports_arrive_in_japanese_with_the_link_and_nothing_typed(mail_world: 
     assert ward["Subject"] == f"事故等 {incident}（住民情報システム運用保守業務）"
     assert ward["Auto-Submitted"] == "auto-generated"
     assert ward["Message-ID"].endswith("@example.lg.jp>")
-    assert ward["Date"] is not None
+    sent = parsedate_to_datetime(ward["Date"])
+    assert ward["Date"].endswith(" +0900")  # written in Tokyo time
+    assert abs(sent - datetime.now(UTC)) < timedelta(minutes=1)
     assert ward.get_content_type() == "text/plain"
     assert ward.get_content_charset() == "utf-8"
     body = ward.get_content()
