@@ -72,6 +72,7 @@ def sweep(settings: Settings, *, now: datetime) -> dict[str, Any]:
     if ahead(now):
         return preview(settings.database_url, now=now)
     from jikoflow.models.types import utcnow
+    from jikoflow.notifications.advice import error_counts
     from jikoflow.notifications.delivery import deliver
 
     # What already waits goes out first (a declaration's reports, say): the clocks then see the
@@ -87,6 +88,7 @@ def sweep(settings: Settings, *, now: datetime) -> dict[str, Any]:
         "retrying": stats.retrying,
         "failed": stats.failed,
         "unreachable": stats.unreachable,
+        "errors": error_counts(stats.errors),
     }
     return {"now": now.isoformat(), "preview": False, **queued, **delivered}
 

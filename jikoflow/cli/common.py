@@ -228,6 +228,16 @@ def deliver_now(ctx: Context, *subjects: str | None) -> None:
     deliver(ctx.settings, subjects=[s for s in dict.fromkeys(subjects) if s is not None])
 
 
+def say_delivery_problems(errors: Mapping[str, int], *, failed: int) -> None:
+    """On stderr: each delivery error with what to do about it, and how to retry what failed."""
+    from jikoflow.notifications.advice import RETRY_FAILED, problem_lines
+
+    for line in problem_lines(errors):
+        typer.echo(line, err=True)
+    if failed:
+        typer.echo(RETRY_FAILED, err=True)
+
+
 def run_app(app: typer.Typer, argv: list[str]) -> int:
     """Run `app` with `argv`; returns the exit code, with usage errors as one line (exit 2)."""
     command = typer.main.get_command(app)

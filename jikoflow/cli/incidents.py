@@ -20,6 +20,7 @@ from jikoflow.cli.common import (
     now_from,
     out,
     principal,
+    say_delivery_problems,
 )
 from jikoflow.usecases import act, read
 
@@ -110,16 +111,20 @@ def declare(
 
 
 def _say_reported(ctx: Context, ids: list[str], stats: DeliveryStats) -> None:
-    """One line at most: the reports that wait, and that the flow runs here (embedded)."""
+    """On stderr: why messages failed, if any did (with what to do), then one line at most:
+    the reports that wait, and that the flow runs here (embedded)."""
     from jikoflow.models.access import OPERATOR
     from jikoflow.models.incidents.service import incident_status
+    from jikoflow.notifications.advice import error_counts
     from jikoflow.runner import service_mode
 
+    if stats.failed:
+        say_delivery_problems(error_counts(stats.errors), failed=stats.failed)
     waiting = [
         r.to
         for i in ids
         for r in read(ctx.url, incident_status, actor=OPERATOR, incident_id=i).reports
-        if r.status in ("pending", "failed")
+        if r.status == "pending"
     ]
     parts = []
     if waiting:

@@ -18,6 +18,7 @@ from jikoflow.cli.common import (
     now_from,
     out,
     principal,
+    say_delivery_problems,
 )
 from jikoflow.models.errors import BadInput
 from jikoflow.usecases import act, read
@@ -128,9 +129,12 @@ def sweep(now: NowOpt = None, json_out: JsonOpt = False) -> None:
         return
     if not result["preview"]:
         failed = result.pop("failed_incidents", {})
-        out.print(", ".join(f"{k} {v}" for k, v in result.items() if k not in ("now", "preview")))
+        errors = result.pop("errors", {})
+        shown = (f"{k} {v}" for k, v in result.items() if k not in ("now", "preview"))
+        typer.echo(", ".join(shown))
         for incident_id, error in failed.items():
             typer.echo(f"skipped {incident_id}: {error}", err=True)
+        say_delivery_problems(errors, failed=int(result["failed"]))
         return
     _print_preview(result)
 
