@@ -271,8 +271,15 @@ def _decisions(
     return {
         "facts": facts,
         "facts_revisions": [
-            FactsRevisionLine(revision=f.revision, at=f.at, by=who(f.by), changed=f.changed)
-            for f in rows.facts
+            FactsRevisionLine(
+                revision=f.revision,
+                at=f.at,
+                by=who(f.by),
+                changed=f.changed,
+                before=rows.facts[n - 1].facts if n else Facts(),
+                after=f.facts,
+            )
+            for n, f in enumerate(rows.facts)
         ],
         "reclassifications": [
             Reclassified.model_validate(r.model_dump() | {"by": who(r.by)})

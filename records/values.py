@@ -144,12 +144,15 @@ class TimelineEvent(_Frozen):
 
 
 class FactsRevisionLine(_Frozen):
-    """One kept revision of the facts: when, by whom, which facts changed."""
+    """One kept revision of the facts: when, by whom, which facts changed, from what to what
+    (`before`: the facts of the revision before it; none before the first)."""
 
     revision: int
     at: datetime
     by: Actor | None
     changed: list[str]
+    before: Facts = Facts()
+    after: Facts = Facts()
 
 
 class Reclassified(_Frozen):

@@ -105,6 +105,7 @@ FACTS = Facts(
     secondary_damage="現時点で確認されていない",
     subject_notice=SubjectNotice.PLANNED,
 )
+FIRST_FACTS = Facts(items=("氏名", "住所", "生年月日"), people=900)
 LEARNED = T0 + timedelta(minutes=2)
 
 
@@ -141,9 +142,16 @@ def make_record(**changes: Any) -> RecordData:
         "summary": "バックアップテープ1本の所在不明",
         "facts": FACTS,
         "facts_revisions": [
-            FactsRevisionLine(revision=1, at=T0, by=ITO, changed=["items", "people"]),
             FactsRevisionLine(
-                revision=2, at=T0 + timedelta(days=1), by=SUZUKI, changed=["people", "my_number"]
+                revision=1, at=T0, by=ITO, changed=["items", "people"], after=FIRST_FACTS
+            ),
+            FactsRevisionLine(
+                revision=2,
+                at=T0 + timedelta(days=1),
+                by=SUZUKI,
+                changed=["people", "my_number"],
+                before=FIRST_FACTS,
+                after=FACTS,
             ),
         ],
         "reclassifications": [
@@ -627,6 +635,18 @@ def test_tiers_are_named_by_depth() -> None:
         "再々委託先（第4次）",
     ]
     assert tier_label(4, Lang.EN) == "subcontractor (tier 3)"
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+def test_each_facts_revision_says_what_changed_from_what_to_what(fmt: RecordFormat) -> None:
+    text = _text(make_record(), Lang.JA, fmt)
+    assert "本人の数: 900人 → 1,180人" in text
+    assert "特定個人情報（マイナンバー）: 不明 → " in text
+    # The first revision: what it recorded, with nothing before it.
+    assert "情報の項目: 氏名、住所、生年月日" in text
+    assert "情報の項目: 不明 → " not in text
+    english = _text(make_record(), Lang.EN, fmt)
+    assert "People affected: 900 people → 1,180 people" in english
 
 
 def test_earlier_cause_revisions_are_listed_with_their_times() -> None:
