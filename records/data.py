@@ -119,6 +119,7 @@ def record_data(
         incident_id=incident.id,
         version=version,
         draft=drafting and not freezing,
+        live=not drafting and not freezing,
         drill=incident.is_drill,
         as_of=now,
         kind=incident.kind,

@@ -197,6 +197,8 @@ class RecordData(_Frozen):
     incident_id: str
     version: int
     draft: bool
+    # A submitted version read from the database as it stands now, not the text submitted.
+    live: bool = False
     drill: bool
     as_of: datetime
     contract_id: str

@@ -91,11 +91,18 @@ def test_from_declaration_to_acceptance(declared: str, slack_env: SlackServer, c
     assert hashlib.sha256(frozen.out.encode()).hexdigest() == submitted["sha256"]
     assert "事故等報告書" in frozen.out
     assert "下書き" not in frozen.out
+    assert "現況" not in frozen.out
     # What was submitted is its Markdown: never written under another format's name.
     refused(cli("record", incident, "--version", "1", "--format", "html"), "--format", "Markdown")
     accepted = cli("accept", incident, "--by", "tanaka", "--json")
     assert accepted.json()["state"] == "closed"
     assert cli("status", incident, "--json").json()["state"] == "closed"
+    # Shown now, the accepted version says it is not the text as submitted, which is kept.
+    now = cli("record", incident).out
+    assert "第1版 · 現況" in now
+    assert "提出された報告書そのものは、保存された第1版です。" in now
+    assert now != frozen.out
+    assert cli("record", incident, "--version", "1").out == frozen.out
     assert incident not in [row["id"] for row in cli("list", "--open", "--json").json()]
     # Managers followed every change in chat, and nothing anyone typed was posted.
     assert len(slack_env.calls("chat.postMessage")) > 5

@@ -537,6 +537,18 @@ def test_only_a_draft_is_marked_as_a_draft(lang: Lang, fmt: RecordFormat) -> Non
 
 
 @pytest.mark.parametrize("fmt", TEXT_FORMATS)
+@pytest.mark.parametrize("lang", list(Lang))
+def test_a_submitted_version_shown_as_it_stands_says_so(lang: Lang, fmt: RecordFormat) -> None:
+    words = WORDS[lang]
+    shown = render_text(make_record(draft=False, live=True), lang=lang, fmt=fmt)
+    assert words["live_note"] % 2 in shown  # the version as submitted is kept
+    assert words["draft_date"] in shown  # made today, not the day it was reported
+    assert words["report_date"] not in shown
+    assert words["draft"] not in shown
+    assert words["live"] not in render_text(make_record(draft=False), lang=lang, fmt=fmt)
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
 def test_the_version_being_frozen_lists_itself_as_submitted(fmt: RecordFormat) -> None:
     frozen = make_record(
         draft=False,
