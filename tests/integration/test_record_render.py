@@ -4,6 +4,7 @@ the 事故等報告書 read back from its PDF in Japanese and English."""
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -25,7 +26,7 @@ from jikoflow.models.enums import (
 )
 from jikoflow.models.errors import NotFound
 from jikoflow.models.facts.rules import parse_facts
-from jikoflow.models.facts.schemas import ReturnInput
+from jikoflow.models.facts.schemas import Facts, ReturnInput
 from jikoflow.models.facts.service import return_record
 from jikoflow.models.facts.store import add_facts_revision
 from jikoflow.models.facts.tables import (
@@ -476,6 +477,25 @@ def test_the_english_pdf(sqlite_url: str, sqlite_incident: str) -> None:
         "End of report",
     ]:
         assert expected in flat, expected
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["facts known", "facts unknown"])
+def test_each_item_of_the_ppc_draft_in_markdown_is_a_line_of_its_own(
+    sqlite_url: str, sqlite_incident: str, known: bool
+) -> None:
+    now = T0 + timedelta(days=2)
+    with transaction(sqlite_url) as session:
+        data = record_data(session, sqlite_incident, now=now, appi=True)
+    if not known:
+        data = data.model_copy(update={"facts": Facts()})
+    text = render_ppc(data, stage=AppiStage.PRELIMINARY, fmt=RecordFormat.MD, now=now).decode()
+    items = [line for line in text.splitlines() if line.startswith("- ")]
+    assert len(items) >= 20
+    for line in items:
+        # An item is one `- label: value`: none runs on into the next.
+        assert re.search(r"\S- \S+: ", line) is None, line
+    starts = {line.split(":")[0] for line in items}
+    assert {"- 発見者", "- 発覚の経緯", "- 委託先", "- 二次被害またはそのおそれ"} <= starts
 
 
 def test_the_ppc_draft_reads_back_from_its_pdf(sqlite_url: str, sqlite_incident: str) -> None:
