@@ -99,7 +99,8 @@ def client_learned_at(
     client_id: str,
     reports: Sequence[Report] | None = None,
 ) -> datetime | None:
-    """When 甲 learned of the incident: the delivery of the report to 甲 (DESIGN.md §6).
+    """When 甲 learned of the incident: the delivery of the report to 甲 (DESIGN.md §6), or its
+    acknowledgement when that came first.
     `reports`: the incident's reports when the caller has read them already."""
     if reports is None:
         report = session.exec(
@@ -109,10 +110,7 @@ def client_learned_at(
         ).first()
     else:
         report = next((r for r in reports if r.recipient_id == client_id), None)
-    if report is None:
-        return None
-    # An acknowledgement proves receipt even if the delivery time was never recorded.
-    return report.delivered_at or report.acknowledged_at
+    return None if report is None else report.known_at
 
 
 def decisions_view(

@@ -159,15 +159,13 @@ def _appi_stages(
         report.recipient_id != contract.client_id
         or incident.is_drill
         or incident.kind not in PERSONAL_DATA_KINDS
-        or report.delivered_at is None
-        or report.delivered_at < now - _APPI_HORIZON
+        or report.known_at is None
+        or report.known_at < now - _APPI_HORIZON
     ):
         return 0, None
     client = session.get_one(Organization, contract.client_id)
     facts = facts_of(latest_facts(session, incident.id))
-    appi = assess_appi(
-        facts, kind=incident.kind, learned_at=report.delivered_at, sector=client.sector
-    )
+    appi = assess_appi(facts, kind=incident.kind, learned_at=report.known_at, sector=client.sector)
     dues = {AppiStage.PRELIMINARY: appi.preliminary_due_at, AppiStage.FINAL: appi.final_due_at}
     queued = 0
     upcoming: list[datetime] = []

@@ -269,6 +269,9 @@ def acknowledge(
         report.acknowledged_at = moment
         report.acknowledged_by = actor.actor
         report.next_alert_at = None
+        if report.delivered_at is None:
+            # Read before chat delivered it: 甲 knows of it now, so its APPI clocks run now.
+            report.appi_next_at = moment
         session.add(report)
         detail = {"org": recipient, "via": str(actor.via)}
         record_event(

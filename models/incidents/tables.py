@@ -95,6 +95,13 @@ class Report(TableModel, table=True):
     # 甲's sector change — its delivery time (look now); None when nothing is to come.
     appi_next_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
+    @property
+    def known_at(self) -> datetime | None:
+        """When the recipient first had the report: its delivery, or its acknowledgement when
+        that came first (a manager who read it in the portal before chat delivered it)."""
+        times = [t for t in (self.delivered_at, self.acknowledged_at) if t is not None]
+        return min(times) if times else None
+
 
 @sa.event.listens_for(Report.delivered_at, "set")
 def _look_at_the_appi_clocks(target: Report, value: datetime | None, *_: object) -> None:

@@ -438,9 +438,18 @@ def _settle_reports(
     steps, undelivered = _report_steps(session, sorted(delivering))
     events: list[tuple[str, str, dict[str, Any], datetime]] = []
     changed: dict[int, _ReportNow] = {}
+    acknowledged_first: set[int] = set()
     for values, status in written:
         report = reports.get(values["report_id"])
-        if report is None or report.status is ReportStatus.ACKNOWLEDGED:
+        if report is None:
+            continue
+        if report.status is ReportStatus.ACKNOWLEDGED:
+            # Acknowledged (in the portal) before a transport delivered it: the delivery is
+            # still the incident's, with its time; the acknowledgement stands.
+            if status is OutboxStatus.SENT:
+                acknowledged_first.add(report.id)
+                detail = {"to": report.recipient_id, "error": None, "via": values["transport"]}
+                events.append((report.incident_id, "report_sent", detail, now))
             continue
         report.last_error = values["last_error"]
         if status is OutboxStatus.SENT:
@@ -477,6 +486,15 @@ def _settle_reports(
             withdraw_alerts(session, report.incident_id, step=StepName.REPORT)
         session.add(step)
     _write_reports(connection, table, list(changed.values()), now)
+    if acknowledged_first:
+        connection.execute(
+            sa.update(table)
+            .where(table.c.id.in_(sorted(acknowledged_first)))
+            .values(
+                sent_at=sa.func.coalesce(table.c.sent_at, now),
+                delivered_at=sa.func.coalesce(table.c.delivered_at, now),
+            )
+        )
     record_events(session, events)
 
 
