@@ -74,7 +74,7 @@ def correct_discovery(
     now: datetime,
 ) -> DiscoveryCorrected:
     """Correct the discovery time of an incident whose record is not yet submitted; the
-    clocks of the steps not yet done run from the corrected time."""
+    clocks of its steps run from the corrected time (a done step keeps when it was done)."""
     from jikoflow.models.incidents.service import locked_incident
     from jikoflow.models.parties.queries import chain_for, get_contract
     from jikoflow.models.response.tables import RecordVersion
@@ -101,11 +101,12 @@ def correct_discovery(
         contract_policy(session, incident.contract_id),
         improper_purpose=incident.improper_purpose,
     )
+    # Every step's clock runs from the corrected time, a done one's too: a report made 2 hours
+    # after the true discovery then reads as made after its 1-hour due, not within it.
     for step in session.exec(select(Step).where(Step.incident_id == incident.id)):
-        if step.done_at is None:
-            step.started_at = incident.discovered_at
-            step.warn_at, step.due_at = clocks[step.name].warn_at, clocks[step.name].due_at
-            session.add(step)
+        step.started_at = incident.discovered_at
+        step.warn_at, step.due_at = clocks[step.name].warn_at, clocks[step.name].due_at
+        session.add(step)
     detail = {"was": was.isoformat(), "to": data.discovered_at.isoformat(), "reason": data.reason}
     record_event(
         session, incident.id, "discovery_corrected", actor=actor.actor, at=now, detail=detail

@@ -91,6 +91,28 @@ def test_a_discovery_time_is_corrected_with_its_reason_and_the_clocks_follow(
     assert event.detail["was"] == first["discovered_at"]
 
 
+def test_a_step_done_before_the_correction_is_due_from_the_corrected_time(
+    loaded: Env, cli: Callable[..., CliResult]
+) -> None:
+    incident = cli(*ARGV).out.strip()
+    assert cli("sweep").code == 0  # the reports go out: the report step is done
+    first = {s["name"]: s for s in cli("status", incident, "--json").json()["steps"]}
+    assert first["report"]["status"] == "done"
+    earlier = datetime.fromisoformat(first["report"]["done_at"]) - timedelta(hours=3)
+    assert (
+        cli(
+            "correct-discovery", incident, "--discovered-at", earlier.isoformat(), "--reason", "x"
+        ).code
+        == 0
+    )
+    after = {s["name"]: s for s in cli("status", incident, "--json").json()["steps"]}
+    report = after["report"]
+    # Done 3 hours after the true discovery: after its 1-hour due, as a reader must see it.
+    assert report["done_at"] == first["report"]["done_at"]
+    assert datetime.fromisoformat(report["due_at"]) == earlier + timedelta(hours=1)
+    assert datetime.fromisoformat(report["due_at"]) < datetime.fromisoformat(report["done_at"])
+
+
 def test_corrections_are_refused_when_wrong_or_after_submission(
     loaded: Env, cli: Callable[..., CliResult], snapshot: Callable[[], Any]
 ) -> None:
