@@ -253,7 +253,8 @@ def complete_instruction(
     now: datetime | None = None,
 ) -> InstructionResult:
     """Mark instruction `number` done — by those who respond to the incident (its people, or
-    managers above it, 甲's included); marking it again changes nothing."""
+    managers above it, 甲's included); marking it again changes nothing (another note then
+    is refused)."""
     moment = now or utcnow()
     note = (data.note or "").strip() or None
     # Answering an instruction is responding to the incident: the responders' rule of §8.
@@ -266,6 +267,9 @@ def complete_instruction(
     ).first()
     if row is None:
         raise BadInput("number", f"{incident.id} has no instruction {data.number}")
+    if row.done_at is not None and note not in (None, row.done_note):
+        # Marking it again is a retry; another note would be lost in silence.
+        raise Conflict("note", f"instruction {data.number} is done already, with its note")
     if row.done_at is None:
         row.done_at = moment
         row.done_by = actor.actor

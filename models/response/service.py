@@ -249,7 +249,8 @@ def implement_measure(
     now: datetime | None = None,
 ) -> MeasureRecorded:
     """Mark measure `number` implemented, with evidence text when given (marking it again
-    changes nothing); measures stay tracked after 甲 accepted the record."""
+    changes nothing; other evidence then is refused); measures stay tracked after 甲 accepted
+    the record."""
     moment = now or utcnow()
     check_number(number)
     text = (evidence or "").strip() or None
@@ -267,6 +268,9 @@ def implement_measure(
     ).first()
     if row is None:
         raise BadInput("number", f"{incident.id} has no measure {number}")
+    if row.implemented_at is not None and text not in (None, row.evidence):
+        # Marking it again is a retry; other evidence would be lost in silence.
+        raise Conflict("evidence", f"measure {number} is implemented already, with its evidence")
     if row.implemented_at is None:
         row.implemented_at = moment
         row.implemented_by = actor.actor

@@ -130,6 +130,34 @@ def test_return_and_measures_after_acceptance(incident: str, cli: Cli) -> None:
     assert done["evidence"] == "点検記録"
 
 
+def test_marking_done_again_with_other_words_is_refused_not_lost(
+    incident: str, cli: Cli, snapshot: Callable[[], Snapshot]
+) -> None:
+    _ok(cli("cause", incident, "--text", "確認漏れ"))
+    _ok(cli("prevent", incident, "--measure", "二重確認"))
+    _ok(cli("prevent", incident, "--implemented", "1", "--evidence", "点検記録"))
+    _ok(cli("instruct", incident, "--text", "経緯を報告", "--by", "tanaka"))
+    _ok(cli("instruct", incident, "--done", "1", "--note", "報告済み", "--by", "watanabe"))
+    before = snapshot()
+    # The same words again, or none: a retry, answered as the first time.
+    assert "measure 1 implemented" in _ok(cli("prevent", incident, "--implemented", "1")).out
+    _ok(cli("prevent", incident, "--implemented", "1", "--evidence", "点検記録"))
+    _ok(cli("instruct", incident, "--done", "1", "--note", "報告済み", "--by", "watanabe"))
+    # Other words: refused in one line, so nobody believes they were kept.
+    for argv, option in [
+        (["prevent", incident, "--implemented", "1", "--evidence", "別の記録"], "--evidence"),
+        (["instruct", incident, "--done", "1", "--note", "別の報告", "--by", "watanabe"], "--note"),
+    ]:
+        refused = cli(*argv)
+        assert refused.code == 2, refused
+        assert refused.err.startswith(f"error: {option}: ")
+        assert "already" in refused.err
+    assert snapshot() == before
+    record = cli("record", incident).out
+    assert "点検記録" in record
+    assert "別の" not in record
+
+
 BAD: list[tuple[list[str], str]] = [
     (["facts", "{id}"], "facts"),
     (["facts", "{id}", "--people", "-1"], "--people"),
