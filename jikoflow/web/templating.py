@@ -11,7 +11,14 @@ from starlette.responses import HTMLResponse
 
 from jikoflow.models.access import OPERATOR_ACTOR, SYSTEM_ACTOR
 from jikoflow.models.enums import Lang
-from jikoflow.models.terms import label, noun, step_status_label, suspected_label
+from jikoflow.models.terms import (
+    aside,
+    label,
+    noun,
+    step_status_label,
+    suspected_label,
+    tier_label,
+)
 from jikoflow.models.times import day_label, tokyo_time
 from jikoflow.web.config import config_of
 from jikoflow.web.i18n import LANG_COOKIE, field_name, lang_of, translator, word
@@ -56,6 +63,7 @@ def render(
         lang=lang.value,
         t=t,
         label=lambda value: label(value, lang),
+        tier=lambda depth: aside(tier_label(depth, lang), lang=lang),
         step_status=lambda name, status: step_status_label(name, status, lang),
         noun=lambda key: noun(key, lang),
         when=lambda value: tokyo_time(value, lang),

@@ -183,6 +183,27 @@ def test_the_record_opens_as_html_pdf_and_markdown(portal: Portal) -> None:
     assert pdf.headers["content-language"] == "en"
 
 
+def test_each_recipient_is_named_with_its_tier_as_the_record_names_it(portal: Portal) -> None:
+    incident = _declared(portal)  # at delta: 甲, 乙 and two tiers of subcontractors above it
+    browser = _signed_in(portal, "tanaka")
+    rows = {
+        row.split("</th>")[0]
+        for row in browser.get(f"/incidents/{incident}").text.split('<th scope="row">')[1:]
+    }
+    tiers = {name.split("<span")[0]: name.split('"kind">')[1].split("</span>")[0] for name in rows}
+    assert tiers == {
+        "練馬区 情報政策課": "（甲）",
+        "アクメ情報システム株式会社": "（乙）",
+        "ベータソリューションズ株式会社": "（再委託先（第1次））",
+        "ガンマデータセンター株式会社": "（再々委託先（第2次））",
+    }
+    browser.get(f"/lang/en?next=/incidents/{incident}")
+    english = browser.get(f"/incidents/{incident}").text
+    assert (
+        'ガンマデータセンター株式会社<span class="kind"> (subcontractor (tier 2))</span>' in english
+    )
+
+
 def test_the_page_in_english(portal: Portal) -> None:
     incident = _declared(portal)
     browser = _signed_in(portal, "tanaka")
