@@ -61,11 +61,23 @@ def _options(settings: Settings, host: str | None, port: int | None) -> dict[str
     }
 
 
+def _where(base_url: str, host: str, port: int) -> str:
+    """Where people reach the portal; and, when this listens elsewhere, that the links of
+    messages still lead to `JIKOFLOW_BASE_URL` (a reverse proxy's address, or a mistake)."""
+    if (host, port) == listen_address(base_url, None, None):
+        return f"jikoflow web: people reach the portal at {base_url}/"
+    listening = f"{host}:{port}" if port else f"{host} (a free port)"
+    return (
+        f"jikoflow web: listening on {listening}; links in messages lead to {base_url}/"
+        " — set JIKOFLOW_BASE_URL to the address people reach the portal at"
+    )
+
+
 def run_web(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
     """Serve the portal and the API until SIGTERM or SIGINT."""
     options = _options(settings, host, port)
     app = create_app(settings)
-    print(f"jikoflow web: people reach the portal at {settings.base_url}/", file=sys.stderr)
+    print(_where(settings.base_url, options["host"], options["port"]), file=sys.stderr)
     # uvicorn stops gracefully on SIGTERM or SIGINT and then hands the signal to the handler
     # that was there before; with this one the command ends with exit 0, like `serve`.
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -52,7 +52,9 @@ def test_web_serves_the_portal_logs_no_query_string_and_stops_on_sigterm(
         found = _RUNNING.search(started)
         assert found is not None, started
         base = f"http://127.0.0.1:{found.group(1)}"
-        assert "people reach the portal at http://127.0.0.1:8080/" in started
+        # Not where messages' links lead (JIKOFLOW_BASE_URL's default): the operator is told.
+        assert "links in messages lead to http://127.0.0.1:8080/" in started
+        assert "set JIKOFLOW_BASE_URL" in started
 
         assert httpx.get(base + "/healthz", timeout=30).status_code == 200
         page = httpx.get(base + "/login", params={"next": "/incidents/INC-QUERY-MARK"}, timeout=30)
@@ -105,3 +107,14 @@ def test_the_web_app_does_not_import_prefect() -> None:
         check=True,
     )
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_web_says_where_people_reach_it_and_where_links_lead() -> None:
+    from jikoflow.web.server import _where
+
+    assert _where("https://jiko.example.lg.jp", "jiko.example.lg.jp", 443) == (
+        "jikoflow web: people reach the portal at https://jiko.example.lg.jp/"
+    )
+    behind = _where("https://jiko.example.lg.jp", "127.0.0.1", 8080)
+    assert behind.startswith("jikoflow web: listening on 127.0.0.1:8080; links in messages")
+    assert "https://jiko.example.lg.jp/" in behind
