@@ -68,8 +68,8 @@ def _where(base_url: str, host: str, port: int) -> str:
         return f"jikoflow web: people reach the portal at {base_url}/"
     listening = f"{host}:{port}" if port else f"{host} (a free port)"
     return (
-        f"jikoflow web: listening on {listening}; links in messages lead to {base_url}/"
-        " — set JIKOFLOW_BASE_URL to the address people reach the portal at"
+        f"jikoflow web: listening on {listening}; people reach the portal at {base_url}/"
+        " (JIKOFLOW_BASE_URL, the address messages' links lead to)"
     )
 
 
