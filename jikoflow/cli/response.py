@@ -216,13 +216,20 @@ def submit(
 def accept(
     incident_id: IdArg,
     by: Annotated[str, typer.Option("--by", help="The manager of 甲 accepting the record.")],
+    version: Annotated[
+        int | None,
+        typer.Option("--version", help="The version read: refused if another was submitted."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """甲 accepts the submitted record, closing the incident."""
+    from jikoflow.models.response.schemas import AcceptInput
     from jikoflow.models.response.service import accept as accept_record
+    from jikoflow.models.schemas import parse
 
     ctx = Context()
-    result = act(ctx.url, accept_record, actor=principal(by), incident_id=incident_id)
+    data = parse(AcceptInput, {"version": version})
+    result = act(ctx.url, accept_record, actor=principal(by), incident_id=incident_id, data=data)
     deliver_now(ctx, incident_id)
     if json_out:
         emit_json(result)

@@ -46,6 +46,13 @@ class SubmitInput(Input):
     reason: Plain | None = Field(default=None, max_length=4000)
 
 
+class AcceptInput(Input):
+    """Accepting the submitted record: the version read, when the caller names it — accepting
+    is refused if another was submitted since."""
+
+    version: int | None = Field(default=None, ge=1)
+
+
 class ContainmentRecorded(ReadModel):
     """A containment measure recorded."""
 

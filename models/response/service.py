@@ -36,6 +36,7 @@ from jikoflow.models.parties.queries import chain_for, get_contract, organizatio
 from jikoflow.models.parties.tables import Person
 from jikoflow.models.response.schemas import (
     Accepted,
+    AcceptInput,
     CauseInput,
     CauseRecorded,
     ContainInput,
@@ -403,15 +404,30 @@ def review_of(session: Session, incident_id: str, version: int) -> RecordReview 
 
 
 def accept(
-    session: Session, *, actor: Principal, incident_id: str, now: datetime | None = None
+    session: Session,
+    *,
+    actor: Principal,
+    incident_id: str,
+    data: AcceptInput | None = None,
+    now: datetime | None = None,
 ) -> Accepted:
-    """甲 accepts the latest submitted version, closing the incident."""
+    """甲 accepts the latest submitted version, closing the incident; with `data.version`, only
+    if that is still the latest (a page read before a new submission accepts nothing unread)."""
     moment = now or utcnow()
     if not actor.is_person:
         raise BadInput("by", "name the manager of 甲 who accepts the record")
     incident = _begin(session, actor, incident_id, Act.ACCEPT, Action.ACCEPT)
     latest = latest_version(session, incident.id)
     assert latest is not None  # SUBMITTED implies a version exists
+    read = data.version if data is not None else None
+    if read is not None and read > latest.version:
+        raise BadInput("version", f"{incident.id} has no submitted version {read}")
+    if read is not None and read != latest.version:
+        raise Conflict(
+            "version",
+            f"version {latest.version} of {incident.id} was submitted since version {read}:"
+            " read it before accepting",
+        )
     latest.accepted_at = moment
     latest.accepted_by = actor.actor
     incident.closed_at = moment

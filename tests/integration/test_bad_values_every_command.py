@@ -449,7 +449,8 @@ SPECS: dict[str, Spec] = {
         flags=("--not-an-incident",),
     ),
     "accept": Spec(
-        {"incident_id": "{submitted}", "by": "tanaka"}, {"incident_id": INCIDENT, "by": PERSON}
+        {"incident_id": "{submitted}", "by": "tanaka"},
+        {"incident_id": INCIDENT, "by": PERSON, "version": row("99")},
     ),
     "facts": Spec(
         {"incident_id": "{incident}", "records": "120"},

@@ -158,6 +158,27 @@ def test_marking_done_again_with_other_words_is_refused_not_lost(
     assert "別の" not in record
 
 
+def test_accepting_a_version_read_before_another_was_submitted_is_refused(
+    incident: str, cli: Cli, snapshot: Callable[[], Snapshot]
+) -> None:
+    _ok(cli("contain", incident, "--action", "回収", "--done"))
+    _ok(cli("cause", incident, "--text", "確認漏れ"))
+    _ok(cli("prevent", incident, "--measure", "二重確認"))
+    _ok(cli("submit", incident))
+    # 甲 reads version 1; meanwhile the contractor changes the cause and submits again.
+    _ok(cli("cause", incident, "--text", "手順が未整備"))
+    _ok(cli("submit", incident))
+    before = snapshot()
+    for version, words in [("1", "version 2 of"), ("9", "no submitted version 9")]:
+        refused = cli("accept", incident, "--by", "tanaka", "--version", version)
+        assert refused.code == 2, refused
+        assert refused.err.startswith("error: --version: ")
+        assert words in refused.err
+    assert snapshot() == before
+    accepted = _ok(cli("accept", incident, "--by", "tanaka", "--version", "2", "--json")).json()
+    assert (accepted["version"], accepted["state"]) == (2, "closed")
+
+
 BAD: list[tuple[list[str], str]] = [
     (["facts", "{id}"], "facts"),
     (["facts", "{id}", "--people", "-1"], "--people"),

@@ -440,3 +440,31 @@ def test_a_first_measure_without_done_reads_as_measures_under_way(portal: Portal
     steps = browser.get(f"/incidents/{incident}").text.split('id="steps"', 1)[1]
     steps = steps.split("</section>", 1)[0]
     assert "措置中" in steps  # the clock was met; the damage is not contained yet
+
+
+def test_accepting_a_page_read_before_another_submission_is_refused(portal: Portal) -> None:
+    incident = _submitted(portal)
+    browser = _signed_in(portal, "tanaka")
+    page = browser.get(f"/incidents/{incident}")
+    assert 'name="version" value="1"' in page.text
+    token = csrf_of(page.text)
+    # While 甲 reads version 1, the contractor changes the cause and submits version 2.
+    with transaction(portal.db_url) as session:
+        acts.cause(session, incident, "手順が未整備", now=portal.clock())
+        acts.submit(session, incident, now=portal.clock())
+    before = table_rows(portal.db_url)
+
+    stale = browser.post(
+        f"/incidents/{incident}/accept", data={"csrf_token": token, "version": "1"}
+    )
+
+    assert stale.status_code == 409
+    assert "version 2" in stale.text
+    assert table_rows(portal.db_url) == before
+    page = browser.get(f"/incidents/{incident}")
+    assert 'name="version" value="2"' in page.text
+    done = browser.post(
+        f"/incidents/{incident}/accept", data={"csrf_token": csrf_of(page.text), "version": "2"}
+    )
+    assert done.status_code == 303
+    assert _state(portal, incident) == "closed"

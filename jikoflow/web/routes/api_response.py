@@ -9,6 +9,7 @@ from fastapi import Body, status
 
 from jikoflow.models.response.schemas import (
     Accepted,
+    AcceptInput,
     CauseInput,
     CauseRecorded,
     ContainInput,
@@ -155,9 +156,15 @@ def submit_record(
     responses=ACTS,
 )
 def accept_record(
-    incident_id: str, db: Db, caller: ApiCaller, config: Config, deliveries: AfterCommit
+    incident_id: str,
+    db: Db,
+    caller: ApiCaller,
+    config: Config,
+    deliveries: AfterCommit,
+    data: AcceptInput | None = None,
 ) -> Accepted:
-    """Managers of 甲 only; the latest submitted version is accepted."""
-    done = accept(db, actor=caller, incident_id=incident_id, now=config.clock())
+    """Managers of 甲 only; the latest submitted version is accepted — with `version`, only if
+    that is still the latest (409 when another was submitted since)."""
+    done = accept(db, actor=caller, incident_id=incident_id, data=data, now=config.clock())
     deliveries.add(incident_id)
     return done

@@ -30,6 +30,7 @@ from jikoflow.models.facts.service import (
 )
 from jikoflow.models.incidents.service import acknowledge
 from jikoflow.models.response.schemas import (
+    AcceptInput,
     CauseInput,
     ContainInput,
     ImplementInput,
@@ -230,11 +231,16 @@ def accept_record(
     who: SignedIn,
     config: Config,
     deliveries: AfterCommit,
+    version: Text = "",
 ) -> Response:
-    """受理: a manager of 甲 accepts the submitted record, closing the incident."""
+    """受理: a manager of 甲 accepts the submitted record, closing the incident — the version
+    the page showed, refused if another was submitted since."""
 
     def act() -> object:
-        return accept(db, actor=who.principal, incident_id=incident_id, now=config.clock())
+        data = parse(AcceptInput, {"version": version or None})
+        return accept(
+            db, actor=who.principal, incident_id=incident_id, data=data, now=config.clock()
+        )
 
     return _done(request, db, who, config, deliveries, incident_id, "record", act)
 
