@@ -154,11 +154,16 @@ def install_page_handlers(app: FastAPI) -> None:
 
 
 async def api_refused(request: Request, exc: Exception) -> Response:
-    """A service's refusal as JSON naming the field; 404 says nothing more."""
+    """A service's refusal as JSON naming the field; 404 says nothing more. A refusal of who
+    acts (the caller, known by its token) or of what the address names points into no body."""
     assert isinstance(exc, BadInput)
     status = _refusal_status(exc)
     if status == 404:
         return JSONResponse({"detail": "not found"}, status_code=404)
+    if exc.field == "by":  # the caller itself
+        return JSONResponse({"detail": exc.message}, status_code=status)
+    if exc.field == "id":  # the incident or drill of the address
+        return JSONResponse({"detail": exc.message, "field": "id"}, status_code=status)
     return JSONResponse(
         {"detail": exc.message, "field": exc.field, "pointer": "/" + exc.field.replace(".", "/")},
         status_code=status,

@@ -90,10 +90,15 @@ def _missing_row(rows: list[tuple[str, SQLModel]], events: list[AuditEvent]) -> 
     return None
 
 
-def _head_broken(session: Session, chain: str, events: list[AuditEvent], key: bytes) -> str | None:
-    """Whether the chain's sealed head disagrees with its newest event: events deleted from
-    the end, a head moved without the key, or a head gone."""
-    head = session.get(AuditHead, chain)
+def _head_broken(
+    head: AuditHead | None, chain: str, events: list[AuditEvent], key: bytes
+) -> str | None:
+    """Whether the chain's sealed head disagrees with its events: events deleted from the end,
+    a head moved without the key, or a head gone.
+
+    `head` is read before `events`: events a writer committed in between (on PostgreSQL each
+    query sees the newest commits) follow the event the head names, and are not a break.
+    """
     if head is None:
         return "its head is missing" if events else None
     if not hmac.compare_digest(head.seal, head_seal(chain, head.seq, head.hash, key)):
@@ -101,23 +106,27 @@ def _head_broken(session: Session, chain: str, events: list[AuditEvent], key: by
     if head.seq > len(events):
         gone = str(head.seq) if head.seq == len(events) + 1 else f"{len(events) + 1}–{head.seq}"
         return f"audit event {gone}: missing (the chain's head names it)"
-    newest = events[-1]
-    if head.seq != newest.seq or head.hash != newest.hash:
-        return f"{_label_event(newest)}: not the event the chain's head names"
+    named = events[head.seq - 1]
+    if head.seq != named.seq or head.hash != named.hash:
+        return f"{_label_event(named)}: not the event the chain's head names"
     return None
 
 
-def _chain_broken(session: Session, chain: str, events: list[AuditEvent], key: bytes) -> str | None:
-    """The first broken event of a chain, else what its head says is wrong."""
+def _chain_broken(session: Session, chain: str, key: bytes) -> tuple[int, str | None]:
+    """How many events a chain has, and its first broken event, else what its head says is
+    wrong."""
+    head = session.get(AuditHead, chain)
+    events = events_of(session, chain)
     bad = first_broken(events, key)
     if bad is not None:
-        return _label_event(bad)
-    return _head_broken(session, chain, events, key)
+        return len(events), _label_event(bad)
+    return len(events), _head_broken(head, chain, events, key)
 
 
 def check_incident(session: Session, incident_id: str, key: bytes | None = None) -> TrailCheck:
     """Verify one incident's chain and the rows sealed beside it."""
     sealing = key or audit_key()
+    head = session.get(AuditHead, incident_id)  # before the events: see `_head_broken`
     events = events_of(session, incident_id)
     bad = first_broken(events, sealing)
     broken = None if bad is None else _label_event(bad)
@@ -127,7 +136,7 @@ def check_incident(session: Session, incident_id: str, key: bytes | None = None)
     if broken is None:
         broken = _missing_row(rows, events)
     if broken is None:
-        broken = _head_broken(session, incident_id, events, sealing)
+        broken = _head_broken(head, incident_id, events, sealing)
     if not events and broken is None:
         broken = "its audit trail is empty"
     return TrailCheck(chain=incident_id, events=len(events), broken=broken)
@@ -146,9 +155,8 @@ def check_all(session: Session, key: bytes | None = None) -> list[TrailCheck]:
         if chain in incidents:
             checks.append(check_incident(session, chain, sealing))
             continue
-        events = events_of(session, chain)
-        broken = _chain_broken(session, chain, events, sealing)
-        checks.append(TrailCheck(chain=chain, events=len(events), broken=broken))
+        count, broken = _chain_broken(session, chain, sealing)
+        checks.append(TrailCheck(chain=chain, events=count, broken=broken))
     return checks
 
 

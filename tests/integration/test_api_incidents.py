@@ -148,11 +148,15 @@ def test_the_sequence_from_containment_to_acceptance(portal: Portal) -> None:
     pdf = worker.get(f"{at}/record", params={"format": "pdf"})
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
-    assert worker.post(f"{at}/accept").status_code == 403
+    refused = worker.post(f"{at}/accept")
+    assert refused.status_code == 403
+    # The caller is known by its token: nothing in the request to point at.
+    assert set(refused.json()) == {"detail"}
     accepted = ward.post(f"{at}/accept")
     assert (accepted.status_code, accepted.json()["state"]) == (200, "closed")
     closed = worker.post(f"{at}/containment", {"action": "追加措置"})
     assert (closed.status_code, closed.json()["field"]) == (409, "id")
+    assert "pointer" not in closed.json()  # the incident of the address, not of the body
     unknown = worker.get(f"{at}/record", params={"format": "html", "version": 7})
     assert (unknown.status_code, unknown.json()["field"]) == (422, "version")
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from jikoflow.models.access import OPERATOR, person
 from jikoflow.models.audit.tables import AuditEvent
 from jikoflow.models.audit.verify import check_incident
-from jikoflow.models.db import transaction
+from jikoflow.models.db import get_engine, transaction
 from jikoflow.models.enums import (
     AppiStage,
     IncidentKind,
@@ -574,3 +574,45 @@ def test_the_sweep_reminds_instructions_and_the_clients_ppc_reports_once(
         assert check_incident(session, incident_id).broken is None
         text = render_text(record_data(session, incident_id, now=tuesday), fmt=RecordFormat.MD)
     assert "甲の指示等: 1; 宛先: ガンマデータ" in text
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_write_committed_while_a_trail_is_checked_is_not_a_break(
+    db_url: str, incident_id: str, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """Another process commits an event (and moves the chain's head) while a status reads the
+    trail: before or after the check reads the events. On PostgreSQL each query of a
+    read-committed transaction sees the newest commits, as the portal's requests do."""
+    from jikoflow.models.audit import verify
+    from jikoflow.models.audit.service import events_of, record_event
+
+    def write() -> None:
+        with transaction(db_url) as other:
+            record_event(other, incident_id, "contained", actor="ito", at=T0 + timedelta(minutes=9))
+
+    def events_with_a_write(session: Session, chain: str) -> list[AuditEvent]:
+        if when == "before":
+            write()
+        events = events_of(session, chain)
+        if when == "after":
+            write()
+        return events
+
+    monkeypatch.setattr(verify, "events_of", events_with_a_write)
+    engine = get_engine(db_url)
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="READ COMMITTED")
+    with Session(engine) as session:
+        assert check_incident(session, incident_id).broken is None
+    monkeypatch.undo()
+    with transaction(db_url) as session:
+        # Deleting the newest events is still a break: the head names one that is gone.
+        newest = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.chain == incident_id)
+            .order_by(col(AuditEvent.seq).desc())
+        ).first()
+        assert newest is not None
+        session.delete(newest)
+    with transaction(db_url) as session:
+        assert "missing" in str(check_incident(session, incident_id).broken)
