@@ -471,6 +471,9 @@ def record_document(
     from jikoflow.records.render import DateStyle, RecordFormat, render_record
 
     incident = visible_incident(session, actor, incident_id)
+    if era and lang is Lang.EN:
+        # Asked for and silently not given would read as a mistake of the record's dates.
+        raise BadInput("dates", "era years (令和) are written in the Japanese record only")
     if version is not None:
         if fmt != "md":
             # What was submitted is its Markdown, as hashed: never another format under its name.

@@ -213,6 +213,7 @@ BAD: list[tuple[list[str], str]] = [
     (["submit", "{id}", "--reason", "x"], "--reason"),
     (["submit", "{id}"], "ID"),
     (["record", "{id}", "--dates", "heisei"], "--dates"),
+    (["record", "{id}", "--dates", "era", "--lang", "en"], "--dates"),
     (["prevent", "{id}", "--measure", "m", "--evidence", "e"], "--evidence"),
 ]
 
