@@ -87,10 +87,16 @@ def inert_text(text: str) -> str:
 
 
 def _tokyo(value: Any) -> Any:
+    if not isinstance(value, str | datetime):
+        # JSON's number would be read as seconds since 1970: a time is written, not counted.
+        raise ValueError("must be an ISO 8601 time such as 2026-11-25T18:30")
     if isinstance(value, str):
         if not value.strip():
             raise ValueError("must not be empty (an ISO 8601 time)")
-        value = datetime.fromisoformat(value.strip())
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("is not an ISO 8601 time such as 2026-11-25T18:30") from None
     if isinstance(value, datetime) and (why := out_of_range(value)) is not None:
         raise ValueError(f"out of range ({why})")
     if isinstance(value, datetime) and value.tzinfo is None:

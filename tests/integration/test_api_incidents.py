@@ -178,6 +178,7 @@ def test_a_draft_record_has_no_version_header(portal: Portal) -> None:
         ({"suspected": "maybe"}, "suspected"),
         ({"discovered_at": "2027-01-01T09:00"}, "discovered_at"),
         ({"discovered_at": "yesterday"}, "discovered_at"),
+        ({"discovered_at": 1764300000}, "discovered_at"),  # a number is not a time
         ({"colour": "red"}, "colour"),
     ],
 )

@@ -93,6 +93,27 @@ def test_a_refused_declaration_is_shown_again_with_what_was_typed(portal: Portal
     assert [row.summary for row in portal.rows(Incident)] == [SUMMARY]
 
 
+@pytest.mark.parametrize("suspected", ["maybe", None], ids=["unknown value", "left out"])
+def test_suspected_or_confirmed_is_never_assumed(portal: Portal, suspected: str | None) -> None:
+    browser = _signed_in(portal, "watanabe")
+    form = {
+        "csrf_token": csrf_of(browser.get("/incidents/new").text),
+        "contract": "C-2026-001",
+        "org": "delta",
+        "kind": "leak",
+        "summary": SUMMARY,
+    }
+    if suspected is not None:
+        form["suspected"] = suspected
+    before = table_rows(portal.db_url)
+
+    answer = browser.post("/incidents", data=form)
+
+    assert answer.status_code == 422
+    assert SUMMARY in answer.text
+    assert table_rows(portal.db_url) == before
+
+
 def test_forms_of_the_page_refused_by_the_service_say_why_and_keep_the_text(
     portal: Portal,
 ) -> None:

@@ -113,7 +113,8 @@ def declare_incident(
         "contract": contract,
         "org": org,
         "kind": kind,
-        "suspected": suspected == "true",
+        # Either choice of the form, or refused: おそれ or 発生 is never assumed.
+        "suspected": {"true": True, "false": False}.get(suspected, suspected),
         "discovered_at": discovered_at.strip() or None,
         "summary": summary,
         "improper_purpose": improper_purpose == "true",
