@@ -499,8 +499,9 @@ def _open_violation(
 ) -> Incident:
     """An unapproved tier (Art. 15) is itself a 違反, opened at the delegating parent."""
     parent = get_organization(session, tier.parent, "delegations")
+    child = get_organization(session, tier.child, "delegations")
     summary = (
-        f"特記事項違反（第15条・未承認の再委託）: {tier.parent} から {tier.child} への再委託に"
+        f"特記事項違反（第15条・未承認の再委託）: {parent.name} から {child.name} への再委託に"
         f"ついて甲の承認が確認できません（{cause.id} の報告時に検出）"
     )
     violation = Incident(
@@ -512,7 +513,7 @@ def _open_violation(
         summary=summary,
         discovered_at=now,
         declared_at=now,
-        declared_by=cause.declared_by,
+        declared_by=None,  # the system found it; the person declared the other incident
         linked_incident_id=cause.id,
         is_drill=cause.is_drill,
     )

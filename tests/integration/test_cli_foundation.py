@@ -349,7 +349,12 @@ def test_an_unapproved_tier_opens_a_violation_at_its_delegator(
     assert (violation["org"], violation["kind"]) == ("gamma", "violation")
     assert violation["linked_incident"] == declared["id"]
     assert [r["to"] for r in violation["reports"]] == ["beta", "acme", "nerima"]
-    assert "delta" in violation["summary"]
+    # Named as a reader knows them, and raised by the system, not by delta's person.
+    assert (
+        "ガンマデータセンター株式会社 から デルタ入力サービス有限会社 への再委託"
+        in violation["summary"]
+    )
+    assert "- 報告（第一報）者: システム\n" in cli("record", violation_id).out
     # The incident that revealed it links to it too.
     cause = cli("status", declared["id"], "--json").json()
     assert (cause["linked_incident"], cause["linked_incidents"]) == (violation_id, [violation_id])
