@@ -153,7 +153,7 @@ VERBS: dict[Act, str] = {
     Act.CAUSE: "record the cause",
     Act.PREVENT: "record prevention measures",
     Act.FACTS: "record the facts",
-    Act.RECLASSIFY: "reclassify it",
+    Act.RECLASSIFY: "correct its kind or its discovery time",  # reclassify, correct-discovery
     Act.SUBMIT: "submit the record",
     Act.ACCEPT: "accept the record",
     Act.RETURN: "return the record",

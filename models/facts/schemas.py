@@ -114,8 +114,13 @@ class Facts(IsoTimes):
     @field_validator("subject_notice", mode="before")
     @classmethod
     def _notice(cls, value: Any) -> Any:
-        # The command line spells it `not-needed`.
-        return value.replace("-", "_") if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        # The command line spells it `not-needed`; either spelling is taken, and named.
+        chosen = value.strip().replace("-", "_")
+        if chosen not in {n.value for n in SubjectNotice}:
+            raise ValueError(f"{value!r} is not one of done, planned, not-needed")
+        return chosen
 
     def known(self) -> dict[str, Any]:
         """The fields that are known, in the record's order."""

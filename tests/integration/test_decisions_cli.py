@@ -179,6 +179,30 @@ def test_accepting_a_version_read_before_another_was_submitted_is_refused(
     assert (accepted["version"], accepted["state"]) == (2, "closed")
 
 
+def test_refusals_word_choices_and_acts_as_the_command_line_spells_them(
+    incident: str, cli: Cli
+) -> None:
+    notice = cli("facts", incident, "--subject-notice", "maybe")
+    assert (
+        notice.err == "error: --subject-notice: 'maybe' is not one of done, planned, not-needed\n"
+    )
+    _ok(cli("facts", incident, "--subject-notice", "not-needed"))
+    assert cli("status", incident, "--json").json()["facts"]["subject_notice"] == "not_needed"
+    discovered = cli("status", incident, "--json").json()["discovered_at"]
+    refused = cli(
+        "correct-discovery",
+        incident,
+        "--discovered-at",
+        discovered,
+        "--reason",
+        "x",
+        "--by",
+        "sato",
+    )
+    assert refused.code == 2
+    assert "sato may not correct its kind or its discovery time" in refused.err
+
+
 BAD: list[tuple[list[str], str]] = [
     (["facts", "{id}"], "facts"),
     (["facts", "{id}", "--people", "-1"], "--people"),
