@@ -265,8 +265,9 @@ _LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.MULTILINE)
 
 
 def markdown_text(value: object) -> str:
-    """Typed text as literal Markdown: no character of it is markup."""
-    text = _MARKUP.sub(r"\\\1", str(value))
+    """Typed text as literal Markdown: no character of it is markup. Every line break (a
+    lone CR, a Unicode line separator) is a newline first, so no line escapes the escaping."""
+    text = _MARKUP.sub(r"\\\1", "\n".join(str(value).splitlines()))
     return _LINE_START.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}", text)
 
 
