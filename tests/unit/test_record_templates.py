@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markupsafe import escape
@@ -589,9 +589,31 @@ def test_an_unfounded_suspicion_reads_honestly(fmt: RecordFormat) -> None:
     assert "事故等に該当しないため、再発防止策は要しません。" in text
     decided = _text(record.model_copy(update={"outcome_decided": True}), Lang.JA, fmt)
     assert "該当なし（甲が受理）" in decided
+    uncontained = _text(record.model_copy(update={"contained_at": None}), Lang.JA, fmt)
+    assert _has(uncontained, "被害拡大防止措置の完了: 不要（該当なし）")
     incident = _text(make_record(causes=[], measures=[]), Lang.JA, fmt)
     assert "要しません" not in incident
     assert "結果" not in incident.split(WORDS[Lang.JA]["information"])[0]
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+def test_a_version_replaced_before_an_answer_says_so(fmt: RecordFormat) -> None:
+    first = make_record().submissions[0]  # returned
+    second = Submission(
+        version=2,
+        sha256=SHA,
+        submitted_at=T0 + timedelta(days=3),
+        submitted_by=SUZUKI,
+        accepted_at=None,
+        accepted_by=None,
+    )
+    third = second.model_copy(
+        update={"version": 3, "submitted_at": T0 + timedelta(days=4), "accepted_at": None}
+    )
+    text = _text(make_record(submissions=[first, second, third]), Lang.JA, fmt)
+    assert text.count("回答前に後の版を提出") == 1  # the second; the third awaits its answer
+    english = _text(make_record(submissions=[first, second, third]), Lang.EN, fmt)
+    assert "a later version was submitted before an answer" in english
 
 
 @pytest.mark.parametrize("fmt", TEXT_FORMATS)
@@ -724,6 +746,9 @@ TYPED = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
 
 @settings(max_examples=300, deadline=None)
 @given(TYPED)
+@example("0\r-")  # a lone CR ends a line for a Markdown reader: the `-` underlines a heading
+@example("0\r\n=")
+@example("0\u2028- item")
 def test_no_typed_text_is_markup_in_a_markdown_reader(typed: str) -> None:
     """Whatever is typed, a reader of the frozen Markdown shows it as text: in a block quote
     (the summary, the cause) or on one line (a list item, a table cell)."""
